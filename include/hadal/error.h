@@ -1,0 +1,45 @@
+/* Error handling for the whole code base.
+ *
+ * hadal uses PETSc's error machinery everywhere: a function that can fail returns PetscErrorCode,
+ * calls go through PetscCall()/PetscCallMPI(), bad input is rejected with
+ * PetscCheck(cond, comm, HD_ERR_..., "message naming the file, dataset, option or value").
+ * HDF5 calls go through HdCallH5(), which treats a negative herr_t/hid_t as a failure.
+ *
+ * The top level (src/app/main.c) installs hd_error_handler_push(): it keeps the first message of a
+ * failure and its origin, so the program prints one line ("hadal: error: ...") instead of a
+ * traceback (the traceback is printed too with -verbose). An error raised on a communicator of
+ * more than one rank is collective (every rank raises it) and is printed once. */
+#ifndef HADAL_ERROR_H
+#define HADAL_ERROR_H
+
+#include <petscsys.h>
+
+/* PETSc before 3.19 returns a plain 0 for success; newer releases name it. */
+#ifndef PETSC_SUCCESS
+  #define PETSC_SUCCESS 0
+#endif
+
+/* Error classes used by hadal (PETSc's codes, named for what they mean here). */
+#define HD_ERR_USER_INPUT PETSC_ERR_USER_INPUT /* bad option value, bad command line */
+#define HD_ERR_FILE_OPEN  PETSC_ERR_FILE_OPEN  /* missing or unreadable file */
+#define HD_ERR_FILE_READ  PETSC_ERR_FILE_READ  /* file exists but its content is wrong */
+#define HD_ERR_FILE_WRITE PETSC_ERR_FILE_WRITE /* cannot write an output */
+#define HD_ERR_INTERNAL   PETSC_ERR_PLIB       /* a broken invariant: a bug in hadal */
+
+/* Check an HDF5 call: negative means failure. The message names the file and the dataset. */
+#define HdCallH5(expr, ...) \
+  do { \
+    if (PetscUnlikely((expr) < 0)) SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_READ, __VA_ARGS__); \
+  } while (0)
+
+/* Not collective. Install the handler that records the first message of a failure. */
+PetscErrorCode hd_error_handler_push(void);
+
+/* Not collective. The first message of the last failure ("" when none), where it was raised
+ * (file:line) and whether it was raised on a communicator of more than one rank. */
+const char *hd_error_message(void);
+const char *hd_error_origin(void);
+PetscBool   hd_error_is_collective(void);
+const char *hd_error_traceback(void);
+
+#endif

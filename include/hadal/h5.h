@@ -1,0 +1,44 @@
+/* Small helpers over parallel HDF5 shared by every file hadal reads or writes: opening with clear
+ * errors, output under a temporary name renamed when complete, attributes. */
+#ifndef HADAL_H5_H
+#define HADAL_H5_H
+
+#include <stdint.h>
+#include <hdf5.h>
+#include <hadal/error.h>
+
+/* Collective. Open an existing file read-only with the MPI-IO driver; a missing, unreadable,
+ * truncated or corrupt file is an error naming it. */
+PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid);
+
+/* An output file being written: created under a temporary name in the destination's folder. */
+typedef struct {
+  MPI_Comm comm;
+  hid_t    fid;
+  char     path[PETSC_MAX_PATH_LEN];
+  char     tmp[PETSC_MAX_PATH_LEN];
+} hd_h5_output;
+
+/* Collective. Create `path`'s temporary twin (truncating a stale one). */
+PetscErrorCode hd_h5_output_create(MPI_Comm comm, const char *path, hd_h5_output *out);
+/* Collective. Close the file and rename it to its final name. */
+PetscErrorCode hd_h5_output_commit(hd_h5_output *out);
+/* Collective. Close (if open) and remove the temporary file; safe to call after a failure. */
+PetscErrorCode hd_h5_output_discard(hd_h5_output *out);
+
+/* Collective on the file's communicator (HDF5 metadata operations): every rank passes the same
+ * values. `obj` is a file, group or dataset. */
+PetscErrorCode hd_h5_attr_write_string(hid_t obj, const char *name, const char *value);
+PetscErrorCode hd_h5_attr_write_int(hid_t obj, const char *name, int64_t value);
+PetscErrorCode hd_h5_attr_write_double(hid_t obj, const char *name, double value);
+PetscErrorCode hd_h5_attr_write_strings(hid_t obj, const char *name, PetscInt n, const char *const *values);
+
+/* Not collective on its own (reads). Read a string-array attribute (fixed or variable length,
+ * scalar or 1-d) into n strings of at most len-1 characters each; *values is PetscMalloc'ed
+ * [n][len]. *n = 0 when the attribute is absent. */
+PetscErrorCode hd_h5_attr_read_strings(hid_t obj, const char *name, size_t len, PetscInt *n, char **values);
+
+/* A transfer property list for collective I/O (caller closes it). */
+PetscErrorCode hd_h5_collective_dxpl(hid_t *dxpl);
+
+#endif

@@ -1,0 +1,33 @@
+/* Logging, wall-clock timers and progress lines. Messages go to stdout from rank 0 of the
+ * communicator, or from every rank with a "[rank r] " prefix when -verbose is on. */
+#ifndef HADAL_LOG_H
+#define HADAL_LOG_H
+
+#include <hadal/error.h>
+
+void      hd_log_set_verbose(PetscBool on);
+PetscBool hd_log_verbose(void);
+
+/* Collective in the sense that every rank may call it; only rank 0 prints unless verbose. */
+PetscErrorCode hd_log(MPI_Comm comm, const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+/* Not collective: printed by the calling rank, with its rank prefix (for per-rank diagnostics). */
+PetscErrorCode hd_log_self(const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(1, 2);
+
+/* Wall-clock seconds since an arbitrary origin (MPI_Wtime). */
+double hd_wtime(void);
+
+/* Progress of a long loop: prints "label: done/total (pct%), rate unit/s, eta" on rank 0 at most
+ * every `interval` seconds and once at the end. Not collective (rank 0's counts are printed, so
+ * pass counts that are global or representative). */
+typedef struct {
+  MPI_Comm    comm;
+  const char *label;
+  const char *unit;
+  double      total, t_start, t_last, interval;
+} hd_progress;
+
+void           hd_progress_begin(hd_progress *p, MPI_Comm comm, const char *label, const char *unit, double total);
+PetscErrorCode hd_progress_update(hd_progress *p, double done);
+PetscErrorCode hd_progress_end(hd_progress *p, double done);
+
+#endif

@@ -1,0 +1,14 @@
+/* The subcommands of the hadal executable. Each is collective on comm (PETSC_COMM_WORLD) and gets
+ * the positional arguments that follow its name (options go through include/hadal/options.h). */
+#ifndef HADAL_APP_COMMANDS_H
+#define HADAL_APP_COMMANDS_H
+
+#include <hadal/error.h>
+
+typedef PetscErrorCode (*hd_command_fn)(MPI_Comm comm, int nargs, char **args);
+
+PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args);
+PetscErrorCode hd_cmd_info(MPI_Comm comm, int nargs, char **args);
+PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args);
+
+#endif

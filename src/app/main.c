@@ -1,0 +1,142 @@
+/* The hadal command: `hadal COMMAND [ARGS] [-option value ...]`.
+ *
+ * main() is the only place that ends the program: every failure below climbs back here as an error
+ * code, and this prints one line naming what is at fault. */
+#include <string.h>
+#include <cblas.h>
+#include <hdf5.h>
+#include <hadal/error.h>
+#include <hadal/log.h>
+#include <hadal/options.h>
+#include "commands.h"
+
+typedef struct {
+  const char   *name;
+  hd_command_fn fn;
+  const char   *summary;
+} hd_command;
+
+static const hd_command hd_commands[] = {
+  {"generate", hd_cmd_generate, "generate a data set: hadal generate lhco|jetimages -o FILE -n N -seed S"},
+  {"info",     hd_cmd_info,     "describe an event file: hadal info FILE"                               },
+  {"import",   hd_cmd_import,   "import external data: hadal import idx -images X -labels Y -o FILE"    },
+};
+static const int hd_n_commands = (int)(sizeof(hd_commands) / sizeof(hd_commands[0]));
+
+static void hd_print_usage(FILE *out)
+{
+  fprintf(out, "usage: hadal COMMAND [ARGS] [-option value ...]\n\ncommands:\n");
+  for (int i = 0; i < hd_n_commands; i++) fprintf(out, "  %-10s %s\n", hd_commands[i].name, hd_commands[i].summary);
+  fprintf(out, "\nhadal COMMAND -help lists a command's options; hadal -version prints versions.\n");
+}
+
+static PetscErrorCode hd_print_versions(MPI_Comm comm)
+{
+  char     mpi_version[MPI_MAX_LIBRARY_VERSION_STRING], petsc_version[256];
+  int      len;
+  unsigned h5_major, h5_minor, h5_release;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Get_library_version(mpi_version, &len));
+  for (int i = 0; i < len; i++)
+    if (mpi_version[i] == '\n' || mpi_version[i] == ',') {
+      mpi_version[i] = '\0';
+      break;
+    }
+  PetscCall(PetscGetVersion(petsc_version, sizeof(petsc_version)));
+  HdCallH5(H5get_libversion(&h5_major, &h5_minor, &h5_release), "cannot query the HDF5 library version");
+  PetscCall(PetscPrintf(comm, "hadal %s\n", HADAL_VERSION));
+  PetscCall(PetscPrintf(comm, "  MPI:       %s\n", mpi_version));
+  PetscCall(PetscPrintf(comm, "  HDF5:      %u.%u.%u (parallel)\n", h5_major, h5_minor, h5_release));
+  PetscCall(PetscPrintf(comm, "  PETSc:     %s\n", petsc_version));
+  PetscCall(PetscPrintf(comm, "  BLAS:      %s\n", openblas_get_config()));
+  PetscCall(PetscPrintf(comm, "  ScaLAPACK: %s\n", HADAL_SCALAPACK_VERSION));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, PetscBool version)
+{
+  PetscBool verbose = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
+  hd_log_set_verbose(verbose);
+  if (version) {
+    PetscCall(hd_print_versions(PETSC_COMM_WORLD));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  for (int i = 0; i < hd_n_commands; i++) {
+    if (!strcmp(command, hd_commands[i].name)) {
+      PetscCall(hd_commands[i].fn(PETSC_COMM_WORLD, nargs, args));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import; hadal -help lists them)", command);
+}
+
+int main(int argc, char **argv)
+{
+  const char    *command = NULL;
+  char         **pargv, **args;
+  int            pargc = 1, nargs = 0, rank = 0, size = 1, status = 0;
+  PetscBool      version = PETSC_FALSE, help = PETSC_FALSE;
+  PetscErrorCode ierr;
+
+  /* Split the command line: COMMAND and its positional arguments first, options after. -help and
+   * -version are taken here so that PETSc does not print its own generic help. */
+  pargv = (char **)calloc((size_t)argc + 1, sizeof(char *));
+  args  = (char **)calloc((size_t)argc + 1, sizeof(char *));
+  if (!pargv || !args) {
+    fprintf(stderr, "hadal: error: out of memory parsing the command line\n");
+    return 1;
+  }
+  pargv[0] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = PETSC_TRUE;
+    else if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) version = PETSC_TRUE;
+    else if (!command && argv[i][0] != '-' && pargc == 1) command = argv[i];
+    else if (command && argv[i][0] != '-' && pargc == 1) args[nargs++] = argv[i];
+    else pargv[pargc++] = argv[i];
+  }
+  if (!command && !version) {
+    hd_print_usage(help ? stdout : stderr);
+    free(pargv);
+    free(args);
+    return help ? 0 : 1;
+  }
+  hd_opt_set_help_requested(help);
+
+  /* One BLAS thread per rank: ranks are the parallelism, and sums must not depend on threads. */
+  openblas_set_num_threads(1);
+
+  ierr = PetscInitialize(&pargc, &pargv, NULL, NULL);
+  if (ierr) {
+    fprintf(stderr, "hadal: error: cannot initialise PETSc/MPI\n");
+    return 1;
+  }
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5 errors come back as return codes, reported once */
+  hd_error_handler_push();
+
+  ierr = hd_dispatch(command ? command : "", nargs, args, version);
+  if (ierr) {
+    status = 1;
+    if (hd_error_is_collective() || size == 1) {
+      if (rank == 0) {
+        fprintf(stderr, "hadal: error: %s [%s]\n", hd_error_message(), hd_error_origin());
+        if (hd_log_verbose()) fprintf(stderr, "%s", hd_error_traceback());
+      }
+    } else {
+      /* Raised on this rank alone: the others may wait in a collective, so end the whole job. */
+      fprintf(stderr, "hadal: error: [rank %d] %s [%s]\n", rank, hd_error_message(), hd_error_origin());
+      if (hd_log_verbose()) fprintf(stderr, "%s", hd_error_traceback());
+      fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+  }
+  PetscFinalize();
+  free(pargv);
+  free(args);
+  return status;
+}

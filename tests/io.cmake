@@ -1,0 +1,3 @@
+# Event files: collective HDF5 round trip at 1, 2 and 4 ranks (uneven splits, a rank with no rows).
+hd_add_unit_test(test_events_roundtrip ${HADAL_TEST_DIR}/io/test_events_roundtrip.c RANKS 1 2 4)
+hd_add_script_test(info_badinput io/info_badinput.sh LABELS badinput)
