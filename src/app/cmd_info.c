@@ -46,18 +46,29 @@ static herr_t hd_info_print_attr(hid_t obj, const char *name, const H5A_info_t *
 
 PetscErrorCode hd_cmd_info(MPI_Comm comm, int nargs, char **args)
 {
-  const char *usage = "hadal info FILE";
+  const char *usage = "hadal info FILE [-require features,mass,...]";
   hd_events   ev;
   PetscBool   help_only;
   int         rank;
+  char        require[256];
+  const char *need[8] = {NULL};
+  int         n_need  = 0;
 
   PetscFunctionBegin;
+  PetscCall(hd_opt_string("-require", "fail unless the file holds these datasets (features, mass, weight, images, sets)", "", require, sizeof(require), NULL));
   PetscCall(hd_opt_finish(comm, usage, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "hadal info takes one event file (usage: %s), got %d arguments", usage, nargs);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   double t0 = hd_wtime();
-  PetscCall(hd_events_read(comm, args[0], NULL, &ev));
+  for (char *tok = strtok(require, ","); tok; tok = strtok(NULL, ",")) {
+    static const char *const known[] = {"features", "mass", "weight", "images", "sets"};
+    PetscBool ok = PETSC_FALSE;
+    for (int k = 0; k < 5; k++) ok = ok || !strcmp(tok, known[k]);
+    PetscCheck(ok && n_need < 7, comm, HD_ERR_USER_INPUT, "option -require: unknown dataset '%s' (known: features, mass, weight, images, sets)", tok);
+    need[n_need++] = tok;
+  }
+  PetscCall(hd_events_read(comm, args[0], need, &ev));
   double t_read = hd_wtime() - t0;
 
   const hd_events_layout *L = &ev.layout;

@@ -1,0 +1,25 @@
+# The command line: unknown commands and options are errors, -help and -version work.
+. "$HADAL_SRC/tests/lib.sh"
+
+expect_error "unknown command" "unknown command 'frobnicate'" "$HADAL" frobnicate
+expect_error "unknown option" "unknown option -bogus_option" "$HADAL" info x.h5 -bogus_option 3
+expect_error "unknown option, 2 ranks" "unknown option -bogus_option" $MPIEXEC -n 2 "$HADAL" info x.h5 -bogus_option 3
+expect_error "bad -require value" "option -require: unknown dataset 'featurez'" "$HADAL" info x.h5 -require featurez
+
+if "$HADAL" >/dev/null 2>&1; then fail "no command: exit status 0"; else pass "no command is an error"; fi
+
+out=$("$HADAL" -version 2>&1) || fail "-version exits non-zero"
+for lib in "hadal " "MPI:" "HDF5:" "PETSc:" "BLAS:" "ScaLAPACK:"; do
+  printf '%s\n' "$out" | grep -q "$lib" || fail "-version does not name $lib"
+done
+printf '%s\n' "$out" | grep -q "Open MPI" || fail "-version does not give the MPI library"
+pass "-version: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-160)"
+
+out=$("$HADAL" info -help 2>&1) || fail "info -help exits non-zero"
+printf '%s\n' "$out" | grep -q -- "-require" || fail "info -help does not list -require"
+pass "info -help lists its options"
+
+# options from a file, and an unknown option inside that file
+printf -- '-bogus_from_file 1\n' > bad.opts
+expect_error "unknown option in -options_file" "unknown option -bogus_from_file" "$HADAL" info x.h5 -options_file bad.opts
+finish
