@@ -10,5 +10,6 @@ typedef PetscErrorCode (*hd_command_fn)(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_info(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args);
+PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args);
 
 #endif

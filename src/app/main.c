@@ -20,6 +20,7 @@ static const hd_command hd_commands[] = {
   {"generate", hd_cmd_generate, "generate a data set: hadal generate lhco|jetimages -o FILE -n N -seed S"},
   {"info",     hd_cmd_info,     "describe an event file: hadal info FILE"                               },
   {"import",   hd_cmd_import,   "import external data: hadal import idx -images X -labels Y -o FILE"    },
+  {"run",      hd_cmd_run,      "train and evaluate a method: hadal run -method ae -data FILE -out DIR"   },
 };
 static const int hd_n_commands = (int)(sizeof(hd_commands) / sizeof(hd_commands[0]));
 
@@ -71,7 +72,7 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import; hadal -help lists them)", command);
+  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run; hadal -help lists them)", command);
 }
 
 int main(int argc, char **argv)
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
   }
+  PetscPopErrorHandler();
   PetscFinalize();
   free(pargv);
   free(args);

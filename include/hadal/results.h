@@ -1,0 +1,50 @@
+/* Run outputs: DIR/results.h5 (per-event scores aligned with the input rows, curves, per-member
+ * metrics, the run's options) and DIR/summary.json (the headline numbers). Both are written under
+ * temporary names and renamed when complete. */
+#ifndef HADAL_RESULTS_H
+#define HADAL_RESULTS_H
+
+#include <stdint.h>
+#include <hadal/h5.h>
+
+/* Collective on comm. Creates the folder (and parents) when missing, naming it on failure. */
+PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir);
+
+typedef struct {
+  hd_h5_output out;
+} hd_results;
+
+/* Collective. Starts DIR/results.h5, with the run's full option set as the root attribute
+ * "options" and `method` as "method". */
+PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, hd_results *res);
+/* Collective. A per-event dataset `name` ("/scores/ae") of n_global floats: this rank writes rows
+ * [offset, offset + n_local) from `local`. Parent groups are created as needed. */
+PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local);
+/* Collective. A small dataset (n values, in double) that every rank holds identically; rank 0's
+ * values are written. */
+PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscInt n, const double *values);
+PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value);
+PetscErrorCode hd_results_close(hd_results *res);
+PetscErrorCode hd_results_discard(hd_results *res);
+
+/* summary.json: a flat JSON object built in order. Not collective: only the rank that writes needs
+ * one, but every rank may build it. */
+typedef struct {
+  char  *text;
+  size_t len, cap;
+  int    depth;       /* nesting of open objects and arrays */
+  int    need_comma;  /* a value was written at the current depth */
+} hd_summary;
+
+PetscErrorCode hd_summary_begin(hd_summary *s);
+PetscErrorCode hd_summary_string(hd_summary *s, const char *key, const char *value);
+PetscErrorCode hd_summary_int(hd_summary *s, const char *key, int64_t value);
+/* NaN and infinities are written as null (JSON has no such numbers). */
+PetscErrorCode hd_summary_double(hd_summary *s, const char *key, double value);
+/* Nested objects and arrays: key NULL inside arrays. */
+PetscErrorCode hd_summary_open(hd_summary *s, const char *key, char bracket);
+PetscErrorCode hd_summary_close(hd_summary *s, char bracket);
+/* Collective on comm: rank 0 writes DIR/summary.json (temporary name, then rename). Frees s. */
+PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s);
+
+#endif

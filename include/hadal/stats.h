@@ -1,0 +1,29 @@
+/* Statistics of scores and inputs: exact moments reduced across ranks, ROC curves and AUC. */
+#ifndef HADAL_STATS_H
+#define HADAL_STATS_H
+
+#include <hadal/error.h>
+
+/* Collective on comm. Mean and standard deviation (population) of each of the `width` columns of
+ * the rows held across comm (n_local rows here, n_global in all). The sums are formed in 64-bit
+ * fixed point with a per-column power-of-two quantum (from an allreduce of the column maxima), so
+ * they are exact and the result is bit-identical for any split of the rows across ranks; the
+ * quantisation error is below 2^-(62 - log2 n_global) of the column's largest |x| (or x^2). */
+PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std);
+
+/* A ROC curve of a score where larger means more signal-like. Events with label > 0 are signal,
+ * label 0 background; others (label -1, unknown) are left out. */
+typedef struct {
+  PetscInt n_signal, n_background;
+  double   auc;        /* Mann-Whitney U / (n_s n_b), ties counted one half */
+  PetscInt n_points;   /* of the stored curve (at most max_points, thinned evenly in eps_B) */
+  double  *eps_b, *eps_s, *threshold;
+  double   eps_s_at[3]; /* eps_S at eps_B = 1e-2, 1e-3, 1e-4 (NaN where eps_B cannot go that low) */
+  double   sic_max;     /* max eps_S / sqrt(eps_B) over eps_B >= 1 / n_b */
+} hd_stats_roc;
+
+/* Not collective. n scores and labels; the curve keeps at most max_points points. */
+PetscErrorCode hd_stats_roc_compute(PetscInt n, const float *score, const int32_t *label, PetscInt max_points, hd_stats_roc *roc);
+PetscErrorCode hd_stats_roc_free(hd_stats_roc *roc);
+
+#endif

@@ -1,0 +1,256 @@
+/* Run outputs (see include/hadal/results.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <hadal/results.h>
+
+PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir)
+{
+  int  rank, err = 0;
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCheck(dir && dir[0], comm, HD_ERR_USER_INPUT, "no output folder given (-out DIR)");
+  PetscCheck(strlen(dir) < sizeof(path), comm, HD_ERR_USER_INPUT, "output folder name '%s' is too long", dir);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p && !err; p++) {
+      if (*p != '/') continue;
+      *p = '\0';
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) err = errno;
+      *p = '/';
+    }
+    if (!err && mkdir(path, 0777) != 0 && errno != EEXIST) err = errno;
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, HD_ERR_FILE_WRITE, "cannot create output folder '%s': %s", dir, strerror(err));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, hd_results *res)
+{
+  char  path[PETSC_MAX_PATH_LEN], *all = NULL;
+
+  PetscFunctionBegin;
+  snprintf(path, sizeof(path), "%s/results.h5", dir);
+  PetscCall(hd_h5_output_create(comm, path, &res->out));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "method", method));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION));
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "options", all ? all : ""));
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Create the groups on the way to `name` ("/scores/ae" needs "/scores"). */
+static PetscErrorCode hd_results_parents(hid_t fid, const char *name)
+{
+  char path[256];
+
+  PetscFunctionBegin;
+  snprintf(path, sizeof(path), "%s", name);
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (H5Lexists(fid, path, H5P_DEFAULT) <= 0) {
+      hid_t g;
+      HdCallH5(g = H5Gcreate2(fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "results: cannot create group %s", path);
+      H5Gclose(g);
+    }
+    *p = '/';
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t ftype, hid_t mtype, hsize_t n_global, hsize_t offset, hsize_t n_local, const void *local)
+{
+  hid_t   space, did, mspace, dxpl;
+  hsize_t one = 1;
+
+  PetscFunctionBegin;
+  PetscCall(hd_results_parents(res->out.fid, name));
+  HdCallH5(space = H5Screate_simple(1, &n_global, NULL), "results: cannot create a space for %s", name);
+  HdCallH5(did = H5Dcreate2(res->out.fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", res->out.path, name);
+  HdCallH5(mspace = H5Screate_simple(1, n_local ? &n_local : &one, NULL), "results: cannot create a space");
+  if (n_local) HdCallH5(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, NULL, &n_local, NULL), "results: cannot select rows of %s", name);
+  else {
+    H5Sselect_none(space);
+    H5Sselect_none(mspace);
+  }
+  PetscCall(hd_h5_collective_dxpl(&dxpl));
+  HdCallH5(H5Dwrite(did, mtype, mspace, space, dxpl, local), "'%s': cannot write %s", res->out.path, name);
+  H5Pclose(dxpl);
+  H5Sclose(mspace);
+  H5Dclose(did);
+  H5Sclose(space);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscInt n, const double *values)
+{
+  int rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(res->out.comm, &rank));
+  PetscCall(hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, rank == 0 ? (hsize_t)n : 0, values));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_h5_attr_write_double(res->out.fid, name, value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_close(hd_results *res)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_h5_output_commit(&res->out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_discard(hd_results *res)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_h5_output_discard(&res->out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- summary.json ---- */
+
+static PetscErrorCode hd_summary_append(hd_summary *s, const char *fmt, ...)
+{
+  va_list ap;
+  int     n;
+
+  PetscFunctionBegin;
+  for (;;) {
+    va_start(ap, fmt);
+    n = vsnprintf(s->text + s->len, s->cap - s->len, fmt, ap);
+    va_end(ap);
+    if ((size_t)n < s->cap - s->len) break;
+    char *bigger;
+    PetscCall(PetscMalloc1(2 * s->cap + (size_t)n, &bigger));
+    memcpy(bigger, s->text, s->len + 1);
+    PetscCall(PetscFree(s->text));
+    s->text = bigger;
+    s->cap  = 2 * s->cap + (size_t)n;
+  }
+  s->len += (size_t)n;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* separator, indentation and "key": before a value */
+static PetscErrorCode hd_summary_key(hd_summary *s, const char *key)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_append(s, "%s\n%*s", s->need_comma ? "," : "", 2 * s->depth, ""));
+  if (key) {
+    PetscCall(hd_summary_append(s, "\""));
+    for (const char *p = key; *p; p++) PetscCall(hd_summary_append(s, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p));
+    PetscCall(hd_summary_append(s, "\": "));
+  }
+  s->need_comma = 1;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_begin(hd_summary *s)
+{
+  PetscFunctionBegin;
+  s->cap = 4096;
+  s->len = 0;
+  PetscCall(PetscMalloc1(s->cap, &s->text));
+  s->text[0]    = '\0';
+  s->depth      = 1;
+  s->need_comma = 0;
+  PetscCall(hd_summary_append(s, "{"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_string(hd_summary *s, const char *key, const char *value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_key(s, key));
+  PetscCall(hd_summary_append(s, "\""));
+  for (const char *p = value; *p; p++) {
+    if (*p == '"' || *p == '\\') PetscCall(hd_summary_append(s, "\\%c", *p));
+    else if ((unsigned char)*p < 0x20) PetscCall(hd_summary_append(s, "\\u%04x", (unsigned)*p));
+    else PetscCall(hd_summary_append(s, "%c", *p));
+  }
+  PetscCall(hd_summary_append(s, "\""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_int(hd_summary *s, const char *key, int64_t value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_key(s, key));
+  PetscCall(hd_summary_append(s, "%lld", (long long)value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_double(hd_summary *s, const char *key, double value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_key(s, key));
+  if (isfinite(value)) PetscCall(hd_summary_append(s, "%.10g", value));
+  else PetscCall(hd_summary_append(s, "null"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_open(hd_summary *s, const char *key, char bracket)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_key(s, key));
+  PetscCall(hd_summary_append(s, "%c", bracket));
+  s->depth++;
+  s->need_comma = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_close(hd_summary *s, char bracket)
+{
+  PetscFunctionBegin;
+  s->depth--;
+  PetscCall(hd_summary_append(s, "\n%*s%c", 2 * s->depth, "", bracket));
+  s->need_comma = 1;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
+{
+  int  rank, err = 0;
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
+
+  PetscFunctionBegin;
+  PetscCall(hd_summary_append(s, "\n}\n"));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  snprintf(path, sizeof(path), "%s/summary.json", dir);
+  if (rank == 0) {
+    snprintf(tmp, sizeof(tmp), "%s/.summary.json.tmp-%d", dir, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) err = errno;
+    else {
+      if (fwrite(s->text, 1, s->len, f) != s->len) err = EIO;
+      if (fclose(f) != 0 && !err) err = errno;
+      if (!err && rename(tmp, path) != 0) err = errno;
+      if (err) unlink(tmp);
+    }
+  }
+  PetscCall(PetscFree(s->text));
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, HD_ERR_FILE_WRITE, "cannot write '%s': %s", path, strerror(err));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
