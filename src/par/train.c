@@ -186,7 +186,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   hd_train_rows  rows;
   PetscInt      *offsets, *sizes;
   PetscInt       epoch0 = 0, step0 = 0;
-  double         train_events = 0, t_start;
+  double         train_events = 0, events_at_start = 0, t_start;
   PetscBool      stop = PETSC_FALSE;
 
   PetscFunctionBegin;
@@ -256,7 +256,8 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     }
   }
 
-  t_start = hd_wtime();
+  t_start         = hd_wtime();
+  events_at_start = train_events;
   PetscInt epoch;
   for (epoch = epoch0; epoch < c->epochs && !stop; epoch++) {
     /* this epoch's order: Fisher-Yates keyed by (seed, member, epoch), the same on every rank */
@@ -333,7 +334,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     res->last_val_loss   = val_loss;
     if (c->progress) {
       double el = hd_wtime() - t_start;
-      PetscCall(hd_log(group, "%s: epoch %3" PetscInt_FMT "/%" PetscInt_FMT "  train %.6g  val %.6g%s  lr %.3g  %.0f events/s\n", c->label, epoch + 1, c->epochs, train_loss, val_loss, improved ? " *" : "  ", opt.cfg.lr, el > 0 ? train_events / el : 0.0));
+      PetscCall(hd_log(group, "%s: epoch %3" PetscInt_FMT "/%" PetscInt_FMT "  train %.6g  val %.6g%s  lr %.3g  %.0f events/s\n", c->label, epoch + 1, c->epochs, train_loss, val_loss, improved ? " *" : "  ", opt.cfg.lr, el > 0 ? (train_events - events_at_start) / el : 0.0));
     }
     if (c->checkpoint[0] && (stop || (c->checkpoint_every > 0 && (epoch + 1) % c->checkpoint_every == 0))) {
       ck.epoch        = epoch + 1;
@@ -360,7 +361,19 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   res->epochs_run    = epoch;
   res->best_epoch    = plateau.best_epoch;
   res->best_val_loss = plateau.best;
-  res->events_per_s  = train_events / PetscMax(hd_wtime() - t_start, 1e-9);
+  res->events_per_s  = (train_events - events_at_start) / PetscMax(hd_wtime() - t_start, 1e-9);
+  if (c->checkpoint[0] && !res->interrupted && epoch0 < c->epochs) {
+    /* a finished member: resuming from this file changes nothing (no epoch is left to run) */
+    ck.epoch        = c->epochs;
+    ck.step         = 0;
+    ck.optim_step   = opt.step;
+    ck.lr           = opt.cfg.lr;
+    ck.plateau      = plateau;
+    ck.n_ranks      = size;
+    ck.n_losses     = 0;
+    ck.train_events = train_events;
+    PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, &ck));
+  }
   if (c->restore_best && !res->interrupted && plateau.best_epoch >= 0) PetscCall(PetscArraycpy(net->params, best, n_params));
 
   PetscCall(hd_par_reducer_destroy(&reducer));

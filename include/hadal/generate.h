@@ -1,0 +1,156 @@
+/* Deterministic event generators (docs/generators.md says what each models and what it leaves out).
+ *
+ * Event `index` of a data set with seed `seed` is made from its own counter-based RNG stream
+ * hd_rng_init(&r, seed, HD_STREAM_GEN_<KIND>, index): an event never depends on which rank made it
+ * or on how the rows were split, so one seed gives byte-identical files at any rank count.
+ *
+ * Two layers: per-event physics (pure functions, no I/O, no MPI: hd_gen_lhco_*, hd_gen_jetimages_*)
+ * and the driver hd_generate_write() that splits the rows over the ranks and writes an event file
+ * (DESIGN.md section 3) with the collective writer of hadal/events.h. */
+#ifndef HADAL_GENERATE_H
+#define HADAL_GENERATE_H
+
+#include <stdint.h>
+#include <hadal/error.h>
+
+/* ------------------------------------------------------------------------------------------------
+ * lhco: dijet events in the style of the LHC Olympics 2020 R&D set (13 TeV). */
+
+#define HD_GEN_LHCO_NFEATURES 6
+#define HD_GEN_LHCO_CELLS     2048 /* cells of the piecewise-constant envelope of the mjj spectrum */
+
+/* Column names of /events/features, in order: j1 is the lighter jet, j2 the heavier one. */
+extern const char *const hd_gen_lhco_feature_names[HD_GEN_LHCO_NFEATURES];
+
+typedef struct {
+  /* user options (hadal generate lhco -signal_...) */
+  double signal_fraction; /* probability that an event is signal */
+  double signal_mjj;      /* W' mass, GeV */
+  double signal_mx;       /* X mass, GeV */
+  double signal_my;       /* Y mass, GeV */
+  /* model constants, set by hd_gen_lhco_defaults() (docs/generators.md) */
+  double sqrt_s;               /* collision energy, GeV */
+  double p1, p2, p3;           /* dijet function (1-x)^p1 / x^(p2 + p3 ln x), x = mjj / sqrt_s */
+  double mjj_min, mjj_max;     /* range the background mjj is drawn in, GeV */
+  double pt_min;               /* trigger: both jets need pT > pt_min, GeV */
+  double dy_max;               /* |y1 - y2| < dy_max */
+  double jet_radius;           /* R of the fat jets */
+  double alpha_s_mz;           /* strong coupling at the Z mass (one-loop running) */
+  double gluon_frac0, gluon_slope; /* gluon fraction of a QCD jet: gluon_frac0 exp(-gluon_slope x) */
+  double ue_kappa;             /* underlying event + hadronisation: <delta m^2> = ue_kappa pT R^4, GeV */
+  double sig_mjj_res;          /* Gaussian mjj resolution of the signal (relative) */
+  double sig_tail_frac, sig_tail_mean; /* low-side radiative tail: fraction, mean relative loss */
+  double sig_mass_res;         /* relative jet-mass resolution of X and Y */
+  double qcd_tau21_med, qcd_tau21_slope, qcd_tau32_med, qcd_tau32_slope, qcd_tau_width;
+  double sig_tau21_med, sig_tau32_med, sig_tau_width;
+  /* derived by hd_gen_lhco_setup(): envelope of the background mjj spectrum */
+  double cell_cdf[HD_GEN_LHCO_CELLS]; /* cumulative envelope weight at the end of each cell */
+  double cell_fmax[HD_GEN_LHCO_CELLS];
+  int    ready;
+} hd_gen_lhco_params;
+
+/* One event with its truth (the truth is not written to files; the physics checks use it). */
+typedef struct {
+  float   features[HD_GEN_LHCO_NFEATURES];
+  float   mjj;
+  int32_t label;   /* 0 QCD dijet, 1 W' -> X Y */
+  double  pt;      /* pT of each jet (the two are balanced), GeV */
+  double  dy;      /* |y1 - y2| */
+  double  mass[2]; /* jet masses, lighter first, GeV */
+} hd_gen_lhco_event;
+
+/* Not collective. The documented defaults (signal 3500/500/100 GeV and the model constants). */
+void hd_gen_lhco_defaults(hd_gen_lhco_params *p);
+/* Not collective (every rank checks the same values; an error names the option at fault). Checks
+ * the user options against the generator's range and builds the mjj envelope. */
+PetscErrorCode hd_gen_lhco_setup(MPI_Comm comm, hd_gen_lhco_params *p);
+/* Not collective; pure. Event `index` of the data set `seed`. */
+PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint64_t index, hd_gen_lhco_event *ev);
+/* Not collective; pure. Rows [row0, row0 + count): features [count, 6], mass [count], label [count]. */
+PetscErrorCode hd_gen_lhco_rows(const hd_gen_lhco_params *p, uint64_t seed, int64_t row0, PetscInt count, float *features, float *mass, int32_t *label);
+
+/* ------------------------------------------------------------------------------------------------
+ * jetimages: leading R = 1 fat-jet images in (eta, phi), as in seed 000 (Khosa & Sanz). */
+
+typedef enum {
+  HD_JET_QCD, /* light quark or gluon jet: one prong plus radiation */
+  HD_JET_TOP, /* hadronic top, t -> b q q' (3 prongs) */
+  HD_JET_W,   /* hadronic W (2 prongs) */
+  HD_JET_R2,  /* G(3 TeV) -> Z Z, Z -> q q (2 prongs) */
+  HD_JET_R3,  /* G(3 TeV) -> t t, t -> b q q' (3 prongs) */
+  HD_JET_R4,  /* G(3 TeV) -> h h, h -> W W* -> 4 q (4 prongs) */
+  HD_JET_EFT, /* p p -> H Z, H -> b b (2 prongs) */
+  HD_JET_NCLASSES
+} hd_jet_class;
+
+#define HD_GEN_JETIMAGES_NFEATURES 4
+#define HD_GEN_MAX_CLASSES         HD_JET_NCLASSES
+
+extern const char *const hd_gen_jetimages_feature_names[HD_GEN_JETIMAGES_NFEATURES];
+
+/* Not collective. "qcd", "top", "w", "r2", "r3", "r4", "eft". */
+const char *hd_gen_jet_class_name(hd_jet_class c);
+
+typedef struct {
+  /* user options */
+  PetscInt     n_classes;
+  hd_jet_class classes[HD_GEN_MAX_CLASSES]; /* label k of an event = position k in this list */
+  double       fractions[HD_GEN_MAX_CLASSES];
+  PetscInt     image_size; /* pixels per side */
+  PetscBool    preprocess;
+  /* model constants, set by hd_gen_jetimages_defaults() (docs/generators.md) */
+  double jet_radius, pt_min, mass_min, mass_max; /* the selection of seed 000 */
+  double pt_gen_min, pt_gen_max;                 /* parton-level pT range of the hard object */
+  double pt_power_sm, pt_power_eft;              /* dsigma/dpT ~ pT^-n */
+  double graviton_mass, graviton_pt_smear;
+  double gluon_frac;                             /* gluon share of qcd jets */
+  double alpha_s_mz, shower_q0, hadron_mult, hadron_kt;
+  double ue_mean, ue_pt_mean;                    /* soft wide-angle particles per jet, their mean pT */
+  double calo_stochastic, calo_constant, calo_noise, calo_threshold;
+  /* derived by hd_gen_jetimages_setup() */
+  double cdf[HD_GEN_MAX_CLASSES];
+  double wstar_fmax; /* bound of the W* mass density in h -> W W* */
+  int    ready;
+} hd_gen_jetimages_params;
+
+/* Scratch memory for one rank's events (parton stack, particles, pixels); holds no state between
+ * events. */
+typedef struct hd_gen_jetimages_work_s *hd_gen_jetimages_work;
+
+/* Not collective. Defaults: classes qcd,top with fractions 0.5,0.5, 40x40 pixels, preprocessing on. */
+void hd_gen_jetimages_defaults(hd_gen_jetimages_params *p);
+/* Not collective. Parses a comma-separated class list ("qcd,top,w") into p->classes. */
+PetscErrorCode hd_gen_jetimages_parse_classes(MPI_Comm comm, const char *list, hd_gen_jetimages_params *p);
+/* Not collective. Checks the options (errors name the option) and derives the tables. */
+PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p);
+PetscErrorCode hd_gen_jetimages_work_create(const hd_gen_jetimages_params *p, hd_gen_jetimages_work *w);
+PetscErrorCode hd_gen_jetimages_work_destroy(hd_gen_jetimages_work *w);
+/* Not collective; pure (w is scratch). Event `index`: image [size, size] (row i ~ eta', column
+ * j ~ phi', see docs/generators.md), features pt, mass, tau21, tau32 of the jet, label. */
+PetscErrorCode hd_gen_jetimages_make(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, uint64_t seed, uint64_t index, float *image, float *features, int32_t *label);
+/* Not collective; pure. Rows [row0, row0 + count). */
+PetscErrorCode hd_gen_jetimages_rows(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, uint64_t seed, int64_t row0, PetscInt count, float *images, float *features, int32_t *label);
+
+/* ------------------------------------------------------------------------------------------------
+ * The driver. */
+
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_NKINDS } hd_gen_kind;
+
+/* Not collective. "lhco", "jetimages". */
+const char *hd_gen_kind_name(hd_gen_kind k);
+/* Not collective. An unknown name is an error listing the known kinds. */
+PetscErrorCode hd_gen_kind_parse(MPI_Comm comm, const char *name, hd_gen_kind *kind);
+
+typedef struct {
+  hd_gen_kind             kind;
+  PetscInt                n_events;
+  uint64_t                seed;
+  hd_gen_lhco_params      lhco;      /* used when kind is lhco (after hd_gen_lhco_setup) */
+  hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
+} hd_gen_config;
+
+/* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
+ * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */
+PetscErrorCode hd_generate_write(MPI_Comm comm, const hd_gen_config *cfg, const char *path);
+
+#endif

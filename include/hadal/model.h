@@ -1,0 +1,54 @@
+/* Model files: one network's architecture and parameters in HDF5, readable without hadal (the
+ * layout is in docs/nn.md, with the recipe for loading it into PyTorch).
+ *
+ *   /             attributes format "hadal-model", format_version, hadal_version, spec,
+ *                 input_shape (C, H, W), output_size, n_layers, n_tensors, n_parameters,
+ *                 and, when given, name, seed, member
+ *   /parameters   float32 [n_parameters]: the network's flat parameter buffer
+ *   /layers/layerL one group per layer: type, activation, alpha, input_shape, output_shape, kernel,
+ *                 stride, padding, weight_offset, weight_shape, bias_offset, bias_size
+ *   /arrays/NAME  float32 [n]: extra arrays the caller stored with the model (input
+ *                 standardisation, a Deep SVDD centre, ...) */
+#ifndef HADAL_MODEL_H
+#define HADAL_MODEL_H
+
+#include <hdf5.h>
+#include <hadal/nn.h>
+
+#define HD_MODEL_FORMAT_VERSION 1
+
+/* An extra float array stored beside the parameters. */
+typedef struct {
+  const char  *name; /* a plain HDF5 name: no '/' */
+  const float *data;
+  PetscInt     n;
+} hd_model_array;
+
+/* What the file says besides the network; every field may be left zero / NULL. */
+typedef struct {
+  const char           *name;   /* a label: method and member, "svdd d=34 n=2", ... */
+  PetscBool             has_seed;
+  uint64_t              seed;
+  int64_t               member;
+  PetscInt              n_arrays;
+  const hd_model_array *arrays;
+} hd_model_meta;
+
+/* Not collective: called by ONE rank, which writes `path` under a temporary name in the same folder
+ * and renames it when complete (a failed write leaves no file at `path`). meta may be NULL. */
+PetscErrorCode hd_model_write(const char *path, const hd_nn *net, const hd_model_meta *meta);
+/* Not collective. Writes the same layout into an open file or group `loc` (a checkpoint);
+ * `where` names it in error messages. */
+PetscErrorCode hd_model_write_h5(hid_t loc, const char *where, const hd_nn *net, const hd_model_meta *meta);
+
+/* Not collective (every rank may read the file on its own). Builds the network the file
+ * describes, with buffers for batches up to max_batch, and loads its parameters. A file that is
+ * missing, not a model, of another format version or inconsistent is an error naming it. */
+PetscErrorCode hd_model_read(const char *path, PetscInt max_batch, hd_nn **net);
+PetscErrorCode hd_model_read_h5(hid_t loc, const char *where, PetscInt max_batch, hd_nn **net);
+
+/* Not collective. Reads /arrays/NAME: *data (PetscMalloc'ed, caller frees) of *n floats;
+ * *found is false (and *data NULL) when the file has no such array. */
+PetscErrorCode hd_model_read_array(const char *path, const char *name, float **data, PetscInt *n, PetscBool *found);
+
+#endif

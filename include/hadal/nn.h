@@ -1,0 +1,260 @@
+/* Neural-network layers, losses, initialisation and optimisers (docs/nn.md has the equations).
+ *
+ * Data are float32, row-major, one event per row: a batch of B events is (B, C, H, W) for images
+ * (NCHW, as PyTorch) and (B, F) for feature vectors, which the network treats as (B, F, 1, 1).
+ * Weights use PyTorch's layouts: dense W (O, I), conv2d W (O, C, KH, KW), so a model file loads
+ * into torch.nn without transposes.
+ *
+ * Conventions shared by every kernel and by the network:
+ * - kernels are plain functions, outputs first, shapes in the comment above each;
+ * - backward ACCUMULATES into parameter gradients (+=): zeroing them is its own step
+ *   (hd_nn_zero_grad), so gradients of several shards of one batch can be summed;
+ * - the gradient wrt a layer's input is WRITTEN (=), not accumulated: in a sequential network each
+ *   activation has exactly one consumer, and writing saves a pass over the buffer;
+ * - losses ACCUMULATE their gradient (scaled by 1/norm) into the output gradient; the network zeroes
+ *   its output-gradient buffer at every forward;
+ * - sums over a batch that give a loss or a bias gradient accumulate in double.
+ * Nothing here talks to MPI, HDF5 or the file system; nothing is collective. */
+#ifndef HADAL_NN_H
+#define HADAL_NN_H
+
+#include <stdint.h>
+#include <hadal/error.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Activations */
+
+typedef enum {
+  HD_ACT_IDENTITY = 0,
+  HD_ACT_RELU,
+  HD_ACT_ELU,        /* alpha (default 1): x > 0 ? x : alpha (e^x - 1) */
+  HD_ACT_LEAKY_RELU, /* alpha = negative slope (default 0.01) */
+  HD_ACT_SIGMOID,
+  HD_ACT_TANH
+} hd_nn_act;
+
+/* The name used in specs and model files ("identity", "relu", "elu", "leakyrelu", "sigmoid",
+ * "tanh"). */
+const char *hd_nn_act_name(hd_nn_act act);
+/* Not collective. Parses "relu", "elu", "elu:0.5", "leakyrelu:0.2" ("linear" is "identity",
+ * "leaky_relu" is "leakyrelu"). *found is false (and nothing else is set) when `word` names no
+ * activation; a malformed or out-of-range parameter is an error. */
+PetscErrorCode hd_nn_act_parse(const char *word, hd_nn_act *act, float *alpha, PetscBool *found);
+
+/* y (n) = f(x (n)); y may equal x (in place). */
+void hd_nn_act_forward(float *y, const float *x, size_t n, hd_nn_act act, float alpha);
+/* dx (n) = dy (n) * f'(x), with f' written through the output y = f(x) (every activation here has
+ * a derivative that is a function of its output); dx may equal dy. */
+void hd_nn_act_backward(float *dx, const float *dy, const float *y, size_t n, hd_nn_act act, float alpha);
+
+/* ---------------------------------------------------------------------------------------------
+ * Layer kernels. `act` is fused: forward applies it after the bias in the same pass; backward
+ * first turns dout into the gradient wrt the pre-activation, IN PLACE (dout is overwritten). */
+
+/* out (B, O) = act(in (B, I) W^T + b),  W (O, I), b (O) */
+void hd_nn_dense_forward(float *out, const float *in, const float *w, const float *b, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha);
+/* dout (B, O) <- dout * act'(out)           (in place: gradient wrt the pre-activation)
+ * dw (O, I)  += dout^T (O, B) in (B, I)
+ * db (O)     += sum_b dout                   (accumulated in double)
+ * din (B, I)  = dout (B, O) W (O, I)         (skipped when din is NULL) */
+void hd_nn_dense_backward(float *din, float *dw, float *db, float *dout, const float *out, const float *in, const float *w, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha);
+
+/* 2-d convolution (cross-correlation, as PyTorch), square stride and zero padding:
+ * OH = (H + 2 pad - KH) / stride + 1, OW likewise.
+ * out (B, O, OH, OW) = act(W (O, C, KH, KW) * in (B, C, H, W) + b (O)); done image by image as
+ * out_b (O, OH OW) = W (O, C KH KW) col_b (C KH KW, OH OW) + b, with col_b = im2col(in_b).
+ * col is scratch of C KH KW OH OW floats. */
+typedef struct {
+  PetscInt C, H, W;     /* input channels and size */
+  PetscInt O, KH, KW;   /* output channels, kernel */
+  PetscInt stride, pad; /* the same in both directions */
+  PetscInt OH, OW;      /* output size (set by hd_nn_conv2d_shape) */
+} hd_nn_conv2d_geom;
+
+/* Not collective. Checks the geometry and sets OH, OW; `what` names it in error messages. */
+PetscErrorCode hd_nn_conv2d_shape(hd_nn_conv2d_geom *g, const char *what);
+void           hd_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col, PetscInt B, const hd_nn_conv2d_geom *g, hd_nn_act act, float alpha);
+/* dout (B, O, OH, OW) <- dout * act'(out)   (in place)
+ * dw (O, C KH KW)      += sum_b dout_b (O, OH OW) col_b^T
+ * db (O)               += sum_{b, y, x} dout (accumulated in double)
+ * din (B, C, H, W)      = col2im(W^T (C KH KW, O) dout_b)   (skipped when din is NULL) */
+void hd_nn_conv2d_backward(float *din, float *dw, float *db, float *dout, const float *out, const float *in, const float *w, float *col, PetscInt B, const hd_nn_conv2d_geom *g, hd_nn_act act, float alpha);
+
+/* Max-pooling, no padding, floor mode: OH = (H - K) / stride + 1.
+ * out (B, C, OH, OW) = max over each K x K window of in (B, C, H, W); arg (B, C, OH, OW) records
+ * where the maximum is within its channel plane (y W + x), the first one in row-major order when
+ * several are equal; a NaN counts as the maximum, as in PyTorch. */
+void hd_nn_maxpool_forward(float *out, int32_t *arg, const float *in, PetscInt B, PetscInt C, PetscInt H, PetscInt W, PetscInt K, PetscInt stride);
+/* din (B, C, H, W) = scatter of dout (B, C, OH, OW) to the recorded maxima (zero elsewhere) */
+void hd_nn_maxpool_backward(float *din, const float *dout, const int32_t *arg, PetscInt B, PetscInt C, PetscInt H, PetscInt W, PetscInt OH, PetscInt OW);
+
+/* ---------------------------------------------------------------------------------------------
+ * Losses. z (B, K) is the network output, one row per event. Every loss returns
+ *   *loss = (1 / norm) sum_b w_b l_b                    (accumulated in double)
+ * and, when dz is not NULL, ACCUMULATES dz (B, K) += (1 / norm) w_b dl_b/dz_b.
+ * norm is explicit so that a rank holding a shard of a global minibatch of N events passes
+ * norm = N: the shard losses and gradients then add up to the mean over the global batch. Pass
+ * norm = B for a plain batch mean (PyTorch's reduction='mean'); pass the sum of weights for a
+ * weighted mean. weight (B) may be NULL (all ones). per_event (B), when not NULL, receives the
+ * unweighted l_b. Targets have a leading dimension target_ld: K for one row per event, 0 for one row
+ * shared by every event (the Anomaly Awareness uniform target, a Deep SVDD centre).
+ * B may be 0 (a rank with an empty shard): loss 0, nothing written. */
+
+/* Softmax cross-entropy against soft targets t (rows summing to 1; one-hot is a case):
+ *   l_b = -sum_k t_bk log softmax(z_b)_k,  dl_b/dz_bk = softmax(z_b)_k sum_j t_bj - t_bk. */
+PetscErrorCode hd_nn_loss_softmax_ce(double *loss, float *dz, float *per_event, const float *z, const float *target, PetscInt target_ld, const float *weight, PetscInt B, PetscInt K, double norm);
+/* Binary cross-entropy with logits, averaged over the K outputs of an event (stable form):
+ *   l_b = (1/K) sum_k [max(z,0) - z y + log(1 + e^-|z|)],  dl_b/dz_bk = (sigmoid(z_bk) - y_bk) / K. */
+PetscErrorCode hd_nn_loss_bce_logits(double *loss, float *dz, float *per_event, const float *z, const float *target, PetscInt target_ld, const float *weight, PetscInt B, PetscInt K, double norm);
+/* Mean squared error, averaged over the K outputs of an event:
+ *   l_b = (1/K) sum_k (z_bk - y_bk)^2,  dl_b/dz_bk = 2 (z_bk - y_bk) / K.
+ * per_event is the reconstruction error (autoencoder) or squared distance / K (Deep SVDD). */
+PetscErrorCode hd_nn_loss_mse(double *loss, float *dz, float *per_event, const float *z, const float *target, PetscInt target_ld, const float *weight, PetscInt B, PetscInt K, double norm);
+
+/* ---------------------------------------------------------------------------------------------
+ * Networks: a sequence of layers built from a spec, parameters in one contiguous buffer. */
+
+typedef enum { HD_LAYER_DENSE = 0, HD_LAYER_CONV2D, HD_LAYER_MAXPOOL, HD_LAYER_FLATTEN, HD_LAYER_ACTIVATION } hd_nn_layer_type;
+
+/* "dense", "conv2d", "maxpool", "flatten", "activation" (the names in model files). */
+const char *hd_nn_layer_type_name(hd_nn_layer_type type);
+
+typedef struct {
+  hd_nn_layer_type type;
+  hd_nn_act        act;   /* dense, conv2d (fused) and activation layers; identity otherwise */
+  float            alpha; /* ELU alpha or LeakyReLU slope */
+  PetscInt         in[3], out[3]; /* per-event shapes (C, H, W); a vector of F is (F, 1, 1) */
+  PetscInt         kh, kw, stride, pad; /* conv2d and maxpool (maxpool: kh == kw, pad 0) */
+  PetscInt         weight, bias; /* indices into the tensor table; -1 for layers without */
+} hd_nn_layer;
+
+#define HD_NN_NAME_LEN 32
+
+/* One parameter tensor: params[offset .. offset + size) holds it, row-major with `shape`. */
+typedef struct {
+  char     name[HD_NN_NAME_LEN]; /* "layer0.weight", "layer0.bias" */
+  PetscInt layer, offset, size, ndim, shape[4];
+} hd_nn_tensor;
+
+typedef struct {
+  PetscInt      n_layers;
+  hd_nn_layer  *layers;
+  PetscInt      n_tensors;
+  hd_nn_tensor *tensors;     /* in layer order, weight before bias, packed without gaps */
+  PetscInt      n_params;
+  float        *params;      /* (n_params) every weight and bias */
+  float        *grads;       /* (n_params) same layout */
+  PetscInt      in_shape[3]; /* per event */
+  PetscInt      in_size, out_size;
+  PetscInt      max_batch;   /* buffers are sized for it at creation */
+  PetscInt      batch;       /* B of the last forward */
+  const float  *output;      /* (batch, out_size): valid after hd_nn_forward */
+  float        *dout;        /* (max_batch, out_size): gradient wrt the output; zeroed by
+                              * hd_nn_forward, losses accumulate into it, hd_nn_backward consumes
+                              * (and overwrites) it */
+  char         *spec;        /* canonical spec, one layer per comma */
+  /* private: workspace, allocated once by hd_nn_create */
+  const float  *input_;      /* the input of the last forward (kept for backward) */
+  float       **act_;        /* per-layer outputs (flatten aliases its input) */
+  float        *gbuf_[2];    /* ping-pong buffers for activation gradients */
+  int32_t     **arg_;        /* per-layer maxpool argmax (NULL for other layers) */
+  float        *col_;        /* im2col scratch */
+} hd_nn;
+
+/* Not collective. Builds a network for inputs of per-event shape in_shape (C, H, W) from a spec:
+ * comma-separated layers, each one of
+ *   dense N [ACT]                     fully connected, N outputs (input must be flat)
+ *   conv N KxK [sS] [pP] [ACT]        2-d convolution, N output channels, kernel KxK (or "K"),
+ *                                     stride S (default 1), zero padding P (default 0)
+ *   maxpool K [sS]                    K x K max-pooling, stride S (default K)
+ *   flatten                           (C, H, W) -> (C H W, 1, 1); costs nothing
+ *   ACT                               a stand-alone activation
+ * where ACT is identity (default), relu, elu[:alpha], leakyrelu[:slope], sigmoid or tanh.
+ * Example: "conv 8 3x3 relu, maxpool 2, flatten, dense 64 relu, dense 2". Parameters are
+ * zeroed; call hd_nn_init. All buffers for batches up to max_batch are allocated here. */
+PetscErrorCode hd_nn_create(const char *spec, const PetscInt in_shape[3], PetscInt max_batch, hd_nn **net);
+/* Not collective. */
+PetscErrorCode hd_nn_destroy(hd_nn **net);
+
+typedef enum {
+  HD_INIT_AUTO = 0,      /* He-uniform before relu, leakyrelu, elu; Glorot-uniform otherwise */
+  HD_INIT_HE_UNIFORM,    /* U(-a, a), a = sqrt(6 / fan_in)           (He et al. 2015) */
+  HD_INIT_HE_NORMAL,     /* N(0, 2 / fan_in) */
+  HD_INIT_GLOROT_UNIFORM,/* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010) */
+  HD_INIT_GLOROT_NORMAL  /* N(0, 2 / (fan_in + fan_out)) */
+} hd_nn_init_scheme;
+
+/* Not collective. Draws every weight of layer l from hd_rng_init(seed, HD_STREAM_INIT,
+ * (member << 16) | l), one draw per weight in row-major order; biases are zero. The same
+ * (seed, member, spec) gives the same parameters on any rank and machine. */
+PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init_scheme scheme);
+
+/* Not collective. out = net(in (B, in_size)), B <= max_batch (B = 0 allowed). `in` must stay
+ * unchanged until hd_nn_backward. Sets net->output and zeroes net->dout[0 .. B out_size). */
+PetscErrorCode hd_nn_forward(hd_nn *net, const float *in, PetscInt B);
+/* Not collective. Back-propagates net->dout (B, out_size) of the last forward: ACCUMULATES into
+ * net->grads and, when din is not NULL, WRITES din (B, in_size), the gradient wrt the input. */
+PetscErrorCode hd_nn_backward(hd_nn *net, float *din);
+/* Not collective. grads = 0. */
+PetscErrorCode hd_nn_zero_grad(hd_nn *net);
+/* Not collective. The number of float parameters. */
+PetscInt hd_nn_parameter_count(const hd_nn *net);
+
+/* ---------------------------------------------------------------------------------------------
+ * Optimisers on the flat buffers: one loop over params, grads and state of the same layout. */
+
+typedef enum { HD_OPTIM_SGD = 0, HD_OPTIM_ADAM } hd_nn_optim_kind;
+
+typedef struct {
+  hd_nn_optim_kind kind;
+  double           lr;
+  double           momentum;     /* SGD; 0 = plain SGD */
+  PetscBool        nesterov;     /* SGD, needs momentum > 0 */
+  double           beta1, beta2; /* Adam */
+  double           eps;          /* Adam */
+  double           weight_decay; /* SGD: L2, added to the gradient; Adam: decoupled (AdamW) */
+} hd_nn_optim_config;
+
+typedef struct {
+  hd_nn_optim_config cfg;
+  PetscInt           n;
+  int64_t            step; /* steps taken (Adam's t after the step) */
+  float             *m;    /* (n) SGD momentum buffer or Adam first moment; NULL for plain SGD */
+  float             *v;    /* (n) Adam second moment; NULL for SGD */
+} hd_nn_optim;
+
+/* Defaults: SGD lr 0.01, momentum 0; Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8 (Kingma & Ba). */
+hd_nn_optim_config hd_nn_optim_sgd_defaults(void);
+hd_nn_optim_config hd_nn_optim_adam_defaults(void);
+/* Not collective. Checks the configuration (naming the bad value) and allocates zeroed state. */
+PetscErrorCode hd_nn_optim_create(const hd_nn_optim_config *cfg, PetscInt n, hd_nn_optim *opt);
+/* Not collective. One step: params (n) updated from grads (n). */
+PetscErrorCode hd_nn_optim_step(hd_nn_optim *opt, float *params, const float *grads);
+/* Not collective. */
+PetscErrorCode hd_nn_optim_destroy(hd_nn_optim *opt);
+
+/* ---------------------------------------------------------------------------------------------
+ * Learning-rate halving on a plateau and early stopping on a validation loss. An epoch improves
+ * when its loss is below best - min_delta. lr_patience epochs in a row without improvement scale
+ * the learning rate by lr_factor (and restart that count); stop_patience epochs in a row without
+ * improvement stop training. 0 switches either off. Seed 003: lr_patience 5, lr_factor 0.5,
+ * stop_patience 50; seed 002: stop_patience 10. */
+typedef struct {
+  PetscInt lr_patience, stop_patience;
+  double   lr_factor, min_delta;
+  double   best;         /* best loss so far (+inf before the first epoch) */
+  PetscInt best_epoch;   /* epoch of the best loss, -1 before the first */
+  PetscInt epoch;        /* epochs seen */
+  PetscInt since_best;   /* epochs since the last improvement */
+  PetscInt since_lr;     /* epochs since the last improvement or learning-rate change */
+  PetscInt n_reductions; /* learning-rate reductions so far */
+} hd_nn_plateau;
+
+/* Not collective. Checks the settings. */
+PetscErrorCode hd_nn_plateau_init(hd_nn_plateau *p, PetscInt lr_patience, double lr_factor, PetscInt stop_patience, double min_delta);
+/* Not collective. Records one epoch's validation loss. *improved: a new best (save the weights);
+ * *lr_scale: the factor to apply to the learning rate now (1 when unchanged); *stop: stop training.
+ * A NaN loss never improves. Any output pointer may be NULL. */
+PetscErrorCode hd_nn_plateau_update(hd_nn_plateau *p, double loss, PetscBool *improved, double *lr_scale, PetscBool *stop);
+
+#endif

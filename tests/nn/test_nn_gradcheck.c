@@ -1,0 +1,368 @@
+/* Central finite-difference checks of every layer, activation and loss, wrt parameters and
+ * inputs, plus the accumulation conventions backward and the losses promise (include/hadal/nn.h).
+ *
+ * Layers: the objective is L = sum r . net(x) with a fixed random r, evaluated in double from the
+ * float outputs. The step actually taken, (float)(v + h) - v, is measured in double, so float
+ * rounding of the perturbed value does not enter the quotient. What is left is float rounding in
+ * the forward pass (about 1e-7 relative per output), which divided by 2h gives the noise floor the
+ * tolerance has to cover. A coordinate whose perturbation moves a ReLU/LeakyReLU/ELU input across
+ * zero or changes a max-pool winner is skipped (the function is not smooth there); the test fails
+ * if more than 10% are skipped.
+ *   tolerance (layers): |fd - an| <= 5e-3 |an| + 5e-4 max|an|,  h = 1e-2 (3e-3 with kinks)
+ * Losses take float z but compute in double, so their quotients are accurate to ~1e-9:
+ *   tolerance (losses): |fd - an| <= 1e-4 |an| + 1e-6 max|an|,  h = 1e-3 */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <hadal/nn.h>
+#include <hadal/rng.h>
+
+static int failures;
+
+#define CHECK(cond, ...) \
+  do { \
+    if (!(cond)) { \
+      printf("FAIL: "); \
+      printf(__VA_ARGS__); \
+      printf("\n"); \
+      failures++; \
+    } \
+  } while (0)
+
+#define TRY(expr) \
+  do { \
+    PetscErrorCode ierr_ = (expr); \
+    if (ierr_) { \
+      printf("FAIL: %s returned %d\n", #expr, (int)ierr_); \
+      failures++; \
+      return; \
+    } \
+  } while (0)
+
+/* ---- layers ---- */
+
+static double objective(hd_nn *net, const float *x, PetscInt B, const float *r)
+{
+  double L = 0.0;
+
+  if (hd_nn_forward(net, x, B)) return NAN;
+  for (PetscInt i = 0; i < B * net->out_size; i++) L += (double)r[i] * net->output[i];
+  return L;
+}
+
+/* FNV-1a over what decides the piece of a piecewise-smooth network: the sign of every ReLU,
+ * LeakyReLU and ELU output, and every max-pool winner. Equal before and after a step: no kink. */
+static uint64_t signature(const hd_nn *net)
+{
+  uint64_t h = 1469598103934665603ull;
+
+  for (PetscInt l = 0; l < net->n_layers; l++) {
+    const hd_nn_layer *L = &net->layers[l];
+    size_t             n = (size_t)net->batch * (size_t)(L->out[0] * L->out[1] * L->out[2]);
+
+    if (L->type != HD_LAYER_MAXPOOL && L->type != HD_LAYER_FLATTEN && (L->act == HD_ACT_RELU || L->act == HD_ACT_LEAKY_RELU || L->act == HD_ACT_ELU)) {
+      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(net->act_[l][i] > 0.0f)) * 1099511628211ull;
+    } else if (L->type == HD_LAYER_MAXPOOL) {
+      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uint32_t)net->arg_[l][i]) * 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+typedef struct {
+  double worst;   /* max of |fd - an| / tolerance: <= 1 passes */
+  int    checked, skipped;
+} fd_stats;
+
+/* Central difference of the objective wrt v[i]; returns 0 when the step crossed a kink. */
+static int fd_one(hd_nn *net, float *v, PetscInt i, const float *x, PetscInt B, const float *r, double h, uint64_t sig0, double *fd)
+{
+  float    orig = v[i];
+  double   lp, lm, sp, sm;
+  uint64_t gp, gm;
+
+  v[i] = (float)(orig + h);
+  sp   = (double)v[i] - (double)orig;
+  lp   = objective(net, x, B, r);
+  gp   = signature(net);
+  v[i] = (float)(orig - h);
+  sm   = (double)v[i] - (double)orig;
+  lm   = objective(net, x, B, r);
+  gm   = signature(net);
+  v[i] = orig;
+  if (gp != sig0 || gm != sig0) return 0;
+  *fd = (lp - lm) / (sp - sm);
+  return 1;
+}
+
+static void compare(fd_stats *st, double fd, double an, double scale, double rtol, double atol_rel)
+{
+  double tol = rtol * fabs(an) + atol_rel * scale + 1e-12;
+  double e   = fabs(fd - an) / tol;
+
+  st->checked++;
+  if (e > st->worst) st->worst = e;
+}
+
+/* Inputs: normal draws pushed at least `margin` away from zero; with `distinct`, a shuffled grid
+ * of values 0.05 apart (max-pool winners then survive any step below 0.025). */
+static void make_input(float *x, PetscInt n, double margin, int distinct, uint64_t seed)
+{
+  hd_rng r;
+
+  hd_rng_init(&r, seed, HD_STREAM_USER, 1);
+  if (distinct) {
+    for (PetscInt i = 0; i < n; i++) x[i] = (float)(0.05 * (double)(i - n / 2) + 0.013);
+    for (PetscInt i = n - 1; i > 0; i--) {
+      PetscInt j = (PetscInt)hd_rng_below(&r, (uint32_t)(i + 1));
+      float    t = x[i];
+      x[i]       = x[j];
+      x[j]       = t;
+    }
+    return;
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    double v = hd_rng_normal(&r);
+    x[i]     = (float)(v >= 0 ? v + margin : v - margin);
+  }
+}
+
+static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, PetscInt B, double margin, int distinct, double h, int max_checks)
+{
+  PetscInt  shape[3] = {C, H, W};
+  hd_nn    *net;
+  float    *x, *r, *din, *gan;
+  hd_rng    rng;
+  fd_stats  sp = {0, 0, 0}, sx = {0, 0, 0};
+  double    gscale = 0.0, xscale = 0.0;
+  uint64_t  sig0;
+  const double rtol = 5e-3, atol = 5e-4;
+
+  TRY(hd_nn_create(spec, shape, B, &net));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  /* non-zero biases, so that their gradients and the activations' curvature are exercised */
+  hd_rng_init(&rng, 11, HD_STREAM_USER, 2);
+  for (PetscInt t = 0; t < net->n_tensors; t++)
+    if (strstr(net->tensors[t].name, "bias"))
+      for (PetscInt i = 0; i < net->tensors[t].size; i++) net->params[net->tensors[t].offset + i] = (float)(0.5 * (2.0 * hd_rng_uniform(&rng) - 1.0));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &x));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &din));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->out_size), &r));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)net->n_params + 1, &gan));
+  make_input(x, B * net->in_size, margin, distinct, 5);
+  for (PetscInt i = 0; i < B * net->out_size; i++) r[i] = (float)hd_rng_normal(&rng);
+
+  /* analytic gradients */
+  TRY(hd_nn_zero_grad(net));
+  TRY(hd_nn_forward(net, x, B));
+  sig0 = signature(net);
+  for (PetscInt i = 0; i < B * net->out_size; i++) net->dout[i] += r[i];
+  TRY(hd_nn_backward(net, din));
+  memcpy(gan, net->grads, (size_t)net->n_params * sizeof(float));
+  for (PetscInt i = 0; i < net->n_params; i++) gscale = fmax(gscale, fabs(gan[i]));
+  for (PetscInt i = 0; i < B * net->in_size; i++) xscale = fmax(xscale, fabs(din[i]));
+
+  /* parameters: all of them, or a random subset of max_checks */
+  for (PetscInt k = 0; k < net->n_params && k < max_checks; k++) {
+    PetscInt i = net->n_params <= max_checks ? k : (PetscInt)hd_rng_below(&rng, (uint32_t)net->n_params);
+    double   fd;
+
+    if (!fd_one(net, net->params, i, x, B, r, h, sig0, &fd)) {
+      sp.skipped++;
+      continue;
+    }
+    compare(&sp, fd, gan[i], gscale, rtol, atol);
+  }
+  for (PetscInt k = 0; k < B * net->in_size && k < max_checks; k++) {
+    PetscInt i = B * net->in_size <= max_checks ? k : (PetscInt)hd_rng_below(&rng, (uint32_t)(B * net->in_size));
+    double   fd;
+
+    if (!fd_one(net, x, i, x, B, r, h, sig0, &fd)) {
+      sx.skipped++;
+      continue;
+    }
+    compare(&sx, fd, din[i], xscale, rtol, atol);
+  }
+  printf("%-58s params %4d checked (%d skipped) worst %.3f; inputs %4d checked (%d skipped) worst %.3f\n", spec, sp.checked, sp.skipped, sp.worst, sx.checked, sx.skipped, sx.worst);
+  CHECK(sp.worst <= 1.0, "%s: parameter gradient off finite differences (worst error %.2f x tolerance)", spec, sp.worst);
+  CHECK(sx.worst <= 1.0, "%s: input gradient off finite differences (worst error %.2f x tolerance)", spec, sx.worst);
+  CHECK(sp.skipped * 10 <= sp.checked + sp.skipped && sx.skipped * 10 <= sx.checked + sx.skipped, "%s: too many coordinates skipped at kinks", spec);
+  CHECK(net->n_params == 0 || gscale > 0.0, "%s: all parameter gradients are zero", spec);
+  CHECK(xscale > 0.0, "%s: all input gradients are zero", spec);
+
+  /* backward accumulates: a second backward on the same forward doubles every gradient (up to
+   * float rounding: conv2d adds image by image into the same buffer) */
+  TRY(hd_nn_forward(net, x, B));
+  for (PetscInt i = 0; i < B * net->out_size; i++) net->dout[i] += r[i];
+  TRY(hd_nn_backward(net, NULL));
+  {
+    int ok = 1;
+    for (PetscInt i = 0; i < net->n_params; i++) ok &= fabs(net->grads[i] - 2.0 * gan[i]) <= 1e-6 * gscale;
+    CHECK(ok, "%s: a second backward did not add the same gradient again", spec);
+  }
+  TRY(hd_nn_zero_grad(net));
+  {
+    int ok = 1;
+    for (PetscInt i = 0; i < net->n_params; i++) ok &= net->grads[i] == 0.0f;
+    CHECK(ok, "%s: zero_grad left a non-zero gradient", spec);
+  }
+  PetscFree(x);
+  PetscFree(din);
+  PetscFree(r);
+  PetscFree(gan);
+  hd_nn_destroy(&net);
+}
+
+/* ---- losses ---- */
+
+typedef enum { LOSS_CE, LOSS_BCE, LOSS_MSE } loss_kind;
+
+static PetscErrorCode loss_eval(loss_kind k, double *loss, float *dz, float *pe, const float *z, const float *t, PetscInt ld, const float *w, PetscInt B, PetscInt K, double norm)
+{
+  switch (k) {
+  case LOSS_CE:
+    return hd_nn_loss_softmax_ce(loss, dz, pe, z, t, ld, w, B, K, norm);
+  case LOSS_BCE:
+    return hd_nn_loss_bce_logits(loss, dz, pe, z, t, ld, w, B, K, norm);
+  case LOSS_MSE:
+    return hd_nn_loss_mse(loss, dz, pe, z, t, ld, w, B, K, norm);
+  }
+  return PETSC_ERR_ARG_OUTOFRANGE;
+}
+
+static void losscheck(loss_kind kind, const char *name, PetscInt B, PetscInt K, int weighted, int shared_target)
+{
+  PetscInt ld = shared_target ? 0 : K, nt = shared_target ? K : B * K;
+  float    z[64], t[64], w[16], dz[64], dz2[64], pe[16];
+  double   loss, loss2, a, b, scale = 0.0, worst = 0.0, norm = 2.5 * (double)B;
+  hd_rng   r;
+
+  hd_rng_init(&r, 3, HD_STREAM_USER, (uint64_t)kind * 100 + (uint64_t)(weighted * 10 + shared_target));
+  for (PetscInt i = 0; i < B * K; i++) z[i] = (float)(2.0 * hd_rng_normal(&r));
+  for (PetscInt i = 0; i < nt; i++) t[i] = kind == LOSS_MSE ? (float)hd_rng_normal(&r) : (float)hd_rng_uniform(&r);
+  if (kind == LOSS_CE) { /* rows summing to 1 */
+    for (PetscInt b = 0; b < nt / K; b++) {
+      double s = 0.0;
+      for (PetscInt k = 0; k < K; k++) s += t[b * K + k];
+      for (PetscInt k = 0; k < K; k++) t[b * K + k] = (float)(t[b * K + k] / s);
+    }
+  }
+  for (PetscInt b = 0; b < B; b++) w[b] = (float)(0.5 + hd_rng_uniform(&r));
+  const float *wp = weighted ? w : NULL;
+
+  memset(dz, 0, sizeof(dz));
+  TRY(loss_eval(kind, &loss, dz, pe, z, t, ld, wp, B, K, norm));
+  for (PetscInt i = 0; i < B * K; i++) scale = fmax(scale, fabs(dz[i]));
+  for (PetscInt i = 0; i < B * K; i++) {
+    float  orig = z[i];
+    double lp, lm, sp, sm, fd;
+
+    z[i] = (float)(orig + 1e-3);
+    sp   = (double)z[i] - orig;
+    TRY(loss_eval(kind, &lp, NULL, NULL, z, t, ld, wp, B, K, norm));
+    z[i] = (float)(orig - 1e-3);
+    sm   = (double)z[i] - orig;
+    TRY(loss_eval(kind, &lm, NULL, NULL, z, t, ld, wp, B, K, norm));
+    z[i] = orig;
+    fd   = (lp - lm) / (sp - sm);
+    worst = fmax(worst, fabs(fd - dz[i]) / (1e-4 * fabs(dz[i]) + 1e-6 * scale + 1e-15));
+  }
+  printf("%-24s B %d K %d weighted %d shared target %d: %d checked, worst %.3f\n", name, (int)B, (int)K, weighted, shared_target, (int)(B * K), worst);
+  CHECK(worst <= 1.0, "%s: gradient off finite differences (worst error %.2f x tolerance)", name, worst);
+
+  /* per-event values: (1/norm) sum w_b l_b is the loss */
+  a = 0.0;
+  for (PetscInt b = 0; b < B; b++) a += (wp ? w[b] : 1.0) * pe[b];
+  CHECK(fabs(a / norm - loss) <= 1e-6 * fabs(loss), "%s: per-event losses do not add up to the loss (%g vs %g)", name, a / norm, loss);
+
+  /* shards: two halves with the global norm add up to the whole batch, gradients bit for bit */
+  {
+    PetscInt s = B / 2;
+    memset(dz2, 0, sizeof(dz2));
+    TRY(loss_eval(kind, &a, dz2, NULL, z, t, ld, wp, s, K, norm));
+    TRY(loss_eval(kind, &b, dz2 + s * K, NULL, z + s * K, shared_target ? t : t + s * K, ld, wp ? wp + s : NULL, B - s, K, norm));
+    CHECK(fabs(a + b - loss) <= 1e-12 * fabs(loss), "%s: shard losses %.17g + %.17g != %.17g", name, a, b, loss);
+    CHECK(!memcmp(dz, dz2, (size_t)(B * K) * sizeof(float)), "%s: shard gradients differ from the whole batch's", name);
+  }
+  /* the gradient accumulates */
+  TRY(loss_eval(kind, &loss2, dz2, NULL, z, t, ld, wp, B, K, norm));
+  {
+    int ok = 1;
+    for (PetscInt i = 0; i < B * K; i++) ok &= dz2[i] == 2.0f * dz[i];
+    CHECK(ok && loss2 == loss, "%s: a second call did not add the same gradient", name);
+  }
+}
+
+/* Closed forms. Seed 000, eq. (2): CE of two logits against the uniform target is
+ * -((p1 + p2) / 2 - log(e^p1 + e^p2)). BCE at z = 0 is log 2; MSE of (1, -2) to 0 is 2.5. */
+static void loss_values(void)
+{
+  float  z[2] = {0.3f, -1.2f}, u[2] = {0.5f, 0.5f}, zero[2] = {0.0f, 0.0f}, half[2] = {0.5f, 0.5f}, m[2] = {1.0f, -2.0f};
+  double l, want = -(((double)z[0] + (double)z[1]) / 2.0 - log(exp((double)z[0]) + exp((double)z[1])));
+
+  TRY(hd_nn_loss_softmax_ce(&l, NULL, NULL, z, u, 0, NULL, 1, 2, 1.0));
+  CHECK(fabs(l - want) < 1e-12, "softmax CE against the uniform target: %.15g, eq. (2) of seed 000 gives %.15g", l, want);
+  TRY(hd_nn_loss_bce_logits(&l, NULL, NULL, zero, half, 2, NULL, 1, 2, 1.0));
+  CHECK(fabs(l - log(2.0)) < 1e-12, "BCE at z = 0: %.15g, want log 2", l);
+  TRY(hd_nn_loss_mse(&l, NULL, NULL, m, zero, 0, NULL, 1, 2, 1.0));
+  CHECK(fabs(l - 2.5) < 1e-12, "MSE of (1, -2) to 0: %g, want 2.5", l);
+  /* BCE stays finite far out in the tails, where log(sigmoid) would overflow */
+  {
+    float big[2] = {200.0f, -200.0f}, y[2] = {0.0f, 1.0f};
+    TRY(hd_nn_loss_bce_logits(&l, NULL, NULL, big, y, 2, NULL, 1, 2, 1.0));
+    CHECK(fabs(l - 200.0) < 1e-9, "BCE of wrong logits +-200: %g, want 200", l);
+  }
+  /* an empty shard contributes nothing */
+  TRY(hd_nn_loss_mse(&l, NULL, NULL, NULL, NULL, 2, NULL, 0, 2, 10.0));
+  CHECK(l == 0.0, "MSE of an empty shard is %g", l);
+}
+
+int main(int argc, char **argv)
+{
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+
+  /* each activation on its own; inputs kept 0.1 away from the kinks */
+  gradcheck("identity", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);
+  gradcheck("relu", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);
+  gradcheck("elu", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);
+  gradcheck("elu:0.5", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);
+  gradcheck("leakyrelu:0.1", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);
+  gradcheck("sigmoid", 2, 3, 3, 3, 0.0, 0, 1e-2, 1000);
+  gradcheck("tanh", 2, 3, 3, 3, 0.0, 0, 1e-2, 1000);
+  /* dense with each fused activation */
+  gradcheck("dense 5 identity", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
+  gradcheck("dense 6 relu, dense 3", 4, 1, 1, 3, 0.0, 0, 3e-3, 1000);
+  gradcheck("dense 6 elu, dense 3 elu", 4, 1, 1, 3, 0.0, 0, 3e-3, 1000);
+  gradcheck("dense 6 leakyrelu:0.2, dense 3", 4, 1, 1, 3, 0.0, 0, 3e-3, 1000);
+  gradcheck("dense 6 sigmoid, dense 3 sigmoid", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
+  gradcheck("dense 6 tanh, dense 3 tanh", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
+  /* conv2d: stride and padding variants, rectangular and pointwise kernels */
+  gradcheck("conv 3 3x3 tanh", 2, 6, 5, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 3 3x3 s2 p1 tanh", 2, 7, 6, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 2 5x3 p2 sigmoid", 2, 5, 6, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 2 3x3 s3 p1 identity", 3, 8, 7, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 4 1x1 tanh", 3, 4, 4, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 3 2x2 s2 relu", 2, 6, 6, 2, 0.0, 0, 3e-3, 1000);
+  /* max-pool (inputs on a grid, so winners are unique), overlapping and gapped windows */
+  gradcheck("maxpool 2", 2, 6, 6, 2, 0.0, 1, 1e-2, 1000);
+  gradcheck("maxpool 3 s2", 2, 7, 7, 2, 0.0, 1, 1e-2, 1000);
+  gradcheck("maxpool 2 s3", 1, 8, 7, 2, 0.0, 1, 1e-2, 1000);
+  /* flatten between conv and dense, and a whole small CNN with kinks */
+  gradcheck("flatten, dense 3 tanh", 2, 3, 2, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 2 3x3 tanh, flatten, dense 3 tanh", 2, 5, 5, 2, 0.0, 0, 1e-2, 1000);
+  gradcheck("conv 4 3x3 p1 relu, maxpool 2, conv 3 3x3 elu, flatten, dense 5 leakyrelu, dense 3", 2, 8, 8, 3, 0.0, 0, 3e-3, 400);
+
+  loss_values();
+  for (int weighted = 0; weighted < 2; weighted++) {
+    for (int shared = 0; shared < 2; shared++) {
+      losscheck(LOSS_CE, "softmax cross-entropy", 6, 4, weighted, shared);
+      losscheck(LOSS_BCE, "bce with logits", 6, 3, weighted, shared);
+      losscheck(LOSS_MSE, "mean squared error", 6, 5, weighted, shared);
+    }
+  }
+  losscheck(LOSS_BCE, "bce with logits (K = 1)", 8, 1, 1, 0);
+
+  printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
+  PetscCall(PetscFinalize());
+  return failures ? 1 : 0;
+}
