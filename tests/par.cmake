@@ -1,2 +1,6 @@
 # Data-parallel machinery (src/par): groups, member dealing, shards, the exact gradient sum.
-hd_add_unit_test(par_bench_reduce ${HADAL_TEST_DIR}/par/bench_reduce.c RANKS 1 2 ARGS -n_params 20000 -shards 4,16 -reps 3)
+# At 4 ranks the programs also run on sub-communicators of 1, 2 and 3 ranks and compare bit for bit.
+hd_add_unit_test(test_par_reduce ${HADAL_TEST_DIR}/par/test_par_reduce.c RANKS 1 2 3 4 LABELS par)
+# The benchmark of docs/parallel.md, on a small buffer: it must run and its sums must succeed.
+hd_add_unit_test(par_bench_reduce ${HADAL_TEST_DIR}/par/bench_reduce.c RANKS 1 2 ARGS -n_params 20000 -shards 4,16 -reps 3 LABELS par)
+hd_add_unit_test(test_par_groups ${HADAL_TEST_DIR}/par/test_par_groups.c RANKS 1 2 3 4 LABELS par)

@@ -30,4 +30,10 @@ void           hd_progress_begin(hd_progress *p, MPI_Comm comm, const char *labe
 PetscErrorCode hd_progress_update(hd_progress *p, double done);
 PetscErrorCode hd_progress_end(hd_progress *p, double done);
 
+/* PETSc profiling events, so that -log_view tells where the time went: forward and backward
+ * passes, the gradient allreduce, the optimiser step, event-file reads and writes. Registered once
+ * by hd_log_events_register() (main.c); zero until then, which PETSc's logging ignores. */
+extern PetscLogEvent HD_EVENT_FORWARD, HD_EVENT_BACKWARD, HD_EVENT_ALLREDUCE, HD_EVENT_OPTIM, HD_EVENT_READ, HD_EVENT_WRITE;
+PetscErrorCode hd_log_events_register(void);
+
 #endif

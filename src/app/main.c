@@ -21,6 +21,7 @@ static const hd_command hd_commands[] = {
   {"info",     hd_cmd_info,     "describe an event file: hadal info FILE"                               },
   {"import",   hd_cmd_import,   "import external data: hadal import idx -images X -labels Y -o FILE"    },
   {"run",      hd_cmd_run,      "train and evaluate a method: hadal run -method ae -data FILE -out DIR"   },
+  {"bench",    hd_cmd_bench,    "time a reference training workload: hadal bench svdd|ae|cwola|cnn"     },
 };
 static const int hd_n_commands = (int)(sizeof(hd_commands) / sizeof(hd_commands[0]));
 
@@ -72,7 +73,7 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run; hadal -help lists them)", command);
+  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run, bench; hadal -help lists them)", command);
 }
 
 int main(int argc, char **argv)
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5 errors come back as return codes, reported once */
   hd_error_handler_push();
+  hd_log_events_register();
 
   ierr = hd_dispatch(command ? command : "", nargs, args, version);
   if (ierr) {

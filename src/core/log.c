@@ -91,3 +91,20 @@ PetscErrorCode hd_progress_end(hd_progress *p, double done)
   PetscCall(hd_progress_print(p, done, hd_wtime()));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscLogEvent HD_EVENT_FORWARD, HD_EVENT_BACKWARD, HD_EVENT_ALLREDUCE, HD_EVENT_OPTIM, HD_EVENT_READ, HD_EVENT_WRITE;
+
+PetscErrorCode hd_log_events_register(void)
+{
+  PetscClassId id;
+
+  PetscFunctionBegin;
+  PetscCall(PetscClassIdRegister("hadal", &id));
+  PetscCall(PetscLogEventRegister("hdForward", id, &HD_EVENT_FORWARD));
+  PetscCall(PetscLogEventRegister("hdBackward", id, &HD_EVENT_BACKWARD));
+  PetscCall(PetscLogEventRegister("hdGradAllreduce", id, &HD_EVENT_ALLREDUCE));
+  PetscCall(PetscLogEventRegister("hdOptimStep", id, &HD_EVENT_OPTIM));
+  PetscCall(PetscLogEventRegister("hdEventsRead", id, &HD_EVENT_READ));
+  PetscCall(PetscLogEventRegister("hdEventsWrite", id, &HD_EVENT_WRITE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

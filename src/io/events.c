@@ -3,6 +3,7 @@
 #include <string.h>
 #include <hadal/events.h>
 #include <hadal/h5.h>
+#include <hadal/log.h>
 
 void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt *count)
 {
@@ -119,6 +120,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
   PetscCall(PetscMemzero(ev, sizeof(*ev)));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(hd_h5_open(comm, path, &fid));
   PetscCheck(H5Lexists(fid, "/events", H5P_DEFAULT) > 0, comm, HD_ERR_FILE_READ, "'%s' is not an event file: it has no /events group", path);
   for (int d = 0; d < HD_DS_COUNT; d++) {
@@ -197,6 +199,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
   for (int d = 0; d < HD_DS_COUNT; d++)
     if (did[d] >= 0) H5Dclose(did[d]);
   HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
+  PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -288,6 +291,7 @@ static PetscErrorCode hd_events_write_rows(hd_events_writer w, hd_dataset_id id,
 PetscErrorCode hd_events_writer_write(hd_events_writer w, PetscInt row0, PetscInt count, const float *features, const float *mass, const int32_t *label, const float *weight, const float *images, const float *sets, const int32_t *set_n)
 {
   PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(HD_EVENT_WRITE, 0, 0, 0, 0));
   PetscCall(hd_events_write_rows(w, HD_DS_LABEL, H5T_NATIVE_INT32, row0, count, label));
   if (w->did[HD_DS_FEATURES] >= 0) PetscCall(hd_events_write_rows(w, HD_DS_FEATURES, H5T_NATIVE_FLOAT, row0, count, features));
   if (w->did[HD_DS_MASS] >= 0) PetscCall(hd_events_write_rows(w, HD_DS_MASS, H5T_NATIVE_FLOAT, row0, count, mass));
@@ -297,6 +301,7 @@ PetscErrorCode hd_events_writer_write(hd_events_writer w, PetscInt row0, PetscIn
     PetscCall(hd_events_write_rows(w, HD_DS_SETS, H5T_NATIVE_FLOAT, row0, count, sets));
     PetscCall(hd_events_write_rows(w, HD_DS_SET_SIZE, H5T_NATIVE_INT32, row0, count, set_n));
   }
+  PetscCall(PetscLogEventEnd(HD_EVENT_WRITE, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -11,6 +11,7 @@
  * pT > pt_min, mass in [mass_min, mass_max] are drawn again from the same stream. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <hadal/generate.h>
 #include <hadal/rng.h>
@@ -141,14 +142,17 @@ static double ji_wstar_density(double ms)
 PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p)
 {
   double sum = 0.0, acc = 0.0, fmax = 0.0;
+  char   num[32];
 
   PetscFunctionBegin;
   PetscCheck(p->n_classes >= 1 && p->n_classes <= HD_GEN_MAX_CLASSES, comm, HD_ERR_USER_INPUT, "-classes needs 1 to %d classes, got %" PetscInt_FMT, HD_GEN_MAX_CLASSES, p->n_classes);
   for (PetscInt k = 0; k < p->n_classes; k++) {
-    PetscCheck(isfinite(p->fractions[k]) && p->fractions[k] >= 0.0 && p->fractions[k] <= 1.0, comm, HD_ERR_USER_INPUT, "-class_fractions: the fraction of class '%s' must lie in [0, 1], got %g", hd_gen_jet_class_name(p->classes[k]), p->fractions[k]);
+    snprintf(num, sizeof(num), "%g", p->fractions[k]); /* PETSc's printf would write "1." */
+    PetscCheck(isfinite(p->fractions[k]) && p->fractions[k] >= 0.0 && p->fractions[k] <= 1.0, comm, HD_ERR_USER_INPUT, "-class_fractions: the fraction of class '%s' must lie in [0, 1], got %s", hd_gen_jet_class_name(p->classes[k]), num);
     sum += p->fractions[k];
   }
-  PetscCheck(fabs(sum - 1.0) <= 1e-3, comm, HD_ERR_USER_INPUT, "-class_fractions must add up to 1 (within 0.001), they add up to %g", sum);
+  snprintf(num, sizeof(num), "%g", sum);
+  PetscCheck(fabs(sum - 1.0) <= 1e-3, comm, HD_ERR_USER_INPUT, "-class_fractions must add up to 1 (within 0.001), they add up to %s", num);
   for (PetscInt k = 0; k < p->n_classes; k++) {
     p->fractions[k] /= sum; /* typed to a few digits ("0.333,0.333,0.334"): made exact */
     acc += p->fractions[k];

@@ -7,6 +7,7 @@
  * Signal: W' -> X Y with X, Y -> q q (two-prong jets, low tau21). */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <hadal/generate.h>
 #include <hadal/rng.h>
@@ -66,14 +67,22 @@ static double lhco_signal_mass_limit(const hd_gen_lhco_params *p) { return p->si
 
 PetscErrorCode hd_gen_lhco_setup(MPI_Comm comm, hd_gen_lhco_params *p)
 {
-  double mjj_lo = 2.2 * p->pt_min, mjj_hi = 0.875 * p->mjj_max, mlim, h, total = 0.0;
+  double mjj_lo = 2.2 * p->pt_min, mjj_hi = 0.875 * p->mjj_max, mlim = lhco_signal_mass_limit(p), h, total = 0.0;
+  char   v[7][64];
 
   PetscFunctionBegin;
-  PetscCheck(isfinite(p->signal_fraction) && p->signal_fraction >= 0.0 && p->signal_fraction <= 1.0, comm, HD_ERR_USER_INPUT, "-signal_fraction must lie in [0, 1], got %g", p->signal_fraction);
-  PetscCheck(isfinite(p->signal_mjj) && p->signal_mjj >= mjj_lo && p->signal_mjj <= mjj_hi, comm, HD_ERR_USER_INPUT, "-signal_mjj %g GeV is outside the lhco generator's mjj range [%g, %g] GeV", p->signal_mjj, mjj_lo, mjj_hi);
-  mlim = lhco_signal_mass_limit(p);
-  PetscCheck(isfinite(p->signal_mx) && p->signal_mx > 0.0 && p->signal_mx <= mlim, comm, HD_ERR_USER_INPUT, "-signal_mx %g GeV is outside the allowed range (0, %g] GeV for -signal_mjj %g (both prongs of X must fit in an R = %g jet)", p->signal_mx, mlim, p->signal_mjj, p->jet_radius);
-  PetscCheck(isfinite(p->signal_my) && p->signal_my > 0.0 && p->signal_my <= mlim, comm, HD_ERR_USER_INPUT, "-signal_my %g GeV is outside the allowed range (0, %g] GeV for -signal_mjj %g (both prongs of Y must fit in an R = %g jet)", p->signal_my, mlim, p->signal_mjj, p->jet_radius);
+  /* numbers are formatted here: PETSc's printf writes integral doubles as "3500." */
+  snprintf(v[0], sizeof(v[0]), "%g", p->signal_fraction);
+  snprintf(v[1], sizeof(v[1]), "%g", p->signal_mjj);
+  snprintf(v[2], sizeof(v[2]), "%g", p->signal_mx);
+  snprintf(v[3], sizeof(v[3]), "%g", p->signal_my);
+  snprintf(v[4], sizeof(v[4]), "[%g, %g]", mjj_lo, mjj_hi);
+  snprintf(v[5], sizeof(v[5]), "(0, %g]", mlim);
+  snprintf(v[6], sizeof(v[6]), "%g", p->jet_radius);
+  PetscCheck(isfinite(p->signal_fraction) && p->signal_fraction >= 0.0 && p->signal_fraction <= 1.0, comm, HD_ERR_USER_INPUT, "-signal_fraction must lie in [0, 1], got %s", v[0]);
+  PetscCheck(isfinite(p->signal_mjj) && p->signal_mjj >= mjj_lo && p->signal_mjj <= mjj_hi, comm, HD_ERR_USER_INPUT, "-signal_mjj %s GeV is outside the lhco generator's mjj range %s GeV", v[1], v[4]);
+  PetscCheck(isfinite(p->signal_mx) && p->signal_mx > 0.0 && p->signal_mx <= mlim, comm, HD_ERR_USER_INPUT, "-signal_mx %s GeV is outside the allowed range %s GeV for -signal_mjj %s (both prongs of X must fit in an R = %s jet)", v[2], v[5], v[1], v[6]);
+  PetscCheck(isfinite(p->signal_my) && p->signal_my > 0.0 && p->signal_my <= mlim, comm, HD_ERR_USER_INPUT, "-signal_my %s GeV is outside the allowed range %s GeV for -signal_mjj %s (both prongs of Y must fit in an R = %s jet)", v[3], v[5], v[1], v[6]);
 
   /* Piecewise-constant envelope of the background spectrum on equal cells in mjj; the dijet
    * function falls monotonically over the range (checked on a sub-grid), so its value at the

@@ -147,8 +147,14 @@ static PetscErrorCode layer_text(const hd_nn_layer *L, char *buf, size_t len)
   size_t used    = strlen(buf);
 
   PetscFunctionBegin;
-  if (L->act == HD_ACT_ELU || L->act == HD_ACT_LEAKY_RELU) PetscCall(PetscSNPrintf(act, sizeof(act), "%s:%.9g", hd_nn_act_name(L->act), (double)L->alpha));
-  else PetscCall(PetscSNPrintf(act, sizeof(act), "%s", hd_nn_act_name(L->act)));
+  PetscCall(PetscSNPrintf(act, sizeof(act), "%s", hd_nn_act_name(L->act)));
+  if ((L->act == HD_ACT_ELU && L->alpha != 1.0f) || (L->act == HD_ACT_LEAKY_RELU && L->alpha != 0.01f)) {
+    /* the shortest decimal that reads back as the same float */
+    for (int digits = 6; digits <= 9; digits++) {
+      PetscCall(PetscSNPrintf(act, sizeof(act), "%s:%.*g", hd_nn_act_name(L->act), digits, (double)L->alpha));
+      if ((float)strtod(strchr(act, ':') + 1, NULL) == L->alpha) break;
+    }
+  }
   switch (L->type) {
   case HD_LAYER_DENSE:
     PetscCall(PetscSNPrintf(buf + used, len - used, "dense %" PetscInt_FMT " %s", L->out[0], act));

@@ -81,7 +81,10 @@ PetscErrorCode hd_par_schedule_build(PetscInt n_groups, PetscInt n_members, cons
   PetscCheck(n_groups >= 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "cannot deal members to %" PetscInt_FMT " groups: at least 1 is needed", n_groups);
   PetscCheck(n_members >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "the number of ensemble members is %" PetscInt_FMT ": it cannot be negative", n_members);
   if (costs) {
-    for (PetscInt m = 0; m < n_members; m++) PetscCheck(isfinite(costs[m]) && costs[m] >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "the cost of ensemble member %" PetscInt_FMT " is %g: costs must be finite and >= 0", m, costs[m]);
+    for (PetscInt m = 0; m < n_members; m++) {
+      PetscCheck(isfinite(costs[m]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "the cost of ensemble member %" PetscInt_FMT " is not a finite number: costs must be finite and >= 0", m);
+      PetscCheck(costs[m] >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "the cost of ensemble member %" PetscInt_FMT " is %g: costs must be finite and >= 0", m, costs[m]);
+    }
   }
   s->n_groups  = n_groups;
   s->n_members = n_members;

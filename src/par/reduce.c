@@ -320,7 +320,7 @@ PetscErrorCode hd_par_reducer_sum_scalars(hd_par_reducer *r, PetscInt n_shards, 
       n_missing++;
     }
   }
-  PetscCheck(n_missing == 0, r->comm, HD_ERR_INTERNAL, "scalar sum: shard %" PetscInt_FMT " of %" PetscInt_FMT " is held by %g ranks (%" PetscInt_FMT " shards not held by exactly one rank)", first_missing, n_shards, first_missing >= 0 ? r->scalars[first_missing * w + n_values] : 0.0, n_missing);
+  PetscCheck(n_missing == 0, r->comm, HD_ERR_INTERNAL, "scalar sum: shard %" PetscInt_FMT " of %" PetscInt_FMT " is held by %" PetscInt_FMT " ranks (%" PetscInt_FMT " shards not held by exactly one rank)", first_missing, n_shards, first_missing >= 0 ? (PetscInt)r->scalars[first_missing * w + n_values] : 0, n_missing);
   /* In shard order, in double: the same additions on every rank. */
   for (PetscInt v = 0; v < n_values; v++) {
     double acc = 0.0;

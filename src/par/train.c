@@ -215,8 +215,10 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   max_shards_local = PetscMax((S_full + size - 1) / size, 1);
   PetscCall(PetscMalloc1(max_shards_local, &shard_grads));
   for (PetscInt k = 0; k < max_shards_local; k++) PetscCall(PetscMalloc1(n_params, &shard_grads[k]));
-  PetscCall(hd_train_rows_create(d, PetscMax(bounds[1] - bounds[0], PetscMin(HD_EVAL_CHUNK, d->n)), &rows));
-  PetscCheck(net->max_batch >= PetscMax(bounds[1] - bounds[0], PetscMin(HD_EVAL_CHUNK, d->n)), group, HD_ERR_INTERNAL, "%s: the network was built for batches of %" PetscInt_FMT " events, training needs %" PetscInt_FMT, c->label, net->max_batch, PetscMax(bounds[1] - bounds[0], PetscMin(HD_EVAL_CHUNK, d->n)));
+  /* the largest batch a forward sees: a shard, or a validation chunk */
+  PetscInt max_rows = PetscMax(bounds[1] - bounds[0], PetscMin(HD_EVAL_CHUNK, n_val));
+  PetscCall(hd_train_rows_create(d, max_rows, &rows));
+  PetscCheck(net->max_batch >= max_rows, group, HD_ERR_INTERNAL, "%s: the network was built for batches of %" PetscInt_FMT " events, training needs %" PetscInt_FMT, c->label, net->max_batch, max_rows);
   PetscCall(PetscCalloc1(steps_per_epoch * S_full, &step_losses));
   PetscCall(PetscMalloc1(steps_per_epoch * S_full, &step_losses_all));
   PetscCall(PetscMalloc1(n_params, &best));
@@ -285,14 +287,22 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
         hd_train_gather(d, train_idx + b0 + bounds[s], Bs, &rows, &t, &ld);
         net->grads = shard_grads[k];
         PetscCall(hd_nn_zero_grad(net));
+        PetscCall(PetscLogEventBegin(HD_EVENT_FORWARD, 0, 0, 0, 0));
         PetscCall(hd_nn_forward(net, rows.x, Bs));
         PetscCall(hd_train_loss_eval(net, c->loss, t, ld, rows.w, Bs, (double)Bb, PETSC_TRUE, NULL, &l));
+        PetscCall(PetscLogEventEnd(HD_EVENT_FORWARD, 0, 0, 0, 0));
+        PetscCall(PetscLogEventBegin(HD_EVENT_BACKWARD, 0, 0, 0, 0));
         PetscCall(hd_nn_backward(net, NULL));
+        PetscCall(PetscLogEventEnd(HD_EVENT_BACKWARD, 0, 0, 0, 0));
         step_losses[step * S_full + s] = l;
       }
       net->grads = grads;
+      PetscCall(PetscLogEventBegin(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
       PetscCall(hd_par_reducer_sum(&reducer, ns, (const float *const *)shard_grads, net->grads));
+      PetscCall(PetscLogEventEnd(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
+      PetscCall(PetscLogEventBegin(HD_EVENT_OPTIM, 0, 0, 0, 0));
       PetscCall(hd_nn_optim_step(&opt, net->params, net->grads));
+      PetscCall(PetscLogEventEnd(HD_EVENT_OPTIM, 0, 0, 0, 0));
       train_events += (double)Bb;
       PetscCall(hd_signals_agree(group, &stop));
       if (stop) {

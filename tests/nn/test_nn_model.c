@@ -128,9 +128,23 @@ int main(int argc, char **argv)
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* expected failures below: no HDF5 error stacks */
   dir = argc > 1 ? argv[1] : ".";
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-    printf("FAIL: cannot create %s\n", dir);
-    return 1;
+  {
+    /* mkdir -p */
+    char p[PETSC_MAX_PATH_LEN];
+
+    snprintf(p, sizeof(p), "%s", dir);
+    for (char *s = p + 1;; s++) {
+      if (*s == '/' || *s == '\0') {
+        char c = *s;
+        *s     = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+          printf("FAIL: cannot create %s\n", p);
+          return 1;
+        }
+        *s = c;
+        if (!c) break;
+      }
+    }
   }
   roundtrip(dir, "dense 16 elu, dense 8 tanh, dense 3", 5, 1, 1);
   roundtrip(dir, "conv 4 3x3 p1 relu, maxpool 2, conv 2 3x3 s2 leakyrelu:0.2, flatten, dense 3 sigmoid", 2, 10, 9);

@@ -1,0 +1,100 @@
+/* `hadal bench WORKLOAD [-steps N]`: trains a reference workload on random data through the real
+ * training loop (shards, exact reducer, optimiser) and prints `WORKLOAD samples/s: X` as its last
+ * line. bench/ holds the PyTorch twin of every workload and the script that compares them. */
+#include <string.h>
+#include <sys/resource.h>
+#include <hadal/log.h>
+#include <hadal/options.h>
+#include <hadal/par.h>
+#include <hadal/rng.h>
+#include <hadal/train.h>
+#include "commands.h"
+
+typedef struct {
+  const char   *name;
+  const char   *spec;
+  PetscInt      in_shape[3];
+  PetscInt      batch;
+  hd_train_loss loss;
+  PetscBool     sgd;
+  const char   *what;
+} hd_workload;
+
+/* The reference workloads of the performance targets (bench/README.md). */
+static const hd_workload hd_workloads[] = {
+  {"svdd", "dense 512 elu, dense 256 elu, dense 128 elu, dense 34", {69, 1, 1}, 10000, HD_TRAIN_LOSS_MSE, PETSC_FALSE, "Deep SVDD member: 69-512-256-128-34 ELU, MSE to a constant vector, Adam"},
+  {"ae", "dense 256 relu, dense 128 relu, dense 64 relu, dense 32 relu, dense 5, dense 32 relu, dense 64 relu, dense 128 relu, dense 256 relu, dense 57", {57, 1, 1}, 10000, HD_TRAIN_LOSS_MSE, PETSC_FALSE, "autoencoder 57-256-128-64-32-5 mirrored, ReLU, MSE, Adam"},
+  {"cwola", "dense 64 relu, dense 64 relu, dense 64 relu, dense 1", {5, 1, 1}, 128, HD_TRAIN_LOSS_BCE, PETSC_FALSE, "CWoLa classifier 5-64-64-64-1 ReLU, BCE with logits, Adam"},
+  {"cnn", "conv 8 3x3 p1 relu, maxpool 2, conv 16 3x3 p1 relu, maxpool 2, flatten, dense 64 relu, dense 2", {1, 40, 40}, 100, HD_TRAIN_LOSS_SOFTMAX_CE, PETSC_TRUE, "jet-image CNN, softmax cross-entropy, SGD momentum 0.9"},
+};
+
+PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
+{
+  const char        *usage = "hadal bench svdd|ae|cwola|cnn [-steps N]";
+  const hd_workload *w     = NULL;
+  PetscInt           steps;
+  PetscBool          help_only;
+  int                size;
+
+  PetscFunctionBegin;
+  PetscInt max_shards;
+  PetscCall(hd_opt_int("-steps", "training steps to time", 20, &steps, NULL));
+  PetscCall(hd_opt_int("-max_shards", "most shards per minibatch (the reproducible-sum granularity)", HD_PAR_MAX_SHARDS, &max_shards, NULL));
+  PetscCall(hd_opt_finish(comm, usage, &help_only));
+  if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "hadal bench takes one workload (usage: %s)", usage);
+  for (size_t i = 0; i < sizeof(hd_workloads) / sizeof(hd_workloads[0]); i++)
+    if (!strcmp(args[0], hd_workloads[i].name)) w = &hd_workloads[i];
+  PetscCheck(w, comm, HD_ERR_USER_INPUT, "unknown workload '%s' (known: svdd, ae, cwola, cnn)", args[0]);
+  PetscCheck(steps >= 1, comm, HD_ERR_USER_INPUT, "option -steps must be at least 1 (got %" PetscInt_FMT ")", steps);
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+
+  /* random inputs and targets from the counter RNG: steps x batch events, one epoch */
+  PetscInt in_size = w->in_shape[0] * w->in_shape[1] * w->in_shape[2], n = steps * w->batch;
+  hd_nn   *net;
+  float   *x, *t = NULL;
+  PetscCall(hd_nn_create(w->spec, w->in_shape, w->batch, &net));
+  PetscCall(hd_nn_init(net, 1, 0, HD_INIT_AUTO));
+  PetscCall(PetscMalloc1(n * in_size, &x));
+  for (PetscInt i = 0; i < n; i++) {
+    hd_rng r;
+    hd_rng_init(&r, 1, HD_STREAM_USER, (uint64_t)i);
+    for (PetscInt j = 0; j < in_size; j++) x[i * in_size + j] = (float)hd_rng_normal(&r);
+  }
+  hd_train_data data = {.n = n, .in_size = in_size, .x = x};
+  if (w->loss == HD_TRAIN_LOSS_MSE && strcmp(w->name, "svdd") == 0) {
+    PetscCall(PetscMalloc1(net->out_size, &t)); /* Deep SVDD: one constant target for all events */
+    for (PetscInt k = 0; k < net->out_size; k++) t[k] = 1.0f;
+    data.target    = t;
+    data.target_ld = 0;
+  } else if (w->loss != HD_TRAIN_LOSS_MSE) {
+    PetscCall(PetscCalloc1(n * net->out_size, &t)); /* class or label targets */
+    for (PetscInt i = 0; i < n; i++) t[i * net->out_size + (net->out_size > 1 ? i % 2 : 0)] = (float)(net->out_size > 1 || i % 2);
+    data.target    = t;
+    data.target_ld = net->out_size;
+  }
+  hd_train_config cfg = hd_train_defaults();
+  hd_train_result res;
+  cfg.epochs       = 1;
+  cfg.batch        = w->batch;
+  cfg.val_fraction = 0;
+  cfg.loss         = w->loss;
+  cfg.progress     = PETSC_FALSE;
+  cfg.label        = w->name;
+  cfg.max_shards   = max_shards;
+  if (w->sgd) {
+    cfg.optim          = hd_nn_optim_sgd_defaults();
+    cfg.optim.momentum = 0.9;
+  }
+  PetscCall(hd_train(comm, net, &data, &cfg, &res));
+
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  PetscCall(hd_log(comm, "%s: %s; %" PetscInt_FMT " parameters, batch %" PetscInt_FMT ", %" PetscInt_FMT " steps, %d ranks\n", w->name, w->what, net->n_params, w->batch, steps, size));
+  PetscCall(hd_log(comm, "peak RSS MiB (rank 0): %.1f\n", ru.ru_maxrss / 1024.0));
+  PetscCall(hd_log(comm, "%s samples/s: %.1f\n", w->name, res.events_per_s));
+  PetscCall(PetscFree(t));
+  PetscCall(PetscFree(x));
+  PetscCall(hd_nn_destroy(&net));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
