@@ -156,7 +156,7 @@ for w in $WORKLOADS; do
 done
 
 pct_of_peak() { # samples/s workload -> percent of the sgemm peak
-  [ -n "$1" ] && [ -n "$peak" ] || { echo "n/a"; return; }
+  if [ -z "$1" ] || [ -z "$peak" ]; then echo "n/a"; return; fi
   awk -v s="$1" -v f="$(flops_of "$2")" -v b="$(batch_of "$2")" -v p="$peak" 'BEGIN { printf "%.1f%%", 100 * s / b * f / (p * 1e9) }'
 }
 fmt() { [ -n "$1" ] && awk -v x="$1" 'BEGIN { printf "%.0f", x }' || echo "n/a"; }

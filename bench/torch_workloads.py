@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The PyTorch side of hadal's training benchmarks.
 
-Trains one reference workload on random data for a number of steps, on one thread, and prints
-its throughput as its last line, in the format `hadal bench WORKLOAD -steps N` uses:
+Trains a reference workload on random data for a number of steps, on one thread, and prints
+its throughput as its last line (several workloads run in turn, each ending its own block so), in the format `hadal bench WORKLOAD -steps N` uses:
 
     WORKLOAD samples/s: X
 
@@ -11,6 +11,7 @@ bench/README.md; hadal's side builds the same networks. Run with the system pyth
 (Debian's python3-torch):
 
     python3 bench/torch_workloads.py svdd --steps 20 --warmup 3
+    python3 bench/torch_workloads.py svdd cwola --steps 2   # several, one after the other
     python3 bench/torch_workloads.py --list          # FLOPs per step of every workload, no training
 """
 import argparse
@@ -138,7 +139,8 @@ def build(name, torch):
     return net, loss_fn, opt, x, y
 
 
-def run(name, steps, warmup, threads):
+def load_torch(threads):
+    """Import torch pinned to `threads` threads (once per process: interop threads cannot be reset)."""
     # torch.set_num_threads does not reach the BLAS library Debian's torch calls (OpenBLAS through
     # libblas.so.3, which starts one thread per core on its own): pin it before torch loads it.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -147,6 +149,10 @@ def run(name, steps, warmup, threads):
 
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(threads)
+    return torch
+
+
+def run(torch, name, steps, warmup, threads):
     torch.manual_seed(1)
     net, loss_fn, opt, x, y = build(name, torch)
 
@@ -181,7 +187,9 @@ def run(name, steps, warmup, threads):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("workload", nargs="?", choices=WORKLOADS)
+    p.add_argument("workload", nargs="*",
+                   help="one or more of: svdd, ae, cwola, cnn (several run in turn in one process; their peak RSS "
+                        "is then the process's peak so far, so measure RSS one workload per process)")
     p.add_argument("--steps", type=int, default=20, help="timed training steps (default 20)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps before timing (default 3)")
     p.add_argument("--threads", type=int, default=1, help="torch intra- and inter-op threads (default 1)")
@@ -192,11 +200,16 @@ def main(argv=None):
             fwd, bwd = flops_per_step(name)
             print(f"{name}: batch {BATCH[name]} FLOPs/step {fwd + bwd} forward {fwd} backward {bwd}")
         return 0
-    if a.workload is None:
+    if not a.workload:
         p.error("a workload is required (one of: %s)" % ", ".join(WORKLOADS))
+    for name in a.workload:
+        if name not in WORKLOADS:
+            p.error("unknown workload '%s' (one of: %s)" % (name, ", ".join(WORKLOADS)))
     if a.steps < 1 or a.warmup < 0 or a.threads < 1:
         p.error("--steps and --threads must be at least 1, --warmup at least 0")
-    run(a.workload, a.steps, a.warmup, a.threads)
+    torch = load_torch(a.threads)
+    for name in a.workload:
+        run(torch, name, a.steps, a.warmup, a.threads)
     return 0
 
 

@@ -1,6 +1,7 @@
 # Shared helpers for the shell tests: source it, then call the functions.
 set -u
 fails=0
+rm -rf "$HADAL_SCRATCH"   # every run starts from nothing: no output of an earlier run can pass for this one
 mkdir -p "$HADAL_SCRATCH"
 cd "$HADAL_SCRATCH" || exit 1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1

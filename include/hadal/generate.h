@@ -123,7 +123,9 @@ void hd_gen_jetimages_defaults(hd_gen_jetimages_params *p);
 PetscErrorCode hd_gen_jetimages_parse_classes(MPI_Comm comm, const char *list, hd_gen_jetimages_params *p);
 /* Not collective. Checks the options (errors name the option) and derives the tables. */
 PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p);
+/* Not collective. Scratch space for images of p->image_size pixels per side; one per rank. */
 PetscErrorCode hd_gen_jetimages_work_create(const hd_gen_jetimages_params *p, hd_gen_jetimages_work *w);
+/* Not collective. Frees and sets *w to NULL (NULL is fine). */
 PetscErrorCode hd_gen_jetimages_work_destroy(hd_gen_jetimages_work *w);
 /* Not collective; pure (w is scratch). Event `index`: image [size, size] (row i ~ eta', column
  * j ~ phi', see docs/generators.md), features pt, mass, tau21, tau32 of the jet, label. */

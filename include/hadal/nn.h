@@ -33,27 +33,34 @@ typedef enum {
   HD_ACT_TANH
 } hd_nn_act;
 
-/* The name used in specs and model files ("identity", "relu", "elu", "leakyrelu", "sigmoid",
- * "tanh"). */
+/* Not collective. The name used in specs and model files ("identity", "relu", "elu",
+ * "leakyrelu", "sigmoid", "tanh"). */
 const char *hd_nn_act_name(hd_nn_act act);
 /* Not collective. Parses "relu", "elu", "elu:0.5", "leakyrelu:0.2" ("linear" is "identity",
  * "leaky_relu" is "leakyrelu"). *found is false (and nothing else is set) when `word` names no
  * activation; a malformed or out-of-range parameter is an error. */
 PetscErrorCode hd_nn_act_parse(const char *word, hd_nn_act *act, float *alpha, PetscBool *found);
 
-/* y (n) = f(x (n)); y may equal x (in place). */
+/* Not collective (no kernel below is). y (n) = f(x (n)); y may equal x (in place). */
 void hd_nn_act_forward(float *y, const float *x, size_t n, hd_nn_act act, float alpha);
-/* dx (n) = dy (n) * f'(x), with f' written through the output y = f(x) (every activation here has
+/* Not collective. dx (n) = dy (n) * f'(x), with f' written through the output y = f(x) (every activation here has
  * a derivative that is a function of its output); dx may equal dy. */
 void hd_nn_act_backward(float *dx, const float *dy, const float *y, size_t n, hd_nn_act act, float alpha);
+/* Not collective. The fused forms the layers use, one pass over the data:
+ * y (n) = f(x + b), with b (n) per element when b_stride is 1, one value b[0] when 0, none if NULL;
+ * dx (n) = dy f'(y), and when acc is not NULL acc (n) += dx (acc_stride 1) or acc[0] += sum dx
+ * (acc_stride 0), in double, in an order fixed by n. */
+void hd_nn_bias_act_forward(float *y, const float *x, const float *b, int b_stride, size_t n, hd_nn_act act, float alpha);
+void hd_nn_act_backward_sum(float *dx, const float *dy, const float *y, double *acc, int acc_stride, size_t n, hd_nn_act act, float alpha);
 
 /* ---------------------------------------------------------------------------------------------
  * Layer kernels. `act` is fused: forward applies it after the bias in the same pass; backward
  * first turns dout into the gradient wrt the pre-activation, IN PLACE (dout is overwritten). */
 
-/* out (B, O) = act(in (B, I) W^T + b),  W (O, I), b (O) */
+/* Not collective. out (B, O) = act(in (B, I) W^T + b),  W (O, I), b (O) */
 void hd_nn_dense_forward(float *out, const float *in, const float *w, const float *b, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha);
-/* dout (B, O) <- dout * act'(out)           (in place: gradient wrt the pre-activation)
+/* Not collective.
+ * dout (B, O) <- dout * act'(out)           (in place: gradient wrt the pre-activation)
  * dw (O, I)  += dout^T (O, B) in (B, I)
  * db (O)     += sum_b dout                   (accumulated in double)
  * din (B, I)  = dout (B, O) W (O, I)         (skipped when din is NULL) */
@@ -73,19 +80,21 @@ typedef struct {
 
 /* Not collective. Checks the geometry and sets OH, OW; `what` names it in error messages. */
 PetscErrorCode hd_nn_conv2d_shape(hd_nn_conv2d_geom *g, const char *what);
+/* Not collective. The forward product above. */
 void           hd_nn_conv2d_forward(float *out, const float *in, const float *w, const float *b, float *col, PetscInt B, const hd_nn_conv2d_geom *g, hd_nn_act act, float alpha);
-/* dout (B, O, OH, OW) <- dout * act'(out)   (in place)
+/* Not collective.
+ * dout (B, O, OH, OW) <- dout * act'(out)   (in place)
  * dw (O, C KH KW)      += sum_b dout_b (O, OH OW) col_b^T
  * db (O)               += sum_{b, y, x} dout (accumulated in double)
  * din (B, C, H, W)      = col2im(W^T (C KH KW, O) dout_b)   (skipped when din is NULL) */
 void hd_nn_conv2d_backward(float *din, float *dw, float *db, float *dout, const float *out, const float *in, const float *w, float *col, PetscInt B, const hd_nn_conv2d_geom *g, hd_nn_act act, float alpha);
 
-/* Max-pooling, no padding, floor mode: OH = (H - K) / stride + 1.
+/* Not collective. Max-pooling, no padding, floor mode: OH = (H - K) / stride + 1.
  * out (B, C, OH, OW) = max over each K x K window of in (B, C, H, W); arg (B, C, OH, OW) records
  * where the maximum is within its channel plane (y W + x), the first one in row-major order when
  * several are equal; a NaN counts as the maximum, as in PyTorch. */
 void hd_nn_maxpool_forward(float *out, int32_t *arg, const float *in, PetscInt B, PetscInt C, PetscInt H, PetscInt W, PetscInt K, PetscInt stride);
-/* din (B, C, H, W) = scatter of dout (B, C, OH, OW) to the recorded maxima (zero elsewhere) */
+/* Not collective. din (B, C, H, W) = scatter of dout (B, C, OH, OW) to the recorded maxima (zero elsewhere) */
 void hd_nn_maxpool_backward(float *din, const float *dout, const int32_t *arg, PetscInt B, PetscInt C, PetscInt H, PetscInt W, PetscInt OH, PetscInt OW);
 
 /* ---------------------------------------------------------------------------------------------
@@ -98,7 +107,7 @@ void hd_nn_maxpool_backward(float *din, const float *dout, const int32_t *arg, P
  * weighted mean. weight (B) may be NULL (all ones). per_event (B), when not NULL, receives the
  * unweighted l_b. Targets have a leading dimension target_ld: K for one row per event, 0 for one row
  * shared by every event (the Anomaly Awareness uniform target, a Deep SVDD centre).
- * B may be 0 (a rank with an empty shard): loss 0, nothing written. */
+ * B may be 0 (a rank with an empty shard): loss 0, nothing written. None is collective. */
 
 /* Softmax cross-entropy against soft targets t (rows summing to 1; one-hot is a case):
  *   l_b = -sum_k t_bk log softmax(z_b)_k,  dl_b/dz_bk = softmax(z_b)_k sum_j t_bj - t_bk. */
@@ -116,7 +125,7 @@ PetscErrorCode hd_nn_loss_mse(double *loss, float *dz, float *per_event, const f
 
 typedef enum { HD_LAYER_DENSE = 0, HD_LAYER_CONV2D, HD_LAYER_MAXPOOL, HD_LAYER_FLATTEN, HD_LAYER_ACTIVATION } hd_nn_layer_type;
 
-/* "dense", "conv2d", "maxpool", "flatten", "activation" (the names in model files). */
+/* Not collective. "dense", "conv2d", "maxpool", "flatten", "activation" (names in model files). */
 const char *hd_nn_layer_type_name(hd_nn_layer_type type);
 
 typedef struct {
@@ -223,7 +232,7 @@ typedef struct {
   float             *v;    /* (n) Adam second moment; NULL for SGD */
 } hd_nn_optim;
 
-/* Defaults: SGD lr 0.01, momentum 0; Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8 (Kingma & Ba). */
+/* Not collective. Defaults: SGD lr 0.01, momentum 0; Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8 (Kingma & Ba). */
 hd_nn_optim_config hd_nn_optim_sgd_defaults(void);
 hd_nn_optim_config hd_nn_optim_adam_defaults(void);
 /* Not collective. Checks the configuration (naming the bad value) and allocates zeroed state. */

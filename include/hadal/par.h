@@ -78,7 +78,7 @@ PetscErrorCode hd_par_schedule_build(PetscInt n_groups, PetscInt n_members, cons
 PetscErrorCode hd_par_schedule_create(const hd_par_groups *g, PetscInt n_members, const double *costs, hd_par_schedule *s);
 /* Not collective. s may be zero-initialised or destroyed already. */
 PetscErrorCode hd_par_schedule_destroy(hd_par_schedule *s);
-/* Not collective. The group that trains member (0 <= member < n_members). */
+/* Not collective. The group that trains member; -1 for a member outside [0, n_members). */
 PetscInt hd_par_member_owner(const hd_par_schedule *s, PetscInt member);
 /* Not collective. Iterates over the members of group in ascending order:
  *   for (PetscInt k = 0, m; hd_par_schedule_next(s, g.group_index, &k, &m);) train(m);
@@ -113,11 +113,7 @@ typedef struct {
   PetscInt *size;      /* (n_tensors) */
   char     *names;     /* (n_tensors * HD_PAR_NAME_LEN) "" until hd_par_reducer_set_names */
   int      *exponent;  /* (n_tensors) work: per tensor, max |g| < 2^exponent over the group */
-  int64_t  *acc;       /* (n_params + 2) work: fixed-point sums, then the shard count and the
-                        * count of tensors whose values exceed their quantum's range */
-  uint32_t *local_bits; /* (n_tensors) largest |g| bit pattern per tensor over the shards
-                         * observed since the last sum (hd_par_reducer_observe) */
-  PetscInt  n_observed; /* shards observed since the last sum */
+  int64_t  *acc;       /* (n_params + 1) work: fixed-point sums; the last entry counts shards */
   double   *scalars;   /* (HD_PAR_SHARD_LIMIT * (HD_PAR_MAX_SCALARS + 1)) work */
   PetscInt  step;      /* number of successful gradient sums; quoted in error messages (a
                         * trainer that resumes from a checkpoint may set it) */
@@ -135,21 +131,15 @@ PetscErrorCode hd_par_reducer_set_names(hd_par_reducer *r, const char *const *na
 /* Not collective. r may be zero-initialised or destroyed already. */
 PetscErrorCode hd_par_reducer_destroy(hd_par_reducer *r);
 
-/* Not collective. Optional: takes note of the largest magnitudes of one local shard's gradient
- * while it is still in cache (call it right after computing the shard). When every local shard of
- * a step was observed, hd_par_reducer_sum skips its own pass over the shards to find them, which
- * saves a read of all local shard buffers. The maxima are verified during the sum; a shard that
- * changed after it was observed is reported as an error. */
-PetscErrorCode hd_par_reducer_observe(hd_par_reducer *r, const float *grad);
-
 /* Collective on r->comm. out = sum over the shards of all ranks of shard_grads, each shard_grads[k]
  * a buffer of n_params floats; n_local_shards may be 0 (an idle rank). Bit-identical on every rank
  * and for any split of the shards over ranks. Per tensor, the value of every shard is rounded to a
  * multiple of q = 2^(e - 50), where max |g| < 2^e over all shards of the group, the integers are
  * added exactly in int64, and the sum is rounded to float once. Two MPI_Allreduce: one of
- * n_tensors ints (MAX) and one of n_params + 2 int64 (SUM). out may alias a shard buffer.
+ * n_tensors ints (MAX) and one of n_params + 1 int64 (SUM). out may alias a shard buffer.
  * A NaN or Inf in any shard, a sum beyond the float range, or more than HD_PAR_SHARD_LIMIT
- * shards in the group raise an error on every rank of the group, naming the tensor and step. */
+ * shards in the group raise an error on every rank of the group, naming the tensor and step.
+ * For a mean loss, each shard's gradient is already scaled by 1 / B, B the global batch. */
 PetscErrorCode hd_par_reducer_sum(hd_par_reducer *r, PetscInt n_local_shards, const float *const *shard_grads, float *out);
 
 /* Collective on r->comm. Sums per-shard scalars (losses, counts) reproducibly: this rank holds

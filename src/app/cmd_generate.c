@@ -1,4 +1,7 @@
 /* `hadal generate KIND -o FILE -n N -seed S [...]`: write a generated data set (docs/generators.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hadal/generate.h>
 #include <hadal/options.h>
@@ -40,12 +43,39 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A whole number from an option's text: digits, or an exact integer in scientific notation ("2e6").
+ * Parsed here rather than with hd_opt_int because the seed is 64-bit and PETSc's integer parsing
+ * wraps values beyond PetscInt without a word. */
+static PetscErrorCode hd_cmd_generate_parse_count(MPI_Comm comm, const char *opt, const char *text, const char *what, uint64_t max, uint64_t *value)
+{
+  char              *end;
+  unsigned long long v;
+
+  PetscFunctionBegin;
+  errno = 0;
+  PetscCheck(text[0] != '-', comm, HD_ERR_USER_INPUT, "%s must be %s, got %s", opt, what, text);
+  v = strtoull(text, &end, 10);
+  if (end == text || *end != '\0') { /* not plain digits: maybe "2e6" */
+    double d;
+
+    errno = 0;
+    d     = strtod(text, &end);
+    PetscCheck(end != text && *end == '\0' && errno == 0 && d >= 0.0 && d == floor(d) && d < 9007199254740992.0, comm, HD_ERR_USER_INPUT, "%s must be %s, got '%s'", opt, what, text);
+    v = (unsigned long long)d;
+  }
+  PetscCheck(errno == 0 && v <= max, comm, HD_ERR_USER_INPUT, "%s %s is too large: it must be %s, at most %llu", opt, text, what, (unsigned long long)max);
+  *value = (uint64_t)v;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
   PetscBool      help = hd_opt_help_requested(), help_only, kind_known = PETSC_FALSE, out_set, n_set;
   char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top";
-  PetscInt       seed, n_fractions = 0;
+  char           n_text[64], seed_text[64];
+  uint64_t       n;
+  PetscInt       n_fractions = 0;
   PetscReal      fractions[HD_GEN_MAX_CLASSES];
   PetscErrorCode ierr;
 
@@ -65,8 +95,8 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   }
 
   PetscCall(hd_opt_string("-o", "output event file (HDF5)", NULL, out, sizeof(out), &out_set));
-  PetscCall(hd_opt_int("-n", "number of events", 0, &cfg->n_events, &n_set));
-  PetscCall(hd_opt_int("-seed", "random seed: one seed gives the same file at any rank count", 1, &seed, NULL));
+  PetscCall(hd_opt_string("-n", "number of events (digits or e.g. 2e6)", NULL, n_text, sizeof(n_text), &n_set));
+  PetscCall(hd_opt_string("-seed", "random seed, 0 to 2^63 - 1: one seed gives the same file at any rank count", "1", seed_text, sizeof(seed_text), NULL));
   if (!kind_known || cfg->kind == HD_GEN_KIND_LHCO) PetscCall(hd_cmd_generate_lhco_options(&cfg->lhco));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
@@ -74,10 +104,11 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 
   /* Validation, after hd_opt_finish so that -help always works. */
   PetscCheck(out_set && out[0], comm, HD_ERR_USER_INPUT, "missing -o FILE: the output event file of hadal generate %s", args[0]);
-  PetscCheck(n_set, comm, HD_ERR_USER_INPUT, "missing -n N: the number of events to generate");
-  PetscCheck(cfg->n_events > 0, comm, HD_ERR_USER_INPUT, "-n must be a positive number of events, got %" PetscInt_FMT, cfg->n_events);
-  PetscCheck(seed >= 0, comm, HD_ERR_USER_INPUT, "-seed must be a non-negative integer, got %" PetscInt_FMT, seed);
-  cfg->seed = (uint64_t)seed;
+  PetscCheck(n_set && n_text[0], comm, HD_ERR_USER_INPUT, "missing -n N: the number of events to generate");
+  PetscCall(hd_cmd_generate_parse_count(comm, "-n", n_text, "a positive number of events", (uint64_t)PETSC_MAX_INT, &n));
+  PetscCheck(n > 0, comm, HD_ERR_USER_INPUT, "-n must be a positive number of events, got %s", n_text);
+  cfg->n_events = (PetscInt)n;
+  PetscCall(hd_cmd_generate_parse_count(comm, "-seed", seed_text, "a non-negative integer", (uint64_t)INT64_MAX, &cfg->seed)); /* stored as an int64 attribute */
   if (cfg->kind == HD_GEN_KIND_LHCO) {
     PetscCall(hd_gen_lhco_setup(comm, &cfg->lhco));
   } else {

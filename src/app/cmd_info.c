@@ -117,9 +117,23 @@ PetscErrorCode hd_cmd_info(MPI_Comm comm, int nargs, char **args)
     if (L->has_weight) printf("  /events/weight    float32 [%" PetscInt_FMT "]\n", L->n_events);
     if (L->image_h > 0) printf("  /events/images    float32 [%" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT "]\n", L->n_events, L->image_h, L->image_w);
     if (L->set_size > 0) printf("  /events/sets      float32 [%" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT "]\n", L->n_events, L->set_size, L->set_width);
+    /* label names: the file's "classes" attribute when it has one (label = class index),
+     * otherwise the convention of DESIGN.md: 0 background, k > 0 signal k, -1 unknown */
+    PetscInt n_classes = 0;
+    char    *classes   = NULL;
+    hid_t    cfid      = H5Fopen(args[0], H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (cfid >= 0) {
+      if (hd_h5_attr_read_strings(cfid, "classes", HD_NAME_LEN, &n_classes, &classes) != PETSC_SUCCESS) n_classes = 0;
+      H5Fclose(cfid);
+    }
     printf("labels:\n");
-    for (int k = 0; k < HD_INFO_MAX_LABEL; k++)
-      if (gcounts[k]) printf("  %3d: %10lld (%.4f%%)%s\n", k - 1, (long long)gcounts[k], 100.0 * gcounts[k] / N, k == 0 ? " unknown" : k == 1 ? " background" : "");
+    for (int k = 0; k < HD_INFO_MAX_LABEL; k++) {
+      if (!gcounts[k]) continue;
+      const char *name = k == 0 ? "unknown" : k == 1 ? "background" : "signal";
+      if (k >= 1 && k - 1 < n_classes) name = classes + (size_t)(k - 1) * HD_NAME_LEN;
+      printf("  %3d: %10lld (%.4f%%) %s\n", k - 1, (long long)gcounts[k], 100.0 * gcounts[k] / N, name);
+    }
+    PetscFree(classes);
     if (gcounts[HD_INFO_MAX_LABEL]) printf("  other labels: %lld\n", (long long)gcounts[HD_INFO_MAX_LABEL]);
     if (ncol > 0) printf("columns:                  mean         std         min         max\n");
     for (PetscInt j = 0; j < ncol; j++) {

@@ -13,7 +13,7 @@ typedef struct {
 } hd_method_entry;
 
 static const hd_method_entry hd_methods[] = {
-  {"ae", hd_method_ae, "hadal run -method ae -data FILE -out DIR [-seed S] [-epochs N] [-hidden 64,32,8] ..."},
+  {"ae", hd_method_ae, "hadal run -method ae -data FILE -out DIR [-seed S] [-epochs N] [-hidden 64,32,3] ..."},
 };
 
 PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args)

@@ -3,6 +3,7 @@
  * main() is the only place that ends the program: every failure below climbs back here as an error
  * code, and this prints one line naming what is at fault. */
 #include <string.h>
+#include <unistd.h>
 #include <cblas.h>
 #include <hdf5.h>
 #include <hadal/error.h>
@@ -76,6 +77,48 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
   SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run, bench; hadal -help lists them)", command);
 }
 
+/* PetscInitialize with its error output held back: a bad -options_file (missing, malformed) would
+ * otherwise print PETSc's whole traceback. On failure one line says what was wrong; on success
+ * anything PETSc printed is passed on. */
+static PetscErrorCode hd_initialize(int *pargc, char ***pargv)
+{
+  FILE          *held  = tmpfile();
+  int            saved = held ? dup(STDERR_FILENO) : -1;
+  PetscErrorCode ierr;
+  char           line[1024], reason[1024] = "";
+  int            done = 0;
+
+  fflush(stderr);
+  if (saved >= 0) dup2(fileno(held), STDERR_FILENO);
+  ierr = PetscInitialize(pargc, pargv, NULL, NULL);
+  fflush(stderr);
+  if (saved >= 0) {
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(held);
+    while (fgets(line, sizeof(line), held)) {
+      char *msg = strstr(line, "PETSC ERROR: ");
+      if (!ierr) fputs(line, stderr);
+      /* the first PETSc message line that is not decoration names the problem */
+      else if (msg && !done) {
+        char *text = msg + 13;
+        size_t n    = strlen(text);
+        while (n && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = '\0';
+        if (strstr(text, "See https")) done = 1; /* the message lines end here */
+        else if (text[0] && text[0] != '-' && text[0] != '#' && strlen(reason) + n + 3 < sizeof(reason)) {
+          if (reason[0]) strcat(reason, ": ");
+          strcat(reason, text);
+        }
+      }
+    }
+    fclose(held);
+  }
+  if (ierr) {
+    fprintf(stderr, "hadal: error: cannot start: %s\n", reason[0] ? reason : "PETSc/MPI initialisation failed");
+  }
+  return ierr;
+}
+
 int main(int argc, char **argv)
 {
   const char    *command = NULL;
@@ -111,11 +154,8 @@ int main(int argc, char **argv)
   /* One BLAS thread per rank: ranks are the parallelism, and sums must not depend on threads. */
   openblas_set_num_threads(1);
 
-  ierr = PetscInitialize(&pargc, &pargv, NULL, NULL);
-  if (ierr) {
-    fprintf(stderr, "hadal: error: cannot initialise PETSc/MPI\n");
-    return 1;
-  }
+  ierr = hd_initialize(&pargc, &pargv);
+  if (ierr) return 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5 errors come back as return codes, reported once */

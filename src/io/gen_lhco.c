@@ -21,7 +21,7 @@ const char *const hd_gen_lhco_feature_names[HD_GEN_LHCO_NFEATURES] = {"mj_light"
 void hd_gen_lhco_defaults(hd_gen_lhco_params *p)
 {
   memset(p, 0, sizeof(*p));
-  p->signal_fraction = 0.001;
+  p->signal_fraction = 0.0015;
   p->signal_mjj      = 3500.0;
   p->signal_mx       = 500.0;
   p->signal_my       = 100.0;
@@ -152,7 +152,7 @@ static void lhco_qcd_jet(const hd_gen_lhco_params *p, hd_rng *r, double pt, doub
   double l     = sqrt(-log(hd_rng_uniform(r)) / a); /* l = ln(1 / rho), inverse of Sigma */
   double mpert = 0.5 * pt * p->jet_radius * exp(-0.5 * l);
 
-  double mue2  = p->ue_kappa * pt * pow(p->jet_radius, 4) * 0.5 * hd_rng_gamma(r, 2.0);
+  double mue2  = p->ue_kappa * pt * pow(p->jet_radius, 4) * -0.5 * log(hd_rng_uniform(r) * hd_rng_uniform(r)); /* Gamma(2) = sum of two Exp(1) */
 
   *mass  = sqrt(mpert * mpert + mue2);
   *tau21 = lhco_logit_normal(r, p->qcd_tau21_med, p->qcd_tau21_slope * (l - 5.0), p->qcd_tau_width);

@@ -38,7 +38,7 @@ static PetscErrorCode hd_generate_attributes(hd_events_writer w, const hd_gen_co
   PetscCall(hd_events_writer_attr_string(w, "generator", hd_gen_kind_name(cfg->kind)));
   PetscCall(hd_events_writer_attr_int(w, "seed", (int64_t)cfg->seed));
   PetscCall(hd_events_writer_attr_int(w, "n_events", (int64_t)cfg->n_events));
-  PetscCall(hd_events_writer_attr_string(w, "creation_time", stamp));
+  PetscCall(hd_events_writer_attr_string(w, "created", stamp));
   PetscCall(hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION));
   if (cfg->kind == HD_GEN_KIND_LHCO) {
     const hd_gen_lhco_params *p          = &cfg->lhco;
@@ -122,11 +122,12 @@ static PetscErrorCode hd_generate_chunk(const hd_gen_config *cfg, hd_gen_jetimag
 /* Collective. Attributes, then every chunk; each rank makes the same number of write calls. A
  * generation failure on any rank is made collective before the next write, so no rank waits in a
  * collective that another has left. */
-static PetscErrorCode hd_generate_fill(MPI_Comm comm, const hd_gen_config *cfg, hd_events_writer w, hd_gen_jetimages_work work, PetscInt chunk, float *features, float *mass, int32_t *label, float *images)
+static PetscErrorCode hd_generate_fill(MPI_Comm comm, const hd_gen_config *cfg, hd_events_writer w, hd_gen_jetimages_work work, PetscInt chunk, PetscInt row_bytes, float *features, float *mass, int32_t *label, float *images)
 {
   int         rank, size;
   PetscInt    offset, count, max_local, n_chunks;
   hd_progress prog;
+  double      t[2] = {0.0, 0.0}, tmax[2], t0, bytes; /* seconds generating, writing */
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -138,18 +139,28 @@ static PetscErrorCode hd_generate_fill(MPI_Comm comm, const hd_gen_config *cfg, 
   hd_progress_begin(&prog, comm, "generate", "events", (double)cfg->n_events);
   for (PetscInt c = 0; c < n_chunks; c++) {
     PetscInt       r0 = c * chunk, n = PetscMax(0, PetscMin(chunk, count - r0));
-    PetscErrorCode gerr = n > 0 ? hd_generate_chunk(cfg, work, offset + r0, n, features, mass, label, images) : PETSC_SUCCESS;
-    int            bad = gerr != PETSC_SUCCESS, any_bad;
+    PetscErrorCode gerr;
+    int            bad, any_bad;
+
+    t0   = hd_wtime();
+    gerr = n > 0 ? hd_generate_chunk(cfg, work, offset + r0, n, features, mass, label, images) : PETSC_SUCCESS;
+    bad  = gerr != PETSC_SUCCESS;
+    t[0] += hd_wtime() - t0;
 
     PetscCallMPI(MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm));
     if (any_bad) {
       PetscCall(gerr); /* the rank that failed reports its own message */
       SETERRQ(PETSC_COMM_SELF, HD_ERR_INTERNAL, "event generation failed on another rank");
     }
+    t0 = hd_wtime();
     PetscCall(hd_events_writer_write(w, offset + r0, n, features, cfg->kind == HD_GEN_KIND_LHCO ? mass : NULL, label, NULL, images, NULL, NULL));
+    t[1] += hd_wtime() - t0;
     PetscCall(hd_progress_update(&prog, PetscMin((double)cfg->n_events, (double)(r0 + n) * size)));
   }
   PetscCall(hd_progress_end(&prog, (double)cfg->n_events));
+  PetscCallMPI(MPI_Allreduce(t, tmax, 2, MPI_DOUBLE, MPI_MAX, comm));
+  bytes = (double)cfg->n_events * (double)row_bytes;
+  PetscCall(hd_log(comm, "generate: %.3f s generating, %.3f s writing %.1f MB (%.4g MB/s) on the slowest rank\n", tmax[0], tmax[1], bytes / 1e6, tmax[1] > 0 ? bytes / 1e6 / tmax[1] : 0.0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -185,14 +196,15 @@ PetscErrorCode hd_generate_write(MPI_Comm comm, const hd_gen_config *cfg, const 
   layout.n_features    = nf;
   layout.feature_names = names;
 
-  row_bytes = (PetscInt)sizeof(float) * (nf + 1 + npix) + (PetscInt)sizeof(int32_t);
+  /* bytes of one row in the file: features, label, then mass (lhco) or the image (jetimages) */
+  row_bytes = (PetscInt)sizeof(float) * (nf + (npix > 0 ? npix : 1)) + (PetscInt)sizeof(int32_t);
   chunk     = PetscMax(1, (PetscInt)(HD_GEN_CHUNK_BYTES / (size_t)row_bytes));
   PetscCall(PetscMalloc3((size_t)chunk * nf, &features, chunk, &mass, chunk, &label));
   if (npix > 0) PetscCall(PetscMalloc1((size_t)chunk * npix, &images));
 
   ierr = hd_events_writer_create(comm, path, &layout, &w);
   if (ierr == PETSC_SUCCESS) {
-    ierr = hd_generate_fill(comm, cfg, w, work, chunk, features, mass, label, images);
+    ierr = hd_generate_fill(comm, cfg, w, work, chunk, row_bytes, features, mass, label, images);
     if (ierr == PETSC_SUCCESS) ierr = hd_events_writer_close(&w);
     else (void)hd_events_writer_discard(&w); /* no file, not even the temporary one, is left */
   }

@@ -108,7 +108,7 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   PetscCall(hd_opt_string("-data", "event file (HDF5) to train on and score", NULL, data_path, sizeof(data_path), NULL));
   PetscCall(hd_opt_string("-out", "output folder", NULL, out, sizeof(out), NULL));
   PetscCall(hd_opt_int("-seed", "seed of initialisation, split and minibatch order", 1, &seed_opt, NULL));
-  PetscCall(hd_opt_int_list("-hidden", "encoder layer sizes; the decoder mirrors them", "64,32,8", hidden, &n_hidden, NULL));
+  PetscCall(hd_opt_int_list("-hidden", "encoder layer sizes, the last is the bottleneck; the decoder mirrors them", "64,32,3", hidden, &n_hidden, NULL));
   PetscCall(hd_opt_string("-activation", "activation of the hidden layers", "relu", act, sizeof(act), NULL));
   PetscCall(hd_opt_int("-ensemble_size", "autoencoders trained (members differ by seed stream); the score is their mean", 1, &n_members, NULL));
   PetscCall(hd_opt_int("-group_size", "ranks that train one member together (a divisor of the rank count)", size, &group_size, NULL));

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <cblas.h>
 #include <hadal/nn.h>
+#include "vec4.h"
 
 PetscErrorCode hd_nn_conv2d_shape(hd_nn_conv2d_geom *g, const char *what)
 {
@@ -51,7 +52,12 @@ static void im2col(float *col, const float *img, const hd_nn_conv2d_geom *g)
 
           for (PetscInt x = 0; x < x_lo; x++) d[x] = 0.0f;
           if (s == 1) {
-            if (x_hi > x_lo) memcpy(d + x_lo, plane + base + x_lo, (size_t)(x_hi - x_lo) * sizeof(float));
+            /* rows are short (tens of floats): an inline copy beats a memcpy call */
+            PetscInt x = x_lo;
+#if defined(HD_VEC4)
+            for (; x + 4 <= x_hi; x += 4) hd_v4_store(d + x, hd_v4_load(plane + base + x));
+#endif
+            for (; x < x_hi; x++) d[x] = plane[base + x];
           } else {
             for (PetscInt x = x_lo; x < x_hi; x++) d[x] = plane[base + x * s];
           }
@@ -86,7 +92,15 @@ static void col2im(float *img, const float *col, const hd_nn_conv2d_geom *g)
           const float *sr   = src + (size_t)(y * OW);
           PetscInt     base = iy * W - p + kx;
 
-          for (PetscInt x = x_lo; x < x_hi; x++) plane[base + x * s] += sr[x];
+          if (s == 1) {
+            PetscInt x = x_lo;
+#if defined(HD_VEC4)
+            for (; x + 4 <= x_hi; x += 4) hd_v4_store(plane + base + x, hd_v4_load(plane + base + x) + hd_v4_load(sr + x));
+#endif
+            for (; x < x_hi; x++) plane[base + x] += sr[x];
+          } else {
+            for (PetscInt x = x_lo; x < x_hi; x++) plane[base + x * s] += sr[x];
+          }
         }
       }
     }
@@ -112,8 +126,7 @@ void hd_nn_conv2d_forward(float *out, const float *in, const float *w, const flo
     for (PetscInt o = 0; o < g->O; o++) {
       float *plane = out_b + (size_t)o * P;
 
-      for (size_t k = 0; k < P; k++) plane[k] += b[o];
-      hd_nn_act_forward(plane, plane, P, act, alpha);
+      hd_nn_bias_act_forward(plane, plane, b + o, 0, P, act, alpha);
     }
   }
 }
@@ -133,8 +146,7 @@ void hd_nn_conv2d_backward(float *din, float *dw, float *db, float *dout, const 
       size_t off = ((size_t)i * (size_t)g->O + (size_t)o) * P;
       float *d   = dout + off;
 
-      hd_nn_act_backward(d, d, out + off, P, act, alpha);
-      for (size_t k = 0; k < P; k++) acc += d[k];
+      hd_nn_act_backward_sum(d, d, out + off, &acc, 0, P, act, alpha);
     }
     db[o] += (float)acc;
   }

@@ -15,8 +15,7 @@ void hd_nn_dense_forward(float *out, const float *in, const float *w, const floa
   for (PetscInt r = 0; r < B; r++) {
     float *row = out + (size_t)r * (size_t)O;
 
-    for (PetscInt o = 0; o < O; o++) row[o] += b[o];
-    hd_nn_act_forward(row, row, (size_t)O, act, alpha);
+    hd_nn_bias_act_forward(row, row, b, 1, (size_t)O, act, alpha);
   }
 }
 
@@ -31,10 +30,8 @@ void hd_nn_dense_backward(float *din, float *dw, float *db, float *dout, const f
     for (PetscInt j = 0; j < n; j++) acc[j] = 0.0;
     for (PetscInt r = 0; r < B; r++) {
       size_t off = (size_t)r * (size_t)O + (size_t)o0;
-      float *d   = dout + off;
 
-      hd_nn_act_backward(d, d, out + off, (size_t)n, act, alpha);
-      for (PetscInt j = 0; j < n; j++) acc[j] += d[j];
+      hd_nn_act_backward_sum(dout + off, dout + off, out + off, acc, 1, (size_t)n, act, alpha);
     }
     for (PetscInt j = 0; j < n; j++) db[o0 + j] += (float)acc[j];
   }

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include <hadal/nn.h>
+#include "vec4.h"
 
 /* out (B, C, OH, OW) = max over K x K windows of in (B, C, H, W), stride `stride`, no padding;
  * arg (B, C, OH, OW) = y W + x of the maximum within its channel plane */
@@ -15,24 +16,44 @@ void hd_nn_maxpool_forward(float *out, int32_t *arg, const float *in, PetscInt B
     int32_t     *idx = arg + (size_t)pl * (size_t)(OH * OW);
 
     for (PetscInt oy = 0; oy < OH; oy++) {
+      float   *best = dst + oy * OW;
+      int32_t *bi   = idx + oy * OW;
+
       for (PetscInt ox = 0; ox < OW; ox++) {
-        PetscInt y0 = oy * stride, x0 = ox * stride, best_i = y0 * W + x0;
-        float    best = -INFINITY;
+        best[ox] = -INFINITY;
+        bi[ox]   = (int32_t)(oy * stride * W + ox * stride);
+      }
+      /* the window in row-major order, all outputs of the row at once: the same scan and the same
+       * comparison as PyTorch (the first maximum wins, a NaN always wins), branch-free */
+      for (PetscInt ky = 0; ky < K; ky++) {
+        for (PetscInt kx = 0; kx < K; kx++) {
+          PetscInt     i0  = (oy * stride + ky) * W + kx;
+          const float *row = src + i0;
+          PetscInt     ox  = 0;
 
-        /* the same scan and comparison as PyTorch: the first maximum wins, a NaN always wins */
-        for (PetscInt ky = 0; ky < K; ky++) {
-          for (PetscInt kx = 0; kx < K; kx++) {
-            PetscInt i = (y0 + ky) * W + x0 + kx;
-            float    v = src[i];
+#if defined(HD_VEC4)
+          for (; ox + 4 <= OW; ox += 4) {
+            const float *r = row + ox * stride;
+            hd_v4f       v = {r[0], r[stride], r[2 * stride], r[3 * stride]};
+            hd_v4f       b = hd_v4_load(best + ox);
+            hd_v4i       m = (v > b) | (v != v);
+            hd_v4i       i = {(int32_t)(i0 + ox * stride), (int32_t)(i0 + (ox + 1) * stride), (int32_t)(i0 + (ox + 2) * stride), (int32_t)(i0 + (ox + 3) * stride)};
+            hd_v4i       c;
 
-            if (v > best || isnan(v)) {
-              best   = v;
-              best_i = i;
+            memcpy(&c, bi + ox, sizeof(c));
+            hd_v4_store(best + ox, hd_v4_select(m, v, b));
+            hd_v4_store_i(bi + ox, hd_v4_select_i(m, i, c));
+          }
+#endif
+          for (; ox < OW; ox++) {
+            float v = row[ox * stride];
+
+            if (v > best[ox] || v != v) {
+              best[ox] = v;
+              bi[ox]   = (int32_t)(i0 + ox * stride);
             }
           }
         }
-        dst[oy * OW + ox] = best;
-        idx[oy * OW + ox] = (int32_t)best_i;
       }
     }
   }

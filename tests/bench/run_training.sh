@@ -16,12 +16,12 @@ printf '%s\n' "$out" | grep -q -F '| workload | hadal samples/s | PyTorch sample
 row=$(printf '%s\n' "$out" | grep '^| cwola |')
 [ -n "$row" ] || fail "no cwola row"
 torch_rate=$(printf '%s\n' "$row" | awk -F'|' '{ gsub(/ /, "", $4); print $4 }')
-awk -v r="$torch_rate" 'BEGIN { exit !(r + 0 > 0) }' && pass "cwola row: $row" || fail "PyTorch samples/s '$torch_rate' is not positive"
+if awk -v r="$torch_rate" 'BEGIN { exit !(r + 0 > 0) }'; then pass "cwola row: $row"; else fail "PyTorch samples/s '$torch_rate' is not positive"; fi
 printf '%s\n' "$out" | grep -E -q '^sgemm peak \(1 thread\): [0-9.]+ GFLOP/s' || fail "no sgemm peak line"
 # The hadal column is filled in only where the executable has its bench command.
 if "$HADAL" bench cwola -steps 1 2>/dev/null | tail -n 1 | grep -q '^cwola samples/s: '; then
   hadal_rate=$(printf '%s\n' "$row" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
-  awk -v r="$hadal_rate" 'BEGIN { exit !(r + 0 > 0) }' && pass "hadal side measured" || fail "hadal has bench but its column is '$hadal_rate'"
+  if awk -v r="$hadal_rate" 'BEGIN { exit !(r + 0 > 0) }'; then pass "hadal side measured"; else fail "hadal has bench but its column is '$hadal_rate'"; fi
 else
   printf '%s\n' "$out" | grep -q "measuring the PyTorch side only" || fail "no note that hadal bench is missing"
 fi

@@ -22,4 +22,8 @@ pass "info -help lists its options"
 # options from a file, and an unknown option inside that file
 printf -- '-bogus_from_file 1\n' > bad.opts
 expect_error "unknown option in -options_file" "unknown option -bogus_from_file" "$HADAL" info x.h5 -options_file bad.opts
+# a bad options file is one clear line too (PETSc reads it while starting)
+expect_error "missing -options_file" "Unable to open options file missing.opts" "$HADAL" info x.h5 -options_file missing.opts
+printf -- '-epochs 2 -seed 3\n' > two_per_line.opts
+expect_error "malformed -options_file" "two_per_line.opts line 1" $MPIEXEC -n 2 "$HADAL" info x.h5 -options_file two_per_line.opts
 finish

@@ -7,6 +7,10 @@ expect_error "-n 0" "-n must be a positive number of events, got 0" "${G[@]}" lh
 expect_error "-n 0, 2 ranks" "-n must be a positive number of events, got 0" $MPIEXEC -n 2 "${G[@]}" lhco -o out.h5 -n 0
 expect_error "-n negative" "-n must be a positive number of events, got -5" "${G[@]}" jetimages -o out.h5 -n -5
 expect_error "missing -n" "missing -n N" "${G[@]}" lhco -o out.h5
+expect_error "-n not a number" "-n must be a positive number of events, got '10x'" "${G[@]}" lhco -o out.h5 -n 10x
+expect_error "-n beyond the index range" "-n 3000000000 is too large" "${G[@]}" lhco -o out.h5 -n 3000000000
+expect_error "-seed not an integer" "-seed must be a non-negative integer, got '1.5'" "${G[@]}" lhco -o out.h5 -n 10 -seed 1.5
+expect_error "-seed beyond 2^63 - 1" "-seed 9223372036854775808 is too large" "${G[@]}" lhco -o out.h5 -n 10 -seed 9223372036854775808
 expect_error "unknown kind" "unknown generator kind 'dijets' \(known kinds: lhco, jetimages\)" "${G[@]}" dijets -o out.h5 -n 10
 expect_error "unknown kind, 2 ranks" "unknown generator kind 'dijets'" $MPIEXEC -n 2 "${G[@]}" dijets -o out.h5 -n 10 -signal_mjj 3000
 expect_error "missing kind" "missing generator kind" "${G[@]}" -o out.h5 -n 10
@@ -29,6 +33,14 @@ expect_error "fraction count" "-class_fractions has 3 values but -classes 'qcd,t
 expect_error "image size" "-image_size 4 is outside the allowed range \[8, 256\]" "${G[@]}" jetimages -o out.h5 -n 10 -image_size 4
 expect_error "output folder missing" "no/such/dir/out.h5" "${G[@]}" lhco -o no/such/dir/out.h5 -n 10
 no_outputs out.h5 no
+
+# -n in scientific notation and a 63-bit seed are taken exactly.
+"${G[@]}" lhco -o sci.h5 -n 1.5e2 -seed 9223372036854775807 > sci.log 2>&1 || { fail "-n 1.5e2 rejected"; cat sci.log; }
+"$PYTHON" -c "
+import h5py, sys
+f = h5py.File('sci.h5', 'r')
+sys.exit(0 if f['events/label'].shape == (150,) and int(f.attrs['seed']) == 9223372036854775807 else 1)" && pass "-n 1.5e2 gives 150 events, seed kept" || fail "-n 1.5e2 or the 63-bit seed not taken exactly"
+rm -f sci.h5
 
 # A good file is not replaced by a failed run.
 "${G[@]}" lhco -o keep.h5 -n 50 > keep.log 2>&1 || { fail "cannot generate keep.h5"; cat keep.log; }

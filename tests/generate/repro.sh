@@ -57,7 +57,7 @@ with h5py.File("lhco.np2.h5", "r") as f:
     assert (x[:, 1] >= 0).all() and (x[:, 2:] > 0).all() and (x[:, 2:] < 1).all()
     assert m[y == 0].min() >= 2400 and m[y == 0].max() <= 8000, (m.min(), m.max())
     a = f.attrs
-    for k in ("generator", "seed", "creation_time", "hadal_version", "classes", "signals", "signal_mjj", "signal_fraction"):
+    for k in ("generator", "seed", "created", "hadal_version", "classes", "signals", "signal_mjj", "signal_fraction"):
         assert k in a, k
     assert a["generator"] in ("lhco", b"lhco") and int(a["seed"]) == 17 and float(a["signal_fraction"]) == 0.05
 with h5py.File("jetimages.np3.h5", "r") as f:

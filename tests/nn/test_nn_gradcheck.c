@@ -347,6 +347,8 @@ int main(int argc, char **argv)
   gradcheck("maxpool 2", 2, 6, 6, 2, 0.0, 1, 1e-2, 1000);
   gradcheck("maxpool 3 s2", 2, 7, 7, 2, 0.0, 1, 1e-2, 1000);
   gradcheck("maxpool 2 s3", 1, 8, 7, 2, 0.0, 1, 1e-2, 1000);
+  gradcheck("maxpool 2", 1, 4, 19, 2, 0.0, 1, 1e-2, 1000);     /* 9 outputs a row: vector path */
+  gradcheck("maxpool 3 s2", 1, 5, 21, 2, 0.0, 1, 1e-2, 1000);  /* 10 outputs a row, overlapping */
   /* flatten between conv and dense, and a whole small CNN with kinks */
   gradcheck("flatten, dense 3 tanh", 2, 3, 2, 2, 0.0, 0, 1e-2, 1000);
   gradcheck("conv 2 3x3 tanh, flatten, dense 3 tanh", 2, 5, 5, 2, 0.0, 0, 1e-2, 1000);

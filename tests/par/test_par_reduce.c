@@ -12,7 +12,7 @@
  * i.e. one float rounding plus half a quantum per shard. Tensors span 1e-40 .. 1e30 (zeros, signs,
  * one with magnitudes 1e-12 .. 1e6 inside it, one whose shards cancel exactly). A checksum of each
  * result is printed: it is the same at every rank count.
- * Bad input: NaN and Inf gradients, a float overflow of the sum, a stale observation, a bad table,
+ * Bad input: NaN and Inf gradients, a float overflow of the sum, a bad table,
  * scalar shards held twice or not at all: each an error on every rank, none a hang. */
 #include <math.h>
 #include <stdio.h>
@@ -78,7 +78,7 @@ static uint64_t checksum(const float *x, PetscInt n)
 }
 
 /* Sum shards [first, first + count) of S with a reducer on comm (collective on comm). */
-static PetscErrorCode reduce_on(MPI_Comm comm, PetscInt S, PetscInt n, const PetscInt *offsets, PetscBool observe, float **shards, float *out)
+static PetscErrorCode reduce_on(MPI_Comm comm, PetscInt S, PetscInt n, const PetscInt *offsets, float **shards, float *out)
 {
   hd_par_reducer r;
   int            rank, size;
@@ -89,10 +89,7 @@ static PetscErrorCode reduce_on(MPI_Comm comm, PetscInt S, PetscInt n, const Pet
   PetscCallMPI(MPI_Comm_size(comm, &size));
   hd_par_rank_shards(S, rank, size, &first, &count);
   PetscCall(hd_par_reducer_create(comm, n, N_TENSORS, offsets, tensor_size, &r));
-  for (PetscInt k = 0; k < count; k++) {
-    fill_shard(S, first + k, offsets, shards[k]);
-    if (observe) PetscCall(hd_par_reducer_observe(&r, shards[k]));
-  }
+  for (PetscInt k = 0; k < count; k++) fill_shard(S, first + k, offsets, shards[k]);
   PetscCall(hd_par_reducer_sum(&r, count, (const float *const *)shards, out));
   PetscCheck(r.n_shards == S && r.step == 1, PETSC_COMM_SELF, HD_ERR_INTERNAL, "reducer counted %" PetscInt_FMT " shards, %" PetscInt_FMT " steps", r.n_shards, r.step);
   PetscCall(hd_par_reducer_destroy(&r));
@@ -173,7 +170,7 @@ int main(int argc, char **argv)
 
     /* the 1-rank result, and the independent formula */
     for (PetscInt s = 0; s < S; s++) fill_shard(S, s, offsets, all[s]);
-    PetscCall(reduce_on(PETSC_COMM_SELF, S, n, offsets, PETSC_FALSE, all, self));
+    PetscCall(reduce_on(PETSC_COMM_SELF, S, n, offsets, all, self));
     reference(S, n, offsets, all, ref, &worst);
     snprintf(what, sizeof(what), "S %d: the reducer differs from the independent formula", (int)S);
     check(memcmp(self, ref, sizeof(float) * (size_t)n) == 0, what);
@@ -185,25 +182,23 @@ int main(int argc, char **argv)
     }
     for (PetscInt i = 0; i < tensor_size[3]; i++) check(self[offsets[3] + i] == 0.0f, "a zero tensor sums to 0");
 
-    /* every prefix sub-communicator 1..P, with and without observed maxima */
+    /* every prefix sub-communicator 1..P */
     for (int q = 1; q <= size; q++) {
       MPI_Comm sub;
       PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, rank < q ? 0 : MPI_UNDEFINED, rank, &sub));
-      for (int observe = 0; observe < 2; observe++) {
-        if (sub == MPI_COMM_NULL) continue;
-        memset(out, 0xff, sizeof(float) * (size_t)n);
-        PetscCall(reduce_on(sub, S, n, offsets, observe ? PETSC_TRUE : PETSC_FALSE, all, out));
-        snprintf(what, sizeof(what), "S %d on %d of %d ranks (observe %d): not bit-identical to 1 rank", (int)S, q, size, observe);
-        check(memcmp(out, self, sizeof(float) * (size_t)n) == 0, what);
-      }
-      if (sub != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&sub));
+      if (sub == MPI_COMM_NULL) continue;
+      memset(out, 0xff, sizeof(float) * (size_t)n);
+      PetscCall(reduce_on(sub, S, n, offsets, all, out));
+      snprintf(what, sizeof(what), "S %d on %d of %d ranks: not bit-identical to 1 rank", (int)S, q, size);
+      check(memcmp(out, self, sizeof(float) * (size_t)n) == 0, what);
+      PetscCallMPI(MPI_Comm_free(&sub));
     }
     /* every group layout */
     for (int gs = 1; gs <= size; gs++) {
       if (size % gs) continue;
       PetscCall(hd_par_groups_create(PETSC_COMM_WORLD, gs, &g));
       memset(out, 0xff, sizeof(float) * (size_t)n);
-      PetscCall(reduce_on(g.group, S, n, offsets, PETSC_FALSE, all, out));
+      PetscCall(reduce_on(g.group, S, n, offsets, all, out));
       snprintf(what, sizeof(what), "S %d in groups of %d: not bit-identical to 1 rank", (int)S, gs);
       check(memcmp(out, self, sizeof(float) * (size_t)n) == 0, what);
       PetscCall(hd_par_groups_destroy(&g));
@@ -245,7 +240,7 @@ int main(int argc, char **argv)
     PetscInt       first, count;
 
     hd_par_rank_shards(S, rank, size, &first, &count);
-    for (int kind = 0; kind < 4; kind++) {
+    for (int kind = 0; kind < 3; kind++) {
       for (PetscInt k = 0; k < count; k++) fill_shard(S, first + k, offsets, all[k]);
       for (PetscInt k = 0; k < count; k++) {
         if (first + k != 5) continue; /* one shard, on one rank only */
@@ -255,16 +250,10 @@ int main(int argc, char **argv)
       if (kind == 2) /* every shard near the float maximum: their sum is not a float */
         for (PetscInt k = 0; k < count; k++)
           for (PetscInt i = 0; i < tensor_size[9]; i++) all[k][offsets[9] + i] = 3e38f;
-      if (kind == 3) { /* observed, then changed */
-        for (PetscInt k = 0; k < count; k++) PetscCall(hd_par_reducer_observe(&r, all[k]));
-        for (PetscInt k = 0; k < count; k++)
-          if (first + k == 5) all[k][offsets[0]] *= 1e6f;
-      }
       err = hd_par_reducer_sum(&r, count, (const float *const *)all, out);
       if (kind == 0) expect_error(err, "non-finite gradient (NaN or Inf) at step 0 in tensor 4 (huge)", "NaN in one shard");
       if (kind == 1) expect_error(err, "non-finite gradient (NaN or Inf) at step 0 in tensor 8 (offset)", "-Inf in one shard");
       if (kind == 2) expect_error(err, "overflows float in tensor 9 (big)", "sum beyond the float range");
-      if (kind == 3) expect_error(err, "changed after it was observed", "stale observation");
       if (size > 1) check(hd_error_is_collective(), "the error is raised on the whole group");
     }
     /* still usable, and still exact */
@@ -272,7 +261,7 @@ int main(int argc, char **argv)
     err = hd_par_reducer_sum(&r, count, (const float *const *)all, out);
     check(err == 0 && r.step == 1, "a good sum after failed ones works and counts one step");
     for (PetscInt s = 0; s < S; s++) fill_shard(S, s, offsets, all[s]);
-    PetscCall(reduce_on(PETSC_COMM_SELF, S, n, offsets, PETSC_FALSE, all, self));
+    PetscCall(reduce_on(PETSC_COMM_SELF, S, n, offsets, all, self));
     check(err == 0 && memcmp(out, self, sizeof(float) * (size_t)n) == 0, "the sum after failed ones is bit-identical to 1 rank");
 
     /* scalar shards: one held twice (or, on one rank, one missing) */
