@@ -43,18 +43,25 @@ pid_of() {
   return 1
 }
 
-# stop_pid NAME: SIGTERM, wait up to 15 s, then SIGKILL.
-stop_pid() {
-  local p i
-  p=$(pid_of "$1") || { rm -f "$dir/run/$1.pid"; return 0; }
-  kill -TERM "$p" 2>/dev/null
-  for i in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$p" 2>/dev/null; then
-    say "$1 (pid $p) did not stop on SIGTERM; killing it"
-    kill -KILL "$p" 2>/dev/null
-    sleep 0.2
-  fi
-  rm -f "$dir/run/$1.pid"
+# stop_pids NAME...: SIGTERM to all, wait up to 15 s for them to exit, then SIGKILL.
+stop_pids() {
+  local n p pids=() i alive
+  for n in "$@"; do
+    if p=$(pid_of "$n"); then kill -TERM "$p" 2>/dev/null; pids+=("$n:$p"); fi
+  done
+  for i in $(seq 1 150); do
+    alive=0
+    for n in "${pids[@]}"; do kill -0 "${n#*:}" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for n in "${pids[@]}"; do
+    if kill -0 "${n#*:}" 2>/dev/null; then
+      say "${n%%:*} (pid ${n#*:}) did not stop on SIGTERM; killing it"
+      kill -KILL "${n#*:}" 2>/dev/null
+    fi
+  done
+  for n in "$@"; do rm -f "$dir/run/$n.pid"; done
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -91,7 +98,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/munge/munge.socket
+# cred_expire: a requeued job may start again only after this many seconds (default 120)
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
@@ -106,12 +114,14 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=1
 MpiDefault=$mpi
 ReturnToService=2
 SlurmdParameters=config_overrides
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
+MailProg=/bin/true
 SwitchType=switch/none
 # a short kill delay and a prompt scheduler keep tests fast; finished jobs stay visible 5 min
 KillWait=5
@@ -139,7 +149,7 @@ munge_ok() {
 
 start_munged() {
   if pid_of munged > /dev/null && munge_ok; then return 0; fi
-  stop_pid munged
+  stop_pids munged
   if [ ! -s "$dir/munge/munge.key" ]; then
     mungekey --create --keyfile="$dir/munge/munge.key" ||
       dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none ||
@@ -164,9 +174,7 @@ stop_all() {
       for i in $(seq 1 100); do squeue -h -o %i 2>/dev/null | grep -q . || break; sleep 0.2; done
     fi
   fi
-  stop_pid slurmd
-  stop_pid slurmctld
-  stop_pid munged
+  stop_pids slurmd slurmctld munged
 }
 
 node_state() { sinfo -h -n "$node" -o %t 2>/dev/null | head -n 1; }
@@ -185,6 +193,10 @@ start_all() {
     stop_all
   fi
   rm -rf "$dir/state" "$dir/spool"
+  # the logs of the previous start, kept once
+  for b in munged slurmctld slurmd; do
+    [ -e "$dir/log/$b.log" ] && mv -f "$dir/log/$b.log" "$dir/log/$b.log.old"
+  done
   port=$(pick_ports) || exit 1
   write_conf "$port"
   start_munged

@@ -51,7 +51,7 @@ typedef struct {
 struct hd_gen_jetimages_work_s {
   PetscInt  n; /* pixels per side */
   ji_parton stack[JI_MAX_PARTONS];
-  int       n_stack, n_partons_made;
+  int       n_stack;
   ji_p4     had[JI_MAX_PARTICLES];
   int       n_had;
   double    ppt[JI_MAX_PARTICLES], peta[JI_MAX_PARTICLES], pphi[JI_MAX_PARTICLES];
@@ -526,6 +526,26 @@ static double ji_dphi(double a) { return a > JI_PI ? a - 2.0 * JI_PI : (a <= -JI
 /* N-subjettiness (Thaler & Van Tilburg, JHEP 03 (2011) 015, eq. 2 with beta = 1) on the towers, with
  * exclusive kT axes: towers are clustered pairwise (d_ij = min(pT_i, pT_j)^2 dR_ij^2, pT-weighted
  * recombination) down to 3, 2, 1 clusters, with nearest-neighbour caching. */
+static inline double ji_dkt(const hd_gen_jetimages_work w, int a, int b)
+{
+  double pt = PetscMin(w->cpt[a], w->cpt[b]), dx = w->cx[a] - w->cx[b], dy = w->cy[a] - w->cy[b];
+
+  return pt * pt * (dx * dx + dy * dy);
+}
+
+/* Nearest active neighbour of cluster k. */
+static void ji_nearest(hd_gen_jetimages_work w, int n, int k)
+{
+  w->nn[k] = -1, w->nnd[k] = HUGE_VAL;
+  for (int l = 0; l < n; l++) {
+    double d;
+
+    if (l == k || !w->active[l]) continue;
+    d = ji_dkt(w, k, l);
+    if (d < w->nnd[k]) w->nnd[k] = d, w->nn[k] = l;
+  }
+}
+
 static void ji_nsubjettiness(hd_gen_jetimages_work w, int n, double radius, double *tau21, double *tau32)
 {
   double ax[6], ay[6], tau[4] = {0, 0, 0, 0}, ptsum = 0.0;
@@ -535,12 +555,7 @@ static void ji_nsubjettiness(hd_gen_jetimages_work w, int n, double radius, doub
     w->cpt[i] = w->tpt[i], w->cx[i] = w->tx[i], w->cy[i] = w->ty[i], w->active[i] = 1;
     ptsum += w->tpt[i];
   }
-#define JI_DKT(a, b) (PetscMin(w->cpt[a], w->cpt[b]) * PetscMin(w->cpt[a], w->cpt[b]) * ((w->cx[a] - w->cx[b]) * (w->cx[a] - w->cx[b]) + (w->cy[a] - w->cy[b]) * (w->cy[a] - w->cy[b])))
-  for (int i = 0; i < n; i++) {
-    w->nn[i] = -1, w->nnd[i] = HUGE_VAL;
-    for (int j = 0; j < n; j++)
-      if (j != i && JI_DKT(i, j) < w->nnd[i]) w->nnd[i] = JI_DKT(i, j), w->nn[i] = j;
-  }
+  for (int i = 0; i < n; i++) ji_nearest(w, n, i);
   for (;;) {
     for (int N = 3; N >= 1; N--)
       if (m <= N && na[N] == 0) {
@@ -561,21 +576,19 @@ static void ji_nsubjettiness(hd_gen_jetimages_work w, int n, double radius, doub
     w->cpt[i]    = s;
     w->active[j] = 0;
     m--;
+    /* only neighbours of the two merged clusters change: O(n) per step, O(n^2) in all */
     for (int k = 0; k < n; k++) {
+      double d;
+
       if (!w->active[k] || k == i) continue;
       if (w->nn[k] == i || w->nn[k] == j) {
-        w->nn[k] = -1, w->nnd[k] = HUGE_VAL;
-        for (int l = 0; l < n; l++)
-          if (l != k && w->active[l] && JI_DKT(k, l) < w->nnd[k]) w->nnd[k] = JI_DKT(k, l), w->nn[k] = l;
-      } else if (JI_DKT(k, i) < w->nnd[k]) {
-        w->nnd[k] = JI_DKT(k, i), w->nn[k] = i;
+        ji_nearest(w, n, k);
+      } else if ((d = ji_dkt(w, k, i)) < w->nnd[k]) {
+        w->nnd[k] = d, w->nn[k] = i;
       }
     }
-    w->nn[i] = -1, w->nnd[i] = HUGE_VAL;
-    for (int l = 0; l < n; l++)
-      if (l != i && w->active[l] && JI_DKT(i, l) < w->nnd[i]) w->nnd[i] = JI_DKT(i, l), w->nn[i] = l;
+    ji_nearest(w, n, i);
   }
-#undef JI_DKT
   for (int N = 1; N <= 3; N++) {
     if (na[N] <= 0) continue;
     for (int t = 0; t < n; t++) {

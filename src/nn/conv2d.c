@@ -3,7 +3,12 @@
 #include <string.h>
 #include <cblas.h>
 #include <hadal/nn.h>
-#include "vec4.h"
+#if defined(__GNUC__)
+  #define HD_VECTOR 1
+  #define HD_VW     4
+  #define HD_VSFX   w4
+  #include "vec.h"
+#endif
 
 PetscErrorCode hd_nn_conv2d_shape(hd_nn_conv2d_geom *g, const char *what)
 {
@@ -54,8 +59,8 @@ static void im2col(float *col, const float *img, const hd_nn_conv2d_geom *g)
           if (s == 1) {
             /* rows are short (tens of floats): an inline copy beats a memcpy call */
             PetscInt x = x_lo;
-#if defined(HD_VEC4)
-            for (; x + 4 <= x_hi; x += 4) hd_v4_store(d + x, hd_v4_load(plane + base + x));
+#if defined(HD_VECTOR)
+            for (; x + 4 <= x_hi; x += 4) vstore_w4(d + x, vload_w4(plane + base + x));
 #endif
             for (; x < x_hi; x++) d[x] = plane[base + x];
           } else {
@@ -94,8 +99,8 @@ static void col2im(float *img, const float *col, const hd_nn_conv2d_geom *g)
 
           if (s == 1) {
             PetscInt x = x_lo;
-#if defined(HD_VEC4)
-            for (; x + 4 <= x_hi; x += 4) hd_v4_store(plane + base + x, hd_v4_load(plane + base + x) + hd_v4_load(sr + x));
+#if defined(HD_VECTOR)
+            for (; x + 4 <= x_hi; x += 4) vstore_w4(plane + base + x, vload_w4(plane + base + x) + vload_w4(sr + x));
 #endif
             for (; x < x_hi; x++) plane[base + x] += sr[x];
           } else {

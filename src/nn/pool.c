@@ -2,7 +2,12 @@
 #include <math.h>
 #include <string.h>
 #include <hadal/nn.h>
-#include "vec4.h"
+#if defined(__GNUC__)
+  #define HD_VECTOR 1
+  #define HD_VW     4
+  #define HD_VSFX   w4
+  #include "vec.h"
+#endif
 
 /* out (B, C, OH, OW) = max over K x K windows of in (B, C, H, W), stride `stride`, no padding;
  * arg (B, C, OH, OW) = y W + x of the maximum within its channel plane */
@@ -31,18 +36,17 @@ void hd_nn_maxpool_forward(float *out, int32_t *arg, const float *in, PetscInt B
           const float *row = src + i0;
           PetscInt     ox  = 0;
 
-#if defined(HD_VEC4)
+#if defined(HD_VECTOR)
           for (; ox + 4 <= OW; ox += 4) {
             const float *r = row + ox * stride;
-            hd_v4f       v = {r[0], r[stride], r[2 * stride], r[3 * stride]};
-            hd_v4f       b = hd_v4_load(best + ox);
-            hd_v4i       m = (v > b) | (v != v);
-            hd_v4i       i = {(int32_t)(i0 + ox * stride), (int32_t)(i0 + (ox + 1) * stride), (int32_t)(i0 + (ox + 2) * stride), (int32_t)(i0 + (ox + 3) * stride)};
-            hd_v4i       c;
+            hd_vf_w4     v = {r[0], r[stride], r[2 * stride], r[3 * stride]};
+            hd_vf_w4     b = vload_w4(best + ox);
+            hd_vi_w4     m = (v > b) | (v != v);
+            hd_vi_w4     i = {(int32_t)(i0 + ox * stride), (int32_t)(i0 + (ox + 1) * stride), (int32_t)(i0 + (ox + 2) * stride), (int32_t)(i0 + (ox + 3) * stride)};
+            hd_vi_w4     c = vload_i_w4(bi + ox);
 
-            memcpy(&c, bi + ox, sizeof(c));
-            hd_v4_store(best + ox, hd_v4_select(m, v, b));
-            hd_v4_store_i(bi + ox, hd_v4_select_i(m, i, c));
+            vstore_w4(best + ox, vselect_w4(m, v, b));
+            vstore_i_w4(bi + ox, vselect_i_w4(m, i, c));
           }
 #endif
           for (; ox < OW; ox++) {

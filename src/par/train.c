@@ -230,7 +230,13 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     sizes[t]   = net->tensors[t].size;
   }
   PetscCall(hd_par_reducer_create(group, n_params, net->n_tensors, offsets, sizes, &reducer));
-  reducer.step = 0;
+  {
+    const char **names;
+    PetscCall(PetscMalloc1(net->n_tensors, &names));
+    for (PetscInt t = 0; t < net->n_tensors; t++) names[t] = net->tensors[t].name;
+    PetscCall(hd_par_reducer_set_names(&reducer, names));
+    PetscCall(PetscFree(names));
+  }
   PetscCall(hd_nn_optim_create(&c->optim, n_params, &opt));
   PetscCall(hd_nn_plateau_init(&plateau, c->lr_patience, c->lr_factor, c->stop_patience, 0.0));
 

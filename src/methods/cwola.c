@@ -1,0 +1,550 @@
+/* CWoLa hunting (seed 001 section 4; seed 004): in each window of the resonant mass, a classifier
+ * learns signal region (SR) against sidebands (SB) on the features alone; if a resonance sits in
+ * the SR, the classifier learns it (the mixed samples differ only by their signal fraction, seed
+ * 001 eq. 4), and selecting the most SR-like events makes a bump that a fit of the spectrum
+ * outside the SR does not predict.
+ *
+ * Per window: k folds, each scored by an ensemble of classifiers trained on the other folds, every
+ * member's scores made uniform by quantile scaling and averaged (seed 004: 50 models); the top eps
+ * of events by score are selected in SR and SB alike; the dijet function is fitted to the selected
+ * spectrum outside the SR (include/hadal/bumphunt.h), and the observed SR count is compared with
+ * the prediction. Units (window x fold x member) are dealt to rank groups; every result is a
+ * pure function of (seed, data, options), identical at any rank count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hadal/bumphunt.h>
+#include <hadal/events.h>
+#include <hadal/log.h>
+#include <hadal/methods.h>
+#include <hadal/options.h>
+#include <hadal/par.h>
+#include <hadal/results.h>
+#include <hadal/rng.h>
+#include <hadal/stats.h>
+#include <hadal/train.h>
+#include "cwola.h"
+
+#define HD_CWOLA_MAX_WINDOWS 256
+
+/* ---- options ---- */
+
+PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_train_config *cfg, PetscBool *help_only, const char *usage)
+{
+  int       size;
+  PetscReal eps[HD_CWOLA_EPS_MAX];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(world, &size));
+  PetscCall(PetscMemzero(o, sizeof(*o)));
+  PetscCall(hd_opt_string("-data", "event file with /events/features and /events/mass", NULL, o->data, sizeof(o->data), NULL));
+  PetscCall(hd_opt_string("-out", "output folder", NULL, o->out, sizeof(o->out), NULL));
+  PetscCall(hd_opt_int("-seed", "seed of folds, initialisation, splits and minibatch order", 1, &o->seed, NULL));
+  PetscCall(hd_opt_string("-window_scale", "log: widths relative to the mass; linear: widths in GeV", "log", o->scale, sizeof(o->scale), NULL));
+  PetscCall(hd_opt_real("-sr_min", "lower edge of the first signal region (GeV)", 2900, &o->sr_min, NULL));
+  PetscCall(hd_opt_real("-sr_max", "no signal region reaches above this (GeV)", 5200, &o->sr_max, NULL));
+  PetscCall(hd_opt_real("-sr_width", "signal-region width (relative, or GeV with -window_scale linear)", 0.12, &o->sr_width, NULL));
+  PetscCall(hd_opt_real("-sr_step", "step between signal regions (relative, or GeV)", 0.06, &o->sr_step, NULL));
+  PetscCall(hd_opt_real("-sb_width", "width of each sideband (relative to its SR edge, or GeV)", 0.12, &o->sb_width, NULL));
+  PetscCall(hd_opt_real("-bin_width", "bin width of the fitted spectra (relative, or GeV)", 0.02, &o->bin_width, NULL));
+  PetscCall(hd_opt_int("-fit_params", "parameters of the dijet fit (3: p3 = 0, or 4)", 3, &o->fit_params, NULL));
+  PetscCall(hd_opt_int("-window", "run only this window (for job arrays; hadal merge combines them); -1: all", -1, &o->window, NULL));
+  PetscCall(hd_opt_int("-folds", "k of the k-fold scoring", 5, &o->folds, NULL));
+  PetscCall(hd_opt_int("-ensemble_size", "classifiers per (window, fold), averaged after quantile scaling", 50, &o->members, NULL));
+  PetscCall(hd_opt_int("-group_size", "ranks that train one classifier together (a divisor of the rank count)", 1, &o->group_size, NULL));
+  PetscCall(hd_opt_string("-network", "the classifier", "dense 64 relu, dense 64 relu, dense 64 relu, dense 1", o->network, sizeof(o->network), NULL));
+  o->n_eps = HD_CWOLA_EPS_MAX;
+  PetscCall(hd_opt_real_list("-eps", "selection efficiencies: the top eps of events by score", "1,0.1,0.01,0.002", eps, &o->n_eps, NULL));
+  for (PetscInt i = 0; i < o->n_eps; i++) o->eps[i] = eps[i];
+  PetscCall(hd_opt_int("-signal_injection", "keep this many signal (label > 0) events, drop the rest; -1 keeps all", -1, &o->injection, NULL));
+  *cfg               = hd_train_defaults();
+  cfg->epochs        = 20;
+  cfg->batch         = 128;
+  cfg->loss          = HD_TRAIN_LOSS_BCE;
+  cfg->stop_patience = 5;
+  cfg->progress      = PETSC_FALSE;
+  PetscCall(hd_train_read_options(cfg));
+  PetscCall(hd_opt_finish(world, usage, help_only));
+  if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
+
+  PetscCheck(o->data[0], world, HD_ERR_USER_INPUT, "option -data is required: the event file to scan");
+  PetscCheck(o->out[0], world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
+  PetscCheck(o->seed >= 0, world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", o->seed);
+  PetscCheck(!strcmp(o->scale, "log") || !strcmp(o->scale, "linear"), world, HD_ERR_USER_INPUT, "option -window_scale: '%s' is neither log nor linear", o->scale);
+  o->log_scale = !strcmp(o->scale, "log");
+  PetscCheck(o->sr_width > 0 && o->sr_step > 0 && o->sb_width > 0 && o->bin_width > 0, world, HD_ERR_USER_INPUT, "options -sr_width, -sr_step, -sb_width and -bin_width must be positive (got %g, %g, %g, %g)", o->sr_width, o->sr_step, o->sb_width, o->bin_width);
+  PetscCheck(o->sr_min > 0 && o->sr_max > o->sr_min, world, HD_ERR_USER_INPUT, "options -sr_min %g and -sr_max %g do not make a mass range", o->sr_min, o->sr_max);
+  PetscCheck(o->fit_params == 3 || o->fit_params == 4, world, HD_ERR_USER_INPUT, "option -fit_params must be 3 or 4 (got %" PetscInt_FMT ")", o->fit_params);
+  PetscCheck(o->folds >= 2 && o->folds <= 20, world, HD_ERR_USER_INPUT, "option -folds must lie in [2, 20] (got %" PetscInt_FMT ")", o->folds);
+  PetscCheck(o->members >= 1 && o->members <= 10000, world, HD_ERR_USER_INPUT, "option -ensemble_size must lie in [1, 10000] (got %" PetscInt_FMT ")", o->members);
+  for (PetscInt i = 0; i < o->n_eps; i++) PetscCheck(o->eps[i] > 0 && o->eps[i] <= 1, world, HD_ERR_USER_INPUT, "option -eps: %g is outside (0, 1]", o->eps[i]);
+  PetscCheck(o->injection >= -1, world, HD_ERR_USER_INPUT, "option -signal_injection must be -1 (keep all) or a count (got %" PetscInt_FMT ")", o->injection);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The windows of the scan: SR [lo, hi) stepping up from sr_min while hi <= sr_max; sidebands of
+ * sb_width on both sides. Log scale: hi = lo (1 + w), next lo = lo (1 + step), SB [lo / (1 + sb),
+ * lo) and [hi, hi (1 + sb)). */
+PetscErrorCode hd_cwola_windows(MPI_Comm world, const hd_cwola_options *o, PetscInt *n, hd_cwola_window *w)
+{
+  double lo = o->sr_min;
+
+  PetscFunctionBegin;
+  *n = 0;
+  for (;;) {
+    double hi = o->log_scale ? lo * (1 + o->sr_width) : lo + o->sr_width;
+    if (hi > o->sr_max * (1 + 1e-12)) break;
+    PetscCheck(*n < HD_CWOLA_MAX_WINDOWS, world, HD_ERR_USER_INPUT, "more than %d windows between -sr_min %g and -sr_max %g: widen -sr_step", HD_CWOLA_MAX_WINDOWS, o->sr_min, o->sr_max);
+    w[*n].sr_lo = lo;
+    w[*n].sr_hi = hi;
+    w[*n].sb_lo = o->log_scale ? lo / (1 + o->sb_width) : lo - o->sb_width;
+    w[*n].sb_hi = o->log_scale ? hi * (1 + o->sb_width) : hi + o->sb_width;
+    (*n)++;
+    lo = o->log_scale ? lo * (1 + o->sr_step) : lo + o->sr_step;
+  }
+  PetscCheck(*n > 0, world, HD_ERR_USER_INPUT, "no signal region of width %g fits between -sr_min %g and -sr_max %g", o->sr_width, o->sr_min, o->sr_max);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Bin edges of a window: the SB below, the SR and the SB above are binned separately so that the
+ * SR edges are bin edges (no bin straddles them). */
+static PetscErrorCode hd_cwola_edges(const hd_cwola_options *o, const hd_cwola_window *w, PetscInt *n_bins, double **edges)
+{
+  const double    seg[4] = {w->sb_lo, w->sr_lo, w->sr_hi, w->sb_hi};
+  PetscInt        nb[3], k = 0;
+  hd_bump_binning kind = o->log_scale ? HD_BUMP_BINS_LOG : HD_BUMP_BINS_LINEAR;
+
+  PetscFunctionBegin;
+  for (int s = 0; s < 3; s++) PetscCall(hd_bump_n_bins(seg[s], seg[s + 1], o->bin_width, kind, &nb[s]));
+  *n_bins = nb[0] + nb[1] + nb[2];
+  PetscCall(PetscMalloc1(*n_bins + 1, edges));
+  for (int s = 0; s < 3; s++) {
+    PetscCall(hd_bump_edges(seg[s], seg[s + 1], nb[s], kind, *edges + k));
+    k += nb[s];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the data every rank holds ---- */
+
+typedef struct {
+  PetscInt  n, F;
+  float    *x;     /* (n, F) standardised features */
+  float    *mass;  /* (n) */
+  int32_t  *label; /* (n) */
+  PetscBool *use;  /* (n) false for signal events dropped by -signal_injection */
+  int8_t   *fold;  /* (n) */
+  PetscBool has_truth;
+  double    mass_lo, mass_hi;
+} hd_cwola_table;
+
+static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, hd_cwola_table *t, hd_events *ev)
+{
+  static const char *const need[] = {"features", "mass", NULL};
+  int                      rank, size, *counts, *displs;
+  double                  *mean, *std;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(world, &rank));
+  PetscCallMPI(MPI_Comm_size(world, &size));
+  PetscCall(hd_events_read(world, o->data, need, ev));
+  t->n = ev->layout.n_events;
+  t->F = ev->layout.n_features;
+  PetscInt N = t->n, F = t->F;
+  /* standardise with exact moments reduced across ranks, then give every rank the whole table */
+  PetscCall(PetscMalloc2(F, &mean, F, &std));
+  PetscCall(hd_stats_moments(world, ev->n_local, F, ev->features, N, mean, std));
+  for (PetscInt i = 0; i < ev->n_local; i++)
+    for (PetscInt j = 0; j < F; j++) ev->features[i * F + j] = (float)((ev->features[i * F + j] - mean[j]) / (std[j] > 0 ? std[j] : 1.0));
+  PetscCall(PetscMalloc1(N * F, &t->x));
+  PetscCall(PetscMalloc3(N, &t->mass, N, &t->label, N, &t->use));
+  PetscCall(PetscMalloc1(N, &t->fold));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  for (int r = 0; r < size; r++) {
+    PetscInt off, cnt;
+    hd_events_block(N, r, size, &off, &cnt);
+    counts[r] = (int)(cnt * F);
+    displs[r] = (int)(off * F);
+  }
+  PetscCallMPI(MPI_Allgatherv(ev->features, counts[rank], MPI_FLOAT, t->x, counts, displs, MPI_FLOAT, world));
+  for (int r = 0; r < size; r++) {
+    counts[r] /= (int)F;
+    displs[r] /= (int)F;
+  }
+  PetscCallMPI(MPI_Allgatherv(ev->mass, counts[rank], MPI_FLOAT, t->mass, counts, displs, MPI_FLOAT, world));
+  PetscCallMPI(MPI_Allgatherv(ev->label, counts[rank], MPI_INT32_T, t->label, counts, displs, MPI_INT32_T, world));
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree2(mean, std));
+
+  /* folds and signal injection: fixed draws per event */
+  PetscInt n_signal = 0;
+  t->mass_lo        = INFINITY;
+  t->mass_hi        = -INFINITY;
+  for (PetscInt i = 0; i < N; i++) {
+    hd_rng r;
+    hd_rng_init(&r, (uint64_t)o->seed, HD_STREAM_FOLD, (uint64_t)i);
+    t->fold[i] = (int8_t)hd_rng_below(&r, (uint32_t)o->folds);
+    t->use[i]  = PETSC_TRUE;
+    n_signal += t->label[i] > 0;
+    t->mass_lo = PetscMin(t->mass_lo, t->mass[i]);
+    t->mass_hi = PetscMax(t->mass_hi, t->mass[i]);
+  }
+  t->has_truth = n_signal > 0 || o->injection >= 0;
+  if (o->injection >= 0) {
+    /* keep the `injection` signal events with the smallest keys: a fixed random subset */
+    PetscCheck(o->injection <= n_signal, world, HD_ERR_USER_INPUT, "option -signal_injection %" PetscInt_FMT ": '%s' holds only %" PetscInt_FMT " signal events", o->injection, o->data, n_signal);
+    double *key;
+    PetscCall(PetscMalloc1(PetscMax(n_signal, 1), &key));
+    PetscInt k = 0;
+    for (PetscInt i = 0; i < N; i++) {
+      if (t->label[i] <= 0) continue;
+      hd_rng r;
+      hd_rng_init(&r, (uint64_t)o->seed, HD_STREAM_INJECT, (uint64_t)i);
+      key[k++] = hd_rng_uniform(&r);
+    }
+    double cut = -1;
+    if (o->injection > 0) {
+      double *sorted;
+      PetscCall(PetscMalloc1(n_signal, &sorted));
+      PetscCall(PetscArraycpy(sorted, key, n_signal));
+      PetscCall(PetscSortReal(n_signal, sorted));
+      cut = sorted[o->injection - 1];
+      PetscCall(PetscFree(sorted));
+    }
+    k = 0;
+    for (PetscInt i = 0; i < N; i++)
+      if (t->label[i] > 0) t->use[i] = key[k++] <= cut;
+    PetscCall(PetscFree(key));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_cwola_table_free(hd_cwola_table *t)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(t->x));
+  PetscCall(PetscFree3(t->mass, t->label, t->use));
+  PetscCall(PetscFree(t->fold));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The events of window w: rows (sorted), and which are in the SR. */
+static PetscErrorCode hd_cwola_window_events(MPI_Comm world, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
+{
+  PetscFunctionBegin;
+  p->n_win = p->n_sr = p->n_sb = 0;
+  for (PetscInt i = 0; i < t->n; i++) {
+    double m = t->mass[i];
+    if (!t->use[i] || m < w->sb_lo || m >= w->sb_hi) continue;
+    p->n_win++;
+    if (m >= w->sr_lo && m < w->sr_hi) p->n_sr++;
+  }
+  p->n_sb = p->n_win - p->n_sr;
+  PetscCheck(p->n_sr > 0, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT ": the signal region [%.0f, %.0f) GeV holds no events", index, w->sr_lo, w->sr_hi);
+  PetscCheck(p->n_sb > 0, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT ": the sidebands [%.0f, %.0f) and [%.0f, %.0f) GeV hold no events", index, w->sb_lo, w->sr_lo, w->sr_hi, w->sb_hi);
+  PetscCall(PetscMalloc2(p->n_win, &p->rows, p->n_win, &p->score));
+  PetscInt k = 0;
+  for (PetscInt i = 0; i < t->n; i++) {
+    double m = t->mass[i];
+    if (t->use[i] && m >= w->sb_lo && m < w->sb_hi) p->rows[k++] = i;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- one classifier ---- */
+
+typedef struct {
+  PetscInt idx;
+  float    out;
+} hd_cwola_ranked;
+
+static int hd_cwola_ranked_cmp(const void *pa, const void *pb)
+{
+  const hd_cwola_ranked *a = pa, *b = pb;
+  if (a->out < b->out) return -1;
+  if (a->out > b->out) return 1;
+  return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Train member m of (window, fold) on the window's events outside the fold, score the fold, and add
+ * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum. Collective on group. */
+static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, const hd_train_config *cfg0, const hd_cwola_table *t, const hd_cwola_window *w, const hd_cwola_part *p, PetscInt fold, PetscInt unit, int64_t *rank_sum)
+{
+  PetscInt         F = t->F, n_tr = 0, n_te = 0;
+  float           *x_tr, *y_tr, *wt_tr, *x_te, *out;
+  PetscInt        *te_pos;
+  hd_nn           *net;
+  hd_train_config  cfg = *cfg0;
+  hd_train_result  res;
+  hd_cwola_ranked *ranked;
+  int              grank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(group, &grank));
+  for (PetscInt k = 0; k < p->n_win; k++) {
+    if (t->fold[p->rows[k]] == fold) n_te++;
+    else n_tr++;
+  }
+  PetscCall(PetscMalloc3(n_tr * F, &x_tr, n_tr, &y_tr, n_tr, &wt_tr));
+  PetscCall(PetscMalloc3(PetscMax(n_te, 1) * F, &x_te, PetscMax(n_te, 1), &out, PetscMax(n_te, 1), &te_pos));
+  PetscInt a = 0, b = 0, n_tr_sr = 0;
+  for (PetscInt k = 0; k < p->n_win; k++) {
+    PetscInt i  = p->rows[k];
+    double   m  = t->mass[i];
+    PetscBool sr = m >= w->sr_lo && m < w->sr_hi;
+    if (t->fold[i] == fold) {
+      PetscCall(PetscArraycpy(x_te + b * F, t->x + i * F, F));
+      te_pos[b++] = k;
+    } else {
+      PetscCall(PetscArraycpy(x_tr + a * F, t->x + i * F, F));
+      y_tr[a] = sr ? 1.0f : 0.0f;
+      n_tr_sr += sr;
+      a++;
+    }
+  }
+  /* class weights: SR and SB carry equal total weight, so the classifier is not pulled to the
+   * larger sample; the mean weight is 1 */
+  double w_sr = n_tr_sr > 0 ? 0.5 * (double)n_tr / (double)n_tr_sr : 1.0, w_sb = n_tr > n_tr_sr ? 0.5 * (double)n_tr / (double)(n_tr - n_tr_sr) : 1.0;
+  for (PetscInt k = 0; k < n_tr; k++) wt_tr[k] = (float)(y_tr[k] > 0.5f ? w_sr : w_sb);
+
+  PetscInt in_shape[3] = {F, 1, 1};
+  PetscCall(hd_nn_create(o->network, in_shape, PetscMax(cfg.batch, 1024), &net));
+  PetscCheck(net->out_size == 1, group, HD_ERR_USER_INPUT, "option -network: the classifier must end in one output (got %" PetscInt_FMT ")", net->out_size);
+  PetscCall(hd_nn_init(net, (uint64_t)o->seed, (uint64_t)unit, HD_INIT_AUTO));
+  cfg.seed   = (uint64_t)o->seed;
+  cfg.member = unit;
+  cfg.loss   = HD_TRAIN_LOSS_BCE;
+  hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
+  PetscCall(hd_train(group, net, &tr, &cfg, &res));
+  hd_train_data te = {.n = n_te, .in_size = F, .x = x_te, .target = NULL};
+  if (n_te > 0) PetscCall(hd_train_evaluate(group, net, &te, HD_TRAIN_LOSS_BCE, PETSC_TRUE, out));
+
+  /* quantile scaling (seed 004): the member's r-th smallest output becomes (2 r + 1) / (2 n); the
+   * integers 2 r + 1 are summed over members exactly */
+  if (grank == 0 && n_te > 0) {
+    PetscCall(PetscMalloc1(n_te, &ranked));
+    for (PetscInt k = 0; k < n_te; k++) {
+      ranked[k].idx = te_pos[k];
+      ranked[k].out = out[k];
+    }
+    qsort(ranked, (size_t)n_te, sizeof(*ranked), hd_cwola_ranked_cmp);
+    for (PetscInt r = 0; r < n_te; r++) rank_sum[ranked[r].idx] += 2 * r + 1;
+    PetscCall(PetscFree(ranked));
+  }
+  PetscCall(hd_nn_destroy(&net));
+  PetscCall(PetscFree3(x_tr, y_tr, wt_tr));
+  PetscCall(PetscFree3(x_te, out, te_pos));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- selection, fits and metrics of one window ---- */
+
+typedef struct {
+  float    score;
+  PetscInt k;
+} hd_cwola_sel;
+
+static int hd_cwola_sel_cmp(const void *pa, const void *pb)
+{
+  const hd_cwola_sel *a = pa, *b = pb;
+  if (a->score > b->score) return -1;
+  if (a->score < b->score) return 1;
+  return (a->k > b->k) - (a->k < b->k);
+}
+
+static PetscErrorCode hd_cwola_evaluate(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
+{
+  hd_cwola_sel *order;
+  float        *m_sel;
+
+  PetscFunctionBegin;
+  (void)world;
+  p->n_eps = o->n_eps;
+  PetscCall(hd_cwola_edges(o, w, &p->n_bins, &p->edges));
+  PetscCall(PetscCalloc2((o->n_eps + 1) * p->n_bins, &p->counts, (o->n_eps + 1) * p->n_bins, &p->fit_mu));
+  PetscCall(PetscMalloc1(p->n_win, &order));
+  PetscCall(PetscMalloc1(p->n_win, &m_sel));
+  for (PetscInt k = 0; k < p->n_win; k++) {
+    order[k].score = p->score[k];
+    order[k].k     = k;
+  }
+  qsort(order, (size_t)p->n_win, sizeof(*order), hd_cwola_sel_cmp);
+
+  /* row 0: all events (before selection); row 1 + e: the top eps[e] */
+  PetscInt n_sig_sr = 0;
+  for (PetscInt k = 0; k < p->n_win; k++) {
+    PetscInt i = p->rows[k];
+    n_sig_sr += t->label[i] > 0 && t->mass[i] >= w->sr_lo && t->mass[i] < w->sr_hi;
+  }
+  p->n_sig_sr = n_sig_sr;
+  for (PetscInt e = 0; e <= o->n_eps; e++) {
+    double   eps   = e == 0 ? 1.0 : o->eps[e - 1];
+    PetscInt n_sel = (PetscInt)ceil(eps * (double)p->n_win - 1e-9), sig_sel = 0;
+    n_sel          = PetscMax(1, PetscMin(n_sel, p->n_win));
+    for (PetscInt s = 0; s < n_sel; s++) {
+      PetscInt i = p->rows[order[s].k];
+      m_sel[s]   = t->mass[i];
+      sig_sel += t->label[i] > 0 && t->mass[i] >= w->sr_lo && t->mass[i] < w->sr_hi;
+    }
+    PetscCall(hd_bump_histogram(n_sel, m_sel, p->n_bins, p->edges, p->counts + e * p->n_bins));
+    hd_bump_input  in = {.n_bins = p->n_bins, .edges = p->edges, .counts = p->counts + e * p->n_bins, .sr_lo = w->sr_lo, .sr_hi = w->sr_hi, .sqrt_s = 0, .n_params = o->fit_params, .tolerate_failure = PETSC_TRUE};
+    hd_bump_result fit;
+    PetscCall(hd_bump_fit(&in, &fit));
+    if (fit.converged) PetscCall(hd_bump_predict(&in, fit.p, p->fit_mu + e * p->n_bins));
+    else
+      for (PetscInt j = 0; j < p->n_bins; j++) p->fit_mu[e * p->n_bins + j] = NAN;
+    p->n_sr_sel[e] = fit.n_sr;
+    p->b_sr[e]     = fit.b_sr;
+    p->sigma_b[e]  = fit.sigma_b;
+    p->z[e]        = fit.z_local;
+    p->chi2_ndf[e] = fit.ndf > 0 ? fit.chi2 / fit.ndf : NAN;
+    p->eff_s[e]    = n_sig_sr > 0 ? (double)sig_sel / (double)n_sig_sr : NAN;
+    for (int q = 0; q < 4; q++) p->params[e * 4 + q] = fit.p[q];
+  }
+  if (index >= 0) {
+    /* S / sqrt(B) before selection, from the same fit, as seed 004 states it */
+    p->s_over_sqrt_b = p->b_sr[0] > 0 ? (p->n_sr_sel[0] - p->b_sr[0]) / sqrt(p->b_sr[0]) : NAN;
+  }
+  p->best_e = 1;
+  for (PetscInt e = 1; e <= o->n_eps; e++)
+    if (isnan(p->z[p->best_e]) || p->z[e] > p->z[p->best_e]) p->best_e = e;
+
+  /* truth metrics on the SR events: AUC and SIC of the ensemble score */
+  p->auc     = NAN;
+  p->sic_max = NAN;
+  if (t->has_truth) {
+    float   *s;
+    int32_t *l;
+    PetscInt n = 0;
+    PetscCall(PetscMalloc2(p->n_sr, &s, p->n_sr, &l));
+    for (PetscInt k = 0; k < p->n_win; k++) {
+      PetscInt i = p->rows[k];
+      if (t->mass[i] < w->sr_lo || t->mass[i] >= w->sr_hi) continue;
+      s[n]   = p->score[k];
+      l[n++] = t->label[i];
+    }
+    hd_stats_roc roc;
+    PetscCall(hd_stats_roc_compute(n, s, l, 200, &roc));
+    p->auc     = roc.auc;
+    p->sic_max = roc.sic_max;
+    p->n_roc   = roc.n_points;
+    if (roc.n_points > 0) {
+      PetscCall(PetscMalloc2(roc.n_points, &p->roc_eps_b, roc.n_points, &p->roc_eps_s));
+      PetscCall(PetscArraycpy(p->roc_eps_b, roc.eps_b, roc.n_points));
+      PetscCall(PetscArraycpy(p->roc_eps_s, roc.eps_s, roc.n_points));
+    }
+    PetscCall(hd_stats_roc_free(&roc));
+    PetscCall(PetscFree2(s, l));
+  }
+  PetscCall(PetscFree(order));
+  PetscCall(PetscFree(m_sel));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_cwola_part_free(hd_cwola_part *p)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(p->rows, p->score));
+  PetscCall(PetscFree(p->edges));
+  PetscCall(PetscFree2(p->counts, p->fit_mu));
+  PetscCall(PetscFree2(p->roc_eps_b, p->roc_eps_s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the scan ---- */
+
+PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *help_only)
+{
+  hd_cwola_options o;
+  hd_train_config  cfg;
+  hd_cwola_window  win[HD_CWOLA_MAX_WINDOWS];
+  PetscInt         n_win, w0, w1;
+  hd_cwola_table   t;
+  hd_events        ev;
+  double           t0 = hd_wtime();
+  int              size;
+
+  PetscFunctionBegin;
+  PetscCall(hd_cwola_read_options(world, &o, &cfg, help_only, usage));
+  if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_size(world, &size));
+  PetscCall(hd_cwola_windows(world, &o, &n_win, win));
+  PetscCheck(o.window < n_win, world, HD_ERR_USER_INPUT, "option -window %" PetscInt_FMT ": the scan has windows 0 to %" PetscInt_FMT, o.window, n_win - 1);
+  w0 = o.window >= 0 ? o.window : 0;
+  w1 = o.window >= 0 ? o.window + 1 : n_win;
+
+  PetscCall(hd_cwola_load(world, &o, &t, &ev));
+  for (PetscInt k = w0; k < w1; k++)
+    PetscCheck(win[k].sb_lo >= t.mass_lo && win[k].sb_hi <= t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (sidebands [%.0f, %.0f) GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, win[k].sb_lo, win[k].sb_hi, t.mass_lo, t.mass_hi, o.data);
+
+  hd_cwola_part *parts;
+  PetscCall(PetscCalloc1(n_win, &parts));
+  double *costs;
+  PetscInt n_units = (w1 - w0) * o.folds * o.members;
+  PetscCall(PetscMalloc1(n_units, &costs));
+  for (PetscInt k = w0; k < w1; k++) {
+    PetscCall(hd_cwola_window_events(world, &t, &win[k], k, &parts[k]));
+    for (PetscInt u = 0; u < o.folds * o.members; u++) costs[(k - w0) * o.folds * o.members + u] = (double)parts[k].n_win;
+  }
+
+  hd_par_groups   groups = {0};
+  hd_par_schedule sched  = {0};
+  PetscCall(hd_par_groups_create(world, o.group_size, &groups));
+  PetscCall(hd_par_schedule_create(&groups, n_units, costs, &sched));
+  PetscCall(hd_results_mkdir(world, o.out));
+  PetscCall(hd_log(world, "cwola: %" PetscInt_FMT " events x %" PetscInt_FMT " features from '%s'; %" PetscInt_FMT " window%s x %" PetscInt_FMT " folds x %" PetscInt_FMT " members = %" PetscInt_FMT " classifiers on %d ranks (%" PetscInt_FMT " groups)\n", t.n, t.F, o.data, w1 - w0, w1 - w0 > 1 ? "s" : "", o.folds, o.members, n_units, size, groups.n_groups));
+
+  /* train every unit this group owns; quantile ranks summed per window event */
+  int64_t **rank_sum;
+  PetscCall(PetscMalloc1(n_win, &rank_sum));
+  for (PetscInt k = 0; k < n_win; k++) rank_sum[k] = NULL;
+  for (PetscInt k = w0; k < w1; k++) PetscCall(PetscCalloc1(parts[k].n_win, &rank_sum[k]));
+  hd_progress prog;
+  PetscInt    done = 0;
+  hd_progress_begin(&prog, groups.group, "cwola: classifiers of group 0", "models", (double)(sched.start[1] - sched.start[0]));
+  for (PetscInt c = 0, u; hd_par_schedule_next(&sched, groups.group_index, &c, &u);) {
+    PetscInt wk = w0 + u / (o.folds * o.members), fold = (u / o.members) % o.folds;
+    PetscInt unit = (wk * o.folds + fold) * o.members + u % o.members; /* the same id in a -window run */
+    PetscCall(hd_cwola_unit(groups.group, &o, &cfg, &t, &win[wk], &parts[wk], fold, unit, rank_sum[wk]));
+    done++;
+    if (groups.group_index == 0) PetscCall(hd_progress_update(&prog, (double)done));
+  }
+  if (groups.group_index == 0) PetscCall(hd_progress_end(&prog, (double)done));
+
+  /* every event's score: its summed ranks (exact integers) over 2 n_fold members */
+  for (PetscInt k = w0; k < w1; k++) {
+    hd_cwola_part *p = &parts[k];
+    int64_t       *all;
+    PetscInt       n_fold[32] = {0};
+    PetscCall(PetscMalloc1(p->n_win, &all));
+    PetscCallMPI(MPI_Allreduce(rank_sum[k], all, (int)p->n_win, MPI_INT64_T, MPI_SUM, world));
+    for (PetscInt j = 0; j < p->n_win; j++) n_fold[t.fold[p->rows[j]]]++;
+    for (PetscInt j = 0; j < p->n_win; j++) p->score[j] = (float)((double)all[j] / (2.0 * (double)n_fold[t.fold[p->rows[j]]] * (double)o.members));
+    PetscCall(PetscFree(all));
+    PetscCall(hd_cwola_evaluate(world, &o, &t, &win[k], k, p));
+    p->window         = win[k];
+    p->index          = k;
+    p->models_trained = o.folds * o.members;
+    p->n_windows      = n_win;
+    for (PetscInt e = 0; e < o.n_eps; e++) p->eps[e] = o.eps[e];
+    snprintf(p->data, sizeof(p->data), "%s", o.data);
+    p->wall_s         = hd_wtime() - t0;
+    PetscCall(hd_cwola_part_write(world, &o, p, t.n));
+  }
+
+  if (o.window < 0) PetscCall(hd_cwola_report(world, o.out, n_win, parts, t.n, hd_wtime() - t0));
+  else PetscCall(hd_log(world, "cwola: window %" PetscInt_FMT " done (%.1f s); combine the windows with: hadal merge -out %s\n", o.window, hd_wtime() - t0, o.out));
+
+  for (PetscInt k = 0; k < n_win; k++) {
+    PetscCall(PetscFree(rank_sum[k]));
+    PetscCall(hd_cwola_part_free(&parts[k]));
+  }
+  PetscCall(PetscFree(rank_sum));
+  PetscCall(PetscFree(parts));
+  PetscCall(PetscFree(costs));
+  PetscCall(hd_par_schedule_destroy(&sched));
+  PetscCall(hd_par_groups_destroy(&groups));
+  PetscCall(hd_cwola_table_free(&t));
+  PetscCall(hd_events_free(&ev));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

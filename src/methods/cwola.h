@@ -1,0 +1,60 @@
+/* CWoLa hunting, shared between the scan (cwola.c) and its outputs and `hadal merge`
+ * (cwola_output.c). Internal to src/methods. */
+#ifndef HADAL_METHODS_CWOLA_H
+#define HADAL_METHODS_CWOLA_H
+
+#include <stdint.h>
+#include <hadal/train.h>
+
+#define HD_CWOLA_EPS_MAX 16
+
+typedef struct {
+  char      data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], scale[16], network[512];
+  PetscInt  seed, folds, members, group_size, window, fit_params, injection, n_eps;
+  PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
+  double    eps[HD_CWOLA_EPS_MAX];
+  PetscBool log_scale;
+} hd_cwola_options;
+
+typedef struct {
+  double sr_lo, sr_hi, sb_lo, sb_hi; /* GeV */
+} hd_cwola_window;
+
+/* Everything one window produced: what a -window run writes to DIR/windows/window_NNN.h5 and
+ * what `hadal merge` reads back. Row e of the per-selection arrays: e = 0 all events (before
+ * selection), e = 1.. the selection eps[e - 1]. */
+typedef struct {
+  PetscInt        index;
+  hd_cwola_window window;
+  PetscInt        n_win, n_sr, n_sb, n_sig_sr;
+  PetscInt       *rows;     /* (n_win) global rows of the window's events, ascending */
+  float          *score;    /* (n_win) ensemble score, uniform in (0, 1) */
+  PetscInt        n_eps, n_bins, best_e;
+  double         *edges;    /* (n_bins + 1) */
+  double         *counts;   /* (n_eps + 1, n_bins) spectra */
+  double         *fit_mu;   /* (n_eps + 1, n_bins) fitted background */
+  double          params[4 * (HD_CWOLA_EPS_MAX + 1)];
+  double          n_sr_sel[HD_CWOLA_EPS_MAX + 1], b_sr[HD_CWOLA_EPS_MAX + 1], sigma_b[HD_CWOLA_EPS_MAX + 1];
+  double          z[HD_CWOLA_EPS_MAX + 1], chi2_ndf[HD_CWOLA_EPS_MAX + 1], eff_s[HD_CWOLA_EPS_MAX + 1];
+  double          s_over_sqrt_b, auc, sic_max;
+  PetscInt        n_roc;
+  double         *roc_eps_b, *roc_eps_s;
+  PetscInt        models_trained;
+  double          wall_s;
+  PetscInt        n_windows;  /* windows of the whole scan */
+  double          eps[HD_CWOLA_EPS_MAX];
+  char            data[PETSC_MAX_PATH_LEN];
+} hd_cwola_part;
+
+PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_train_config *cfg, PetscBool *help_only, const char *usage);
+PetscErrorCode hd_cwola_windows(MPI_Comm world, const hd_cwola_options *o, PetscInt *n, hd_cwola_window *w);
+PetscErrorCode hd_cwola_part_free(hd_cwola_part *p);
+/* Collective: rank 0 writes DIR/windows/window_NNN.h5. */
+PetscErrorCode hd_cwola_part_write(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_part *p, PetscInt n_events);
+/* Collective: every rank reads a part file (*found false when absent). */
+PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found);
+/* Collective: DIR/results.h5, DIR/summary.json and the table on stdout from all windows' parts
+ * (the scan and `hadal merge` both end here, so they write the same outputs). */
+PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s);
+
+#endif

@@ -1,0 +1,349 @@
+/* CWoLa hunting outputs: one file per window (DIR/windows/window_NNN.h5), and the report built
+ * from them (results.h5, summary.json, the table) by the scan itself or by `hadal merge`. */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+#include <hadal/events.h>
+#include <hadal/h5.h>
+#include <hadal/log.h>
+#include <hadal/options.h>
+#include <hadal/results.h>
+#include "cwola.h"
+
+/* ---- per-window files (written and read with serial HDF5 by whole ranks) ---- */
+
+static PetscErrorCode hd_cw_write(hid_t fid, const char *name, hid_t mtype, hid_t ftype, PetscInt n, const void *data)
+{
+  hid_t   space, did;
+  hsize_t dim = (hsize_t)n;
+
+  PetscFunctionBegin;
+  HdCallH5(space = H5Screate_simple(1, &dim, NULL), "window file: cannot create a space for %s", name);
+  HdCallH5(did = H5Dcreate2(fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "window file: cannot create %s", name);
+  if (n > 0) HdCallH5(H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "window file: cannot write %s", name);
+  H5Dclose(did);
+  H5Sclose(space);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_cw_read(hid_t fid, const char *path, const char *name, hid_t mtype, PetscInt n, void *data)
+{
+  hid_t   did, space;
+  hsize_t dim = 0;
+
+  PetscFunctionBegin;
+  HdCallH5(did = H5Dopen2(fid, name, H5P_DEFAULT), "'%s' has no dataset %s", path, name);
+  HdCallH5(space = H5Dget_space(did), "'%s': cannot read the shape of %s", path, name);
+  H5Sget_simple_extent_dims(space, &dim, NULL);
+  PetscCheck((PetscInt)dim == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s': %s has %llu values, expected %" PetscInt_FMT, path, name, (unsigned long long)dim, n);
+  if (n > 0) HdCallH5(H5Dread(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot read %s", path, name);
+  H5Sclose(space);
+  H5Dclose(did);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_cw_attr(hid_t fid, const char *path, const char *name, hid_t mtype, void *v)
+{
+  hid_t a;
+
+  PetscFunctionBegin;
+  HdCallH5(a = H5Aopen(fid, name, H5P_DEFAULT), "'%s' has no attribute %s", path, name);
+  HdCallH5(H5Aread(a, mtype, v), "'%s': cannot read attribute %s", path, name);
+  H5Aclose(a);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void hd_cw_part_path(const char *out, PetscInt index, char *path, size_t len) { snprintf(path, len, "%s/windows/window_%03d.h5", out, (int)index); }
+
+static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part *p, PetscInt n_events)
+{
+  hid_t    fid;
+  PetscInt ne = p->n_eps + 1;
+  int64_t *rows;
+
+  PetscFunctionBegin;
+  HdCallH5(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", tmp);
+  PetscCall(hd_h5_attr_write_string(fid, "method", "cwola"));
+  PetscCall(hd_h5_attr_write_string(fid, "data", p->data));
+  PetscCall(hd_h5_attr_write_int(fid, "index", p->index));
+  PetscCall(hd_h5_attr_write_int(fid, "n_windows", p->n_windows));
+  PetscCall(hd_h5_attr_write_int(fid, "n_events", n_events));
+  PetscCall(hd_h5_attr_write_double(fid, "sr_lo", p->window.sr_lo));
+  PetscCall(hd_h5_attr_write_double(fid, "sr_hi", p->window.sr_hi));
+  PetscCall(hd_h5_attr_write_double(fid, "sb_lo", p->window.sb_lo));
+  PetscCall(hd_h5_attr_write_double(fid, "sb_hi", p->window.sb_hi));
+  PetscCall(hd_h5_attr_write_int(fid, "n_win", p->n_win));
+  PetscCall(hd_h5_attr_write_int(fid, "n_sr", p->n_sr));
+  PetscCall(hd_h5_attr_write_int(fid, "n_sb", p->n_sb));
+  PetscCall(hd_h5_attr_write_int(fid, "n_sig_sr", p->n_sig_sr));
+  PetscCall(hd_h5_attr_write_int(fid, "n_eps", p->n_eps));
+  PetscCall(hd_h5_attr_write_int(fid, "n_bins", p->n_bins));
+  PetscCall(hd_h5_attr_write_int(fid, "best_e", p->best_e));
+  PetscCall(hd_h5_attr_write_int(fid, "n_roc", p->n_roc));
+  PetscCall(hd_h5_attr_write_int(fid, "models_trained", p->models_trained));
+  PetscCall(hd_h5_attr_write_double(fid, "s_over_sqrt_b", p->s_over_sqrt_b));
+  PetscCall(hd_h5_attr_write_double(fid, "auc", p->auc));
+  PetscCall(hd_h5_attr_write_double(fid, "sic_max", p->sic_max));
+  PetscCall(hd_h5_attr_write_double(fid, "wall_s", p->wall_s));
+  PetscCall(PetscMalloc1(PetscMax(p->n_win, 1), &rows));
+  for (PetscInt k = 0; k < p->n_win; k++) rows[k] = p->rows[k];
+  PetscCall(hd_cw_write(fid, "rows", H5T_NATIVE_INT64, H5T_STD_I64LE, p->n_win, rows));
+  PetscCall(PetscFree(rows));
+  PetscCall(hd_cw_write(fid, "score", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, p->n_win, p->score));
+  PetscCall(hd_cw_write(fid, "eps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_eps, p->eps));
+  PetscCall(hd_cw_write(fid, "edges", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_bins + 1, p->edges));
+  PetscCall(hd_cw_write(fid, "counts", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->counts));
+  PetscCall(hd_cw_write(fid, "fit_mu", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_cw_write(fid, "params", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4 * ne, p->params));
+  PetscCall(hd_cw_write(fid, "n_sr_sel", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->n_sr_sel));
+  PetscCall(hd_cw_write(fid, "b_sr", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->b_sr));
+  PetscCall(hd_cw_write(fid, "sigma_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->sigma_b));
+  PetscCall(hd_cw_write(fid, "z", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->z));
+  PetscCall(hd_cw_write(fid, "chi2_ndf", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->chi2_ndf));
+  PetscCall(hd_cw_write(fid, "eff_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->eff_s));
+  PetscCall(hd_cw_write(fid, "roc_eps_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_b));
+  PetscCall(hd_cw_write(fid, "roc_eps_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_s));
+  HdCallH5(H5Fclose(fid), "cannot close '%s'", tmp);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_cwola_part_write(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_part *p, PetscInt n_events)
+{
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32], dir[PETSC_MAX_PATH_LEN];
+  int  rank, ok = 1;
+
+  PetscFunctionBegin;
+  snprintf(dir, sizeof(dir), "%s/windows", o->out);
+  PetscCall(hd_results_mkdir(world, dir));
+  hd_cw_part_path(o->out, p->index, path, sizeof(path));
+  PetscCallMPI(MPI_Comm_rank(world, &rank));
+  if (rank == 0) {
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
+    ok = hd_cw_part_write_file(tmp, p, n_events) == PETSC_SUCCESS && rename(tmp, path) == 0;
+    PetscPopErrorHandler();
+    if (!ok) unlink(tmp);
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, world));
+  PetscCheck(ok, world, HD_ERR_FILE_WRITE, "cannot write '%s'", path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found)
+{
+  hid_t    fid;
+  int64_t  v, *rows;
+  PetscInt ne;
+  char    *data = NULL;
+  PetscInt n_data;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(p, sizeof(*p)));
+  *found = access(path, F_OK) == 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscCallMPI(MPI_Bcast(found, 1, MPIU_BOOL, 0, world));
+  if (!*found) PetscFunctionReturn(PETSC_SUCCESS);
+  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (truncated or corrupt?)", path);
+#define HD_CW_INT(name, field) \
+  do { \
+    PetscCall(hd_cw_attr(fid, path, name, H5T_NATIVE_INT64, &v)); \
+    field = (PetscInt)v; \
+  } while (0)
+  HD_CW_INT("index", p->index);
+  HD_CW_INT("n_windows", p->n_windows);
+  HD_CW_INT("n_events", *n_events);
+  HD_CW_INT("n_win", p->n_win);
+  HD_CW_INT("n_sr", p->n_sr);
+  HD_CW_INT("n_sb", p->n_sb);
+  HD_CW_INT("n_sig_sr", p->n_sig_sr);
+  HD_CW_INT("n_eps", p->n_eps);
+  HD_CW_INT("n_bins", p->n_bins);
+  HD_CW_INT("best_e", p->best_e);
+  HD_CW_INT("n_roc", p->n_roc);
+  HD_CW_INT("models_trained", p->models_trained);
+#undef HD_CW_INT
+  PetscCheck(p->n_eps >= 1 && p->n_eps <= HD_CWOLA_EPS_MAX && p->n_win > 0 && p->n_bins > 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a CWoLa window file", path);
+  PetscCall(hd_cw_attr(fid, path, "sr_lo", H5T_NATIVE_DOUBLE, &p->window.sr_lo));
+  PetscCall(hd_cw_attr(fid, path, "sr_hi", H5T_NATIVE_DOUBLE, &p->window.sr_hi));
+  PetscCall(hd_cw_attr(fid, path, "sb_lo", H5T_NATIVE_DOUBLE, &p->window.sb_lo));
+  PetscCall(hd_cw_attr(fid, path, "sb_hi", H5T_NATIVE_DOUBLE, &p->window.sb_hi));
+  PetscCall(hd_cw_attr(fid, path, "s_over_sqrt_b", H5T_NATIVE_DOUBLE, &p->s_over_sqrt_b));
+  PetscCall(hd_cw_attr(fid, path, "auc", H5T_NATIVE_DOUBLE, &p->auc));
+  PetscCall(hd_cw_attr(fid, path, "sic_max", H5T_NATIVE_DOUBLE, &p->sic_max));
+  PetscCall(hd_cw_attr(fid, path, "wall_s", H5T_NATIVE_DOUBLE, &p->wall_s));
+  PetscCall(hd_h5_attr_read_strings(fid, "data", PETSC_MAX_PATH_LEN, &n_data, &data));
+  if (n_data) snprintf(p->data, sizeof(p->data), "%s", data);
+  PetscCall(PetscFree(data));
+  ne = p->n_eps + 1;
+  PetscCall(PetscMalloc2(p->n_win, &p->rows, p->n_win, &p->score));
+  PetscCall(PetscMalloc1(p->n_win, &rows));
+  PetscCall(hd_cw_read(fid, path, "rows", H5T_NATIVE_INT64, p->n_win, rows));
+  for (PetscInt k = 0; k < p->n_win; k++) p->rows[k] = (PetscInt)rows[k];
+  PetscCall(PetscFree(rows));
+  PetscCall(hd_cw_read(fid, path, "score", H5T_NATIVE_FLOAT, p->n_win, p->score));
+  PetscCall(hd_cw_read(fid, path, "eps", H5T_NATIVE_DOUBLE, p->n_eps, p->eps));
+  PetscCall(PetscMalloc1(p->n_bins + 1, &p->edges));
+  PetscCall(PetscMalloc2(ne * p->n_bins, &p->counts, ne * p->n_bins, &p->fit_mu));
+  PetscCall(hd_cw_read(fid, path, "edges", H5T_NATIVE_DOUBLE, p->n_bins + 1, p->edges));
+  PetscCall(hd_cw_read(fid, path, "counts", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->counts));
+  PetscCall(hd_cw_read(fid, path, "fit_mu", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_cw_read(fid, path, "params", H5T_NATIVE_DOUBLE, 4 * ne, p->params));
+  PetscCall(hd_cw_read(fid, path, "n_sr_sel", H5T_NATIVE_DOUBLE, ne, p->n_sr_sel));
+  PetscCall(hd_cw_read(fid, path, "b_sr", H5T_NATIVE_DOUBLE, ne, p->b_sr));
+  PetscCall(hd_cw_read(fid, path, "sigma_b", H5T_NATIVE_DOUBLE, ne, p->sigma_b));
+  PetscCall(hd_cw_read(fid, path, "z", H5T_NATIVE_DOUBLE, ne, p->z));
+  PetscCall(hd_cw_read(fid, path, "chi2_ndf", H5T_NATIVE_DOUBLE, ne, p->chi2_ndf));
+  PetscCall(hd_cw_read(fid, path, "eff_s", H5T_NATIVE_DOUBLE, ne, p->eff_s));
+  if (p->n_roc > 0) {
+    PetscCall(PetscMalloc2(p->n_roc, &p->roc_eps_b, p->n_roc, &p->roc_eps_s));
+    PetscCall(hd_cw_read(fid, path, "roc_eps_b", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_b));
+    PetscCall(hd_cw_read(fid, path, "roc_eps_s", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_s));
+  }
+  HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the report ---- */
+
+PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s)
+{
+  int        rank, size;
+  PetscInt   off, cnt, models = 0, n_eps = parts[0].n_eps, best_w = 0;
+  float     *block;
+  hd_results res;
+  char       name[128];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(world, &rank));
+  PetscCallMPI(MPI_Comm_size(world, &size));
+  hd_events_block(n_events, rank, size, &off, &cnt);
+  for (PetscInt k = 0; k < n_win; k++) {
+    models += parts[k].models_trained;
+    if (isnan(parts[best_w].z[parts[best_w].best_e]) || parts[k].z[parts[k].best_e] > parts[best_w].z[parts[best_w].best_e]) best_w = k;
+  }
+
+  /* results.h5: per-event scores aligned with the input rows (NaN outside the window), and per
+   * window the spectra, fits and significances */
+  PetscCall(hd_results_create(world, out, "cwola", &res));
+  PetscCall(PetscMalloc1(PetscMax(cnt, 1), &block));
+  for (PetscInt k = 0; k < n_win; k++) {
+    const hd_cwola_part *p = &parts[k];
+    for (PetscInt i = 0; i < cnt; i++) block[i] = NAN;
+    for (PetscInt j = 0; j < p->n_win; j++)
+      if (p->rows[j] >= off && p->rows[j] < off + cnt) block[p->rows[j] - off] = p->score[j];
+    snprintf(name, sizeof(name), "/scores/cwola/window_%03d", (int)k);
+    PetscCall(hd_results_write_rows(&res, name, n_events, off, cnt, block));
+#define HD_CW_ARRAY(leaf, n, data) \
+  do { \
+    snprintf(name, sizeof(name), "/windows/window_%03d/" leaf, (int)k); \
+    PetscCall(hd_results_write_array(&res, name, n, data)); \
+  } while (0)
+    double bounds[4] = {p->window.sr_lo, p->window.sr_hi, p->window.sb_lo, p->window.sb_hi};
+    HD_CW_ARRAY("sr_sb", 4, bounds);
+    HD_CW_ARRAY("edges", p->n_bins + 1, p->edges);
+    HD_CW_ARRAY("counts", (n_eps + 1) * p->n_bins, p->counts);
+    HD_CW_ARRAY("fit", (n_eps + 1) * p->n_bins, p->fit_mu);
+    HD_CW_ARRAY("fit_params", 4 * (n_eps + 1), p->params);
+    HD_CW_ARRAY("z", n_eps + 1, p->z);
+    HD_CW_ARRAY("n_sr", n_eps + 1, p->n_sr_sel);
+    HD_CW_ARRAY("b_sr", n_eps + 1, p->b_sr);
+    HD_CW_ARRAY("sigma_b", n_eps + 1, p->sigma_b);
+    HD_CW_ARRAY("chi2_ndf", n_eps + 1, p->chi2_ndf);
+    HD_CW_ARRAY("eff_s", n_eps + 1, p->eff_s);
+    if (p->n_roc > 0) {
+      HD_CW_ARRAY("roc_eps_b", p->n_roc, p->roc_eps_b);
+      HD_CW_ARRAY("roc_eps_s", p->n_roc, p->roc_eps_s);
+    }
+#undef HD_CW_ARRAY
+  }
+  PetscCall(hd_results_write_array(&res, "/eps", n_eps, parts[0].eps));
+  PetscCall(hd_results_close(&res));
+  PetscCall(PetscFree(block));
+
+  /* summary.json */
+  hd_summary s;
+  PetscCall(hd_summary_begin(&s));
+  PetscCall(hd_summary_string(&s, "method", "cwola"));
+  PetscCall(hd_summary_string(&s, "data", parts[0].data));
+  PetscCall(hd_summary_int(&s, "events", n_events));
+  PetscCall(hd_summary_int(&s, "ranks", size));
+  PetscCall(hd_summary_double(&s, "wall_s", wall_s));
+  PetscCall(hd_summary_int(&s, "models_trained", models));
+  PetscCall(hd_summary_open(&s, "eps", '['));
+  for (PetscInt e = 0; e < n_eps; e++) PetscCall(hd_summary_double(&s, NULL, parts[0].eps[e]));
+  PetscCall(hd_summary_close(&s, ']'));
+  PetscCall(hd_summary_int(&s, "best_window", best_w));
+  PetscCall(hd_summary_open(&s, "windows", '['));
+  for (PetscInt k = 0; k < n_win; k++) {
+    const hd_cwola_part *p = &parts[k];
+    PetscCall(hd_summary_open(&s, NULL, '{'));
+    PetscCall(hd_summary_int(&s, "index", k));
+    PetscCall(hd_summary_double(&s, "sr_lo", p->window.sr_lo));
+    PetscCall(hd_summary_double(&s, "sr_hi", p->window.sr_hi));
+    PetscCall(hd_summary_double(&s, "sb_lo", p->window.sb_lo));
+    PetscCall(hd_summary_double(&s, "sb_hi", p->window.sb_hi));
+    PetscCall(hd_summary_int(&s, "n_sr", p->n_sr));
+    PetscCall(hd_summary_int(&s, "n_sb", p->n_sb));
+    PetscCall(hd_summary_double(&s, "significance_before", p->z[0]));
+    PetscCall(hd_summary_double(&s, "s_over_sqrt_b_before", p->s_over_sqrt_b));
+    PetscCall(hd_summary_double(&s, "best_significance", p->z[p->best_e]));
+    PetscCall(hd_summary_double(&s, "best_eps", p->eps[p->best_e - 1]));
+    PetscCall(hd_summary_double(&s, "auc", p->auc));
+    PetscCall(hd_summary_double(&s, "sic_max", p->sic_max));
+    PetscCall(hd_summary_int(&s, "n_signal_sr", p->n_sig_sr));
+    PetscCall(hd_summary_open(&s, "significance_after", '['));
+    for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[e]));
+    PetscCall(hd_summary_close(&s, ']'));
+    PetscCall(hd_summary_open(&s, "signal_efficiency", '['));
+    for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->eff_s[e]));
+    PetscCall(hd_summary_close(&s, ']'));
+    PetscCall(hd_summary_open(&s, "significance_gain", '['));
+    for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[0] != 0 ? p->z[e] / p->z[0] : NAN));
+    PetscCall(hd_summary_close(&s, ']'));
+    PetscCall(hd_summary_close(&s, '}'));
+  }
+  PetscCall(hd_summary_close(&s, ']'));
+  PetscCall(hd_summary_write(world, out, &s));
+
+  /* the table */
+  PetscCall(hd_log(world, "\n window   SR [GeV]        n_SR     n_SB   Z before  S/sqrtB   Z after (best eps)   AUC    signal in SR\n"));
+  for (PetscInt k = 0; k < n_win; k++) {
+    const hd_cwola_part *p = &parts[k];
+    PetscCall(hd_log(world, " %4" PetscInt_FMT "  [%5.0f, %5.0f)  %8" PetscInt_FMT " %8" PetscInt_FMT "   %+6.2f   %+6.2f    %+6.2f (%-6g)   %6.3f  %6" PetscInt_FMT "%s\n", k, p->window.sr_lo, p->window.sr_hi, p->n_sr, p->n_sb, p->z[0], p->s_over_sqrt_b, p->z[p->best_e], p->eps[p->best_e - 1], p->auc, p->n_sig_sr, k == best_w ? "  <- best" : ""));
+  }
+  PetscCall(hd_log(world, "\ncwola: %" PetscInt_FMT " classifiers, %.1f s; outputs in %s (results.h5, summary.json, windows/)\n", models, wall_s, out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* `hadal merge -out DIR`: the report of a scan run one window per task. */
+PetscErrorCode hd_cwola_merge(MPI_Comm world, const char *usage, PetscBool *help_only)
+{
+  char           out[PETSC_MAX_PATH_LEN - 64], path[PETSC_MAX_PATH_LEN];
+  hd_cwola_part  first, *parts;
+  PetscInt       n_events, n_ev;
+  PetscBool      found;
+  double         wall = 0;
+
+  PetscFunctionBegin;
+  PetscCall(hd_opt_string("-out", "the scan's output folder, holding windows/window_NNN.h5", NULL, out, sizeof(out), NULL));
+  PetscCall(hd_opt_finish(world, usage, help_only));
+  if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(out[0], world, HD_ERR_USER_INPUT, "option -out is required: the folder the window runs wrote to");
+  hd_cw_part_path(out, 0, path, sizeof(path));
+  PetscCall(hd_cwola_part_read(world, path, &first, &n_events, &found));
+  PetscCheck(found, world, HD_ERR_FILE_OPEN, "cannot merge: '%s' does not exist (run the windows with -window INDEX -out %s first)", path, out);
+  PetscCall(PetscCalloc1(first.n_windows, &parts));
+  parts[0] = first;
+  for (PetscInt k = 1; k < first.n_windows; k++) {
+    hd_cw_part_path(out, k, path, sizeof(path));
+    PetscCall(hd_cwola_part_read(world, path, &parts[k], &n_ev, &found));
+    PetscCheck(found, world, HD_ERR_FILE_OPEN, "cannot merge: window %" PetscInt_FMT " of %" PetscInt_FMT " is missing ('%s')", k, first.n_windows, path);
+    PetscCheck(n_ev == n_events && parts[k].n_eps == first.n_eps && parts[k].index == k, world, HD_ERR_FILE_READ, "cannot merge: '%s' comes from another scan (events, selections or index differ)", path);
+  }
+  for (PetscInt k = 0; k < first.n_windows; k++) wall += parts[k].wall_s;
+  PetscCall(hd_log(world, "merge: %" PetscInt_FMT " windows from %s/windows\n", first.n_windows, out));
+  PetscCall(hd_cwola_report(world, out, first.n_windows, parts, n_events, wall));
+  for (PetscInt k = 0; k < first.n_windows; k++) PetscCall(hd_cwola_part_free(&parts[k]));
+  PetscCall(PetscFree(parts));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
