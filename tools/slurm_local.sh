@@ -33,30 +33,45 @@ node=$(hostname -s)
 cpus=${SLURM_LOCAL_CPUS:-$(nproc)}
 timeout=${SLURM_LOCAL_TIMEOUT:-60}
 plugins=/usr/lib/x86_64-linux-gnu/slurm-wlm
+# Sockets (munged's, slurmd's step sockets, PMIx's) live under rt; a Unix socket path has at most
+# 107 bytes, so a long DIR gets its sockets in a short folder of its own under /tmp instead.
+if [ "${#dir}" -le 60 ]; then rt=$dir; else
+  rt=${TMPDIR:-/tmp}/hadal-slurm-$(printf '%s' "$dir" | cksum | cut -d' ' -f1)
+fi
 
-# pid_of NAME: the pid in DIR/run/NAME.pid when that process is alive.
+# alive PID: the process exists and is not a zombie (a killed daemon stays a zombie where the
+# init process of a container does not reap orphans).
+alive() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# pid_of NAME: the pid in DIR/run/NAME.pid when that process is alive and is NAME (a stale pid
+# file may name a pid reused by another program).
 pid_of() {
   local f=$dir/run/$1.pid p
   [ -s "$f" ] || return 1
   p=$(cat "$f")
-  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { echo "$p"; return 0; }
+  [ -n "$p" ] && alive "$p" && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && { echo "$p"; return 0; }
   return 1
 }
 
 # stop_pids NAME...: SIGTERM to all, wait up to 15 s for them to exit, then SIGKILL.
 stop_pids() {
-  local n p pids=() i alive
+  local n p pids=() i still
   for n in "$@"; do
     if p=$(pid_of "$n"); then kill -TERM "$p" 2>/dev/null; pids+=("$n:$p"); fi
   done
   for i in $(seq 1 150); do
-    alive=0
-    for n in "${pids[@]}"; do kill -0 "${n#*:}" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
+    still=0
+    for n in "${pids[@]}"; do alive "${n#*:}" && still=1; done
+    [ "$still" = 0 ] && break
     sleep 0.1
   done
   for n in "${pids[@]}"; do
-    if kill -0 "${n#*:}" 2>/dev/null; then
+    if alive "${n#*:}"; then
       say "${n%%:*} (pid ${n#*:}) did not stop on SIGTERM; killing it"
       kill -KILL "${n#*:}" 2>/dev/null
     fi
@@ -86,8 +101,8 @@ write_conf() {
   local port=$1 mpi=none
   # Open MPI (Debian) is built with PMIx; Slurm's pmix plugin lets srun start its ranks.
   [ -e "$plugins/mpi_pmix.so" ] && mpi=pmix
-  mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" "$dir/run"
-  chmod 0700 "$dir/munge"
+  mkdir -p "$rt/munge" "$rt/spool" "$rt/tmp" "$dir/state" "$dir/log" "$dir/run"
+  chmod 0755 "$rt/munge"
   cat > "$conf" <<EOF
 # Written by tools/slurm_local.sh: a private one-node cluster in $dir
 ClusterName=hadal-local
@@ -99,9 +114,11 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 # cred_expire: a requeued job may start again only after this many seconds (default 120)
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
+AuthInfo=socket=$rt/munge/munge.socket,cred_expire=10
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+SlurmdSpoolDir=$rt/spool
+# PMIx puts per-step folders here (the default /tmp would be shared with any other Slurm)
+TmpFS=$rt/tmp
 SlurmctldPidFile=$dir/run/slurmctld.pid
 SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
@@ -143,26 +160,26 @@ EOF
 }
 
 munge_ok() {
-  munge -n --socket="$dir/munge/munge.socket" 2>/dev/null |
-    unmunge --socket="$dir/munge/munge.socket" > /dev/null 2>&1
+  munge -n --socket="$rt/munge/munge.socket" 2>/dev/null |
+    unmunge --socket="$rt/munge/munge.socket" > /dev/null 2>&1
 }
 
 start_munged() {
   if pid_of munged > /dev/null && munge_ok; then return 0; fi
   stop_pids munged
-  if [ ! -s "$dir/munge/munge.key" ]; then
-    mungekey --create --keyfile="$dir/munge/munge.key" ||
-      dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none ||
-      die "cannot create the munge key $dir/munge/munge.key"
+  if [ ! -s "$rt/munge/munge.key" ]; then
+    mungekey --create --keyfile="$rt/munge/munge.key" ||
+      dd if=/dev/urandom of="$rt/munge/munge.key" bs=1024 count=1 status=none ||
+      die "cannot create the munge key $rt/munge/munge.key"
   fi
-  chmod 0600 "$dir/munge/munge.key"
+  chmod 0600 "$rt/munge/munge.key"
   # --force: munged runs as root here and its folder is private
-  munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+  munged --force --socket="$rt/munge/munge.socket" --key-file="$rt/munge/munge.key" \
     --pid-file="$dir/run/munged.pid" --log-file="$dir/log/munged.log" \
-    --seed-file="$dir/munge/munged.seed" ||
+    --seed-file="$rt/munge/munged.seed" ||
     die "munged did not start; see $dir/log/munged.log"
   for _ in $(seq 1 50); do munge_ok && return 0; sleep 0.1; done
-  die "munged started but does not answer on $dir/munge/munge.socket; see $dir/log/munged.log"
+  die "munged started but does not answer on $rt/munge/munge.socket; see $dir/log/munged.log"
 }
 
 stop_all() {
@@ -192,7 +209,8 @@ start_all() {
     say "a Slurm is running in $dir; stopping it first"
     stop_all
   fi
-  rm -rf "$dir/state" "$dir/spool"
+  # stale pid files (daemons that were killed) would be read by the new daemons
+  rm -rf "$dir/state" "$rt/spool" "$rt/tmp" "$dir/run"
   # the logs of the previous start, kept once
   for b in munged slurmctld slurmd; do
     [ -e "$dir/log/$b.log" ] && mv -f "$dir/log/$b.log" "$dir/log/$b.log.old"
@@ -213,8 +231,11 @@ start_all() {
         # ReturnToService=2 should bring it back; say so if it stays down
         ;;
     esac
-    pid_of slurmctld > /dev/null || die "slurmctld exited; see $dir/log/slurmctld.log: $(tail -n 3 "$dir/log/slurmctld.log" 2>/dev/null)"
-    pid_of slurmd > /dev/null || die "slurmd exited; see $dir/log/slurmd.log: $(tail -n 3 "$dir/log/slurmd.log" 2>/dev/null)"
+    # a daemon writes its pid file a moment after the command returns
+    if [ "$SECONDS" -ge 5 ]; then
+      pid_of slurmctld > /dev/null || die "slurmctld is not running; see $dir/log/slurmctld.log: $(tail -n 3 "$dir/log/slurmctld.log" 2>/dev/null)"
+      pid_of slurmd > /dev/null || die "slurmd is not running; see $dir/log/slurmd.log: $(tail -n 3 "$dir/log/slurmd.log" 2>/dev/null)"
+    fi
     sleep 0.5
   done
   die "node $node is not idle after $timeout s (state '${state:-no answer from slurmctld}'); see $dir/log/slurmctld.log and $dir/log/slurmd.log"

@@ -76,7 +76,8 @@ PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out);
 PetscErrorCode hd_bump_nll(const hd_bump_input *in, const double p[4], double *nll, double grad[4]);
 
 /* Not collective. Expected counts mu[i] = integral of f over bin i of `in` (all bins, the SR ones
- * too), e.g. to draw the fitted background. */
+ * too), e.g. to draw the fitted background. Only the bins and sqrt_s of `in` are used (counts may
+ * be NULL, the SR is ignored). */
 PetscErrorCode hd_bump_predict(const hd_bump_input *in, const double p[4], double *mu);
 
 /* Not collective. Signed local significance of an observed count n over a background b > 0 known

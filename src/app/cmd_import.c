@@ -118,7 +118,7 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscCall(hd_events_writer_attr_double(w, "pixel_scale", 1.0 / 255.0));
   PetscCall(hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION));
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now)); /* rank 0's clock is written */
-  PetscCall(hd_events_writer_attr_string(w, "creation_time", created));
+  PetscCall(hd_events_writer_attr_string(w, "created", created));
   if (o->n_classes > 0) PetscCall(hd_events_writer_attr_strings(w, "classes", o->n_classes, (const char *const *)o->class_names));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,5 +1,6 @@
 /* Options of a command, read from PETSc's options database (see include/hadal/options.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <hadal/options.h>
@@ -31,30 +32,61 @@ static void hd_opt_remember(const char *name, const char *help, const char *def)
   snprintf(r->def, sizeof(r->def), "%s", def ? def : "");
 }
 
+/* Numbers are parsed here rather than by PETSc so that a bad value names its option, and an
+ * integer that does not fit is an error instead of wrapping around. */
+static PetscErrorCode hd_opt_text(const char *name, char *text, size_t len, PetscBool *set)
+{
+  PetscFunctionBegin;
+  text[0] = '\0';
+  PetscCall(PetscOptionsGetString(NULL, NULL, name, text, len, set));
+  PetscCheck(!*set || text[0], PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s needs a value", name);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_opt_int(const char *name, const char *help, PetscInt def, PetscInt *value, PetscBool *set)
 {
-  char      text[32];
+  char      text[64];
   PetscBool flg = PETSC_FALSE;
 
   PetscFunctionBegin;
   snprintf(text, sizeof(text), "%" PetscInt_FMT, def);
   hd_opt_remember(name, help, text);
   *value = def;
-  PetscCall(PetscOptionsGetInt(NULL, NULL, name, value, &flg));
+  PetscCall(hd_opt_text(name, text, sizeof(text), &flg));
+  if (flg) {
+    char  *end;
+    double d;
+    errno        = 0;
+    long long v  = strtoll(text, &end, 10);
+    if (*end != '\0' || end == text) { /* allow 2e6 and 1e3 when they are whole numbers */
+      d = strtod(text, &end);
+      PetscCheck(end != text && *end == '\0' && d == floor(d) && fabs(d) < 9.2e18, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: '%s' is not an integer", name, text);
+      v = (long long)d;
+    }
+    PetscCheck(errno == 0 && v >= PETSC_MIN_INT && v <= PETSC_MAX_INT, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: %s is out of range [%d, %d]", name, text, (int)PETSC_MIN_INT, (int)PETSC_MAX_INT);
+    *value = (PetscInt)v;
+  }
   if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_opt_real(const char *name, const char *help, PetscReal def, PetscReal *value, PetscBool *set)
 {
-  char      text[32];
+  char      text[64];
   PetscBool flg = PETSC_FALSE;
 
   PetscFunctionBegin;
   snprintf(text, sizeof(text), "%g", (double)def);
   hd_opt_remember(name, help, text);
   *value = def;
-  PetscCall(PetscOptionsGetReal(NULL, NULL, name, value, &flg));
+  PetscCall(hd_opt_text(name, text, sizeof(text), &flg));
+  if (flg) {
+    char *end;
+    errno    = 0;
+    double v = strtod(text, &end);
+    PetscCheck(end != text && *end == '\0' && errno == 0 && isfinite(v), PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: '%s' is not a finite number", name, text);
+    *value = (PetscReal)v;
+  }
   if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -41,8 +41,8 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   PetscCall(hd_opt_string("-out", "output folder", NULL, o->out, sizeof(o->out), NULL));
   PetscCall(hd_opt_int("-seed", "seed of folds, initialisation, splits and minibatch order", 1, &o->seed, NULL));
   PetscCall(hd_opt_string("-window_scale", "log: widths relative to the mass; linear: widths in GeV", "log", o->scale, sizeof(o->scale), NULL));
-  PetscCall(hd_opt_real("-sr_min", "lower edge of the first signal region (GeV)", 2900, &o->sr_min, NULL));
-  PetscCall(hd_opt_real("-sr_max", "no signal region reaches above this (GeV)", 5200, &o->sr_max, NULL));
+  PetscCall(hd_opt_real("-sr_min", "lower edge of the first signal region (GeV)", 3300, &o->sr_min, NULL));
+  PetscCall(hd_opt_real("-sr_max", "no signal region reaches above this (GeV)", 6000, &o->sr_max, NULL));
   PetscCall(hd_opt_real("-sr_width", "signal-region width (relative, or GeV with -window_scale linear)", 0.12, &o->sr_width, NULL));
   PetscCall(hd_opt_real("-sr_step", "step between signal regions (relative, or GeV)", 0.06, &o->sr_step, NULL));
   PetscCall(hd_opt_real("-sb_width", "width of each sideband (relative to its SR edge, or GeV)", 0.12, &o->sb_width, NULL));
@@ -56,6 +56,7 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   o->n_eps = HD_CWOLA_EPS_MAX;
   PetscCall(hd_opt_real_list("-eps", "selection efficiencies: the top eps of events by score", "1,0.1,0.01,0.002", eps, &o->n_eps, NULL));
   for (PetscInt i = 0; i < o->n_eps; i++) o->eps[i] = eps[i];
+  PetscCall(hd_opt_string("-scale_by_mass", "features divided by the event's mass before training (decorrelates them from it)", "", o->scale_by_mass, sizeof(o->scale_by_mass), NULL));
   PetscCall(hd_opt_int("-signal_injection", "keep this many signal (label > 0) events, drop the rest; -1 keeps all", -1, &o->injection, NULL));
   *cfg               = hd_train_defaults();
   cfg->epochs        = 20;
@@ -151,6 +152,19 @@ static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, h
   t->n = ev->layout.n_events;
   t->F = ev->layout.n_features;
   PetscInt N = t->n, F = t->F;
+  /* features that scale with the mass (jet masses grow with pT, hence with mjj) would let the
+   * classifier tell SR from SB on background alone and sculpt a bump: divide them by the mass */
+  char list[256];
+  snprintf(list, sizeof(list), "%s", o->scale_by_mass);
+  for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+    PetscInt j = 0;
+    while (j < F && strcmp(ev->layout.feature_names[j], name)) j++;
+    PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", o->data, name);
+    for (PetscInt i = 0; i < ev->n_local; i++) {
+      PetscCheck(ev->mass[i] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "'%s': event %" PetscInt_FMT " has mass %g: cannot scale features by it", o->data, ev->offset + i, (double)ev->mass[i]);
+      ev->features[i * F + j] /= ev->mass[i];
+    }
+  }
   /* standardise with exact moments reduced across ranks, then give every rank the whole table */
   PetscCall(PetscMalloc2(F, &mean, F, &std));
   PetscCall(hd_stats_moments(world, ev->n_local, F, ev->features, N, mean, std));
@@ -390,9 +404,13 @@ static PetscErrorCode hd_cwola_evaluate(MPI_Comm world, const hd_cwola_options *
     hd_bump_input  in = {.n_bins = p->n_bins, .edges = p->edges, .counts = p->counts + e * p->n_bins, .sr_lo = w->sr_lo, .sr_hi = w->sr_hi, .sqrt_s = 0, .n_params = o->fit_params, .tolerate_failure = PETSC_TRUE};
     hd_bump_result fit;
     PetscCall(hd_bump_fit(&in, &fit));
-    if (fit.converged) PetscCall(hd_bump_predict(&in, fit.p, p->fit_mu + e * p->n_bins));
-    else
+    PetscBool usable = fit.converged && isfinite(fit.p[0]) && isfinite(fit.p[1]) && isfinite(fit.p[2]) && isfinite(fit.p[3]) && fit.p[0] >= 0;
+    if (usable) PetscCall(hd_bump_predict(&in, fit.p, p->fit_mu + e * p->n_bins));
+    else {
+      /* a fit that failed gives no significance: the table and summary show null */
       for (PetscInt j = 0; j < p->n_bins; j++) p->fit_mu[e * p->n_bins + j] = NAN;
+      fit.b_sr = fit.sigma_b = fit.z_local = NAN;
+    }
     p->n_sr_sel[e] = fit.n_sr;
     p->b_sr[e]     = fit.b_sr;
     p->sigma_b[e]  = fit.sigma_b;
@@ -408,6 +426,18 @@ static PetscErrorCode hd_cwola_evaluate(MPI_Comm world, const hd_cwola_options *
   p->best_e = 1;
   for (PetscInt e = 1; e <= o->n_eps; e++)
     if (isnan(p->z[p->best_e]) || p->z[e] > p->z[p->best_e]) p->best_e = e;
+
+  /* sculpting check: how well the score tells SR from SB events (0.5 when it cannot) */
+  {
+    int32_t *l;
+    hd_stats_roc roc;
+    PetscCall(PetscMalloc1(p->n_win, &l));
+    for (PetscInt k = 0; k < p->n_win; k++) l[k] = t->mass[p->rows[k]] >= w->sr_lo && t->mass[p->rows[k]] < w->sr_hi;
+    PetscCall(hd_stats_roc_compute(p->n_win, p->score, l, 2, &roc));
+    p->auc_sr_sb = roc.auc;
+    PetscCall(hd_stats_roc_free(&roc));
+    PetscCall(PetscFree(l));
+  }
 
   /* truth metrics on the SR events: AUC and SIC of the ensemble score */
   p->auc     = NAN;

@@ -9,7 +9,7 @@
 #define HD_CWOLA_EPS_MAX 16
 
 typedef struct {
-  char      data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], scale[16], network[512];
+  char      data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], scale[16], network[512], scale_by_mass[256];
   PetscInt  seed, folds, members, group_size, window, fit_params, injection, n_eps;
   PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
   double    eps[HD_CWOLA_EPS_MAX];
@@ -37,6 +37,7 @@ typedef struct {
   double          n_sr_sel[HD_CWOLA_EPS_MAX + 1], b_sr[HD_CWOLA_EPS_MAX + 1], sigma_b[HD_CWOLA_EPS_MAX + 1];
   double          z[HD_CWOLA_EPS_MAX + 1], chi2_ndf[HD_CWOLA_EPS_MAX + 1], eff_s[HD_CWOLA_EPS_MAX + 1];
   double          s_over_sqrt_b, auc, sic_max;
+  double          auc_sr_sb;  /* the ensemble score as a classifier of SR against SB (0.5: no sculpting) */
   PetscInt        n_roc;
   double         *roc_eps_b, *roc_eps_s;
   PetscInt        models_trained;

@@ -84,6 +84,7 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part
   PetscCall(hd_h5_attr_write_double(fid, "s_over_sqrt_b", p->s_over_sqrt_b));
   PetscCall(hd_h5_attr_write_double(fid, "auc", p->auc));
   PetscCall(hd_h5_attr_write_double(fid, "sic_max", p->sic_max));
+  PetscCall(hd_h5_attr_write_double(fid, "auc_sr_sb", p->auc_sr_sb));
   PetscCall(hd_h5_attr_write_double(fid, "wall_s", p->wall_s));
   PetscCall(PetscMalloc1(PetscMax(p->n_win, 1), &rows));
   for (PetscInt k = 0; k < p->n_win; k++) rows[k] = p->rows[k];
@@ -170,6 +171,7 @@ PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_par
   PetscCall(hd_cw_attr(fid, path, "s_over_sqrt_b", H5T_NATIVE_DOUBLE, &p->s_over_sqrt_b));
   PetscCall(hd_cw_attr(fid, path, "auc", H5T_NATIVE_DOUBLE, &p->auc));
   PetscCall(hd_cw_attr(fid, path, "sic_max", H5T_NATIVE_DOUBLE, &p->sic_max));
+  PetscCall(hd_cw_attr(fid, path, "auc_sr_sb", H5T_NATIVE_DOUBLE, &p->auc_sr_sb));
   PetscCall(hd_cw_attr(fid, path, "wall_s", H5T_NATIVE_DOUBLE, &p->wall_s));
   PetscCall(hd_h5_attr_read_strings(fid, "data", PETSC_MAX_PATH_LEN, &n_data, &data));
   if (n_data) snprintf(p->data, sizeof(p->data), "%s", data);
@@ -290,6 +292,7 @@ PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, 
     PetscCall(hd_summary_double(&s, "best_eps", p->eps[p->best_e - 1]));
     PetscCall(hd_summary_double(&s, "auc", p->auc));
     PetscCall(hd_summary_double(&s, "sic_max", p->sic_max));
+    PetscCall(hd_summary_double(&s, "auc_sr_vs_sb", p->auc_sr_sb));
     PetscCall(hd_summary_int(&s, "n_signal_sr", p->n_sig_sr));
     PetscCall(hd_summary_open(&s, "significance_after", '['));
     for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[e]));
@@ -306,10 +309,10 @@ PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, 
   PetscCall(hd_summary_write(world, out, &s));
 
   /* the table */
-  PetscCall(hd_log(world, "\n window   SR [GeV]        n_SR     n_SB   Z before  S/sqrtB   Z after (best eps)   AUC    signal in SR\n"));
+  PetscCall(hd_log(world, "\n window   SR [GeV]        n_SR     n_SB   Z before  S/sqrtB   Z after (best eps)  AUC(truth) AUC(SR/SB) signal in SR\n"));
   for (PetscInt k = 0; k < n_win; k++) {
     const hd_cwola_part *p = &parts[k];
-    PetscCall(hd_log(world, " %4" PetscInt_FMT "  [%5.0f, %5.0f)  %8" PetscInt_FMT " %8" PetscInt_FMT "   %+6.2f   %+6.2f    %+6.2f (%-6g)   %6.3f  %6" PetscInt_FMT "%s\n", k, p->window.sr_lo, p->window.sr_hi, p->n_sr, p->n_sb, p->z[0], p->s_over_sqrt_b, p->z[p->best_e], p->eps[p->best_e - 1], p->auc, p->n_sig_sr, k == best_w ? "  <- best" : ""));
+    PetscCall(hd_log(world, " %4" PetscInt_FMT "  [%5.0f, %5.0f)  %8" PetscInt_FMT " %8" PetscInt_FMT "   %+6.2f   %+6.2f    %+6.2f (%-6g)   %6.3f     %6.3f    %6" PetscInt_FMT "%s\n", k, p->window.sr_lo, p->window.sr_hi, p->n_sr, p->n_sb, p->z[0], p->s_over_sqrt_b, p->z[p->best_e], p->eps[p->best_e - 1], p->auc, p->auc_sr_sb, p->n_sig_sr, k == best_w ? "  <- best" : ""));
   }
   PetscCall(hd_log(world, "\ncwola: %" PetscInt_FMT " classifiers, %.1f s; outputs in %s (results.h5, summary.json, windows/)\n", models, wall_s, out));
   PetscFunctionReturn(PETSC_SUCCESS);

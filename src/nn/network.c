@@ -236,29 +236,24 @@ static PetscErrorCode create_inner(hd_nn *net, const char *spec, const PetscInt 
 
     for (PetscInt k = 0; k < 3; k++) L->in[k] = l ? net->layers[l - 1].out[k] : in_shape[k];
     PetscCall(layer_shape(spec, l, L));
-    if (L->type == HD_LAYER_DENSE) {
-      PetscInt ws[2] = {L->out[0], L->in[0]};
+    if (L->type == HD_LAYER_DENSE || L->type == HD_LAYER_CONV2D) {
+      /* dense W (O, I), conv W (O, C, KH, KW); bias (O) */
+      PetscInt   ws[4] = {L->out[0], L->in[0], L->kh, L->kw};
+      PetscInt   nd    = L->type == HD_LAYER_DENSE ? 2 : 4;
+      PetscInt64 wsize = (PetscInt64)L->out[0] * L->in[0] * (nd == 4 ? (PetscInt64)L->kh * L->kw : 1);
 
-      tensor_set(&net->tensors[nt], l, "weight", off, 2, ws);
+      PetscCheck(off + wsize + L->out[0] <= PETSC_MAX_INT, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s': layer %" PetscInt_FMT " takes the parameter count past %d", spec, l, (int)PETSC_MAX_INT);
+      tensor_set(&net->tensors[nt], l, "weight", off, nd, ws);
       off += net->tensors[nt].size;
       L->weight = nt++;
       tensor_set(&net->tensors[nt], l, "bias", off, 1, ws);
       off += net->tensors[nt].size;
       L->bias = nt++;
-    } else if (L->type == HD_LAYER_CONV2D) {
-      PetscInt ws[4] = {L->out[0], L->in[0], L->kh, L->kw};
+    }
+    if (L->type == HD_LAYER_CONV2D && !(L->kh == 1 && L->kw == 1 && L->stride == 1 && L->pad == 0)) {
+      size_t c = (size_t)L->in[0] * (size_t)(L->kh * L->kw) * (size_t)(L->out[1] * L->out[2]);
 
-      tensor_set(&net->tensors[nt], l, "weight", off, 4, ws);
-      off += net->tensors[nt].size;
-      L->weight = nt++;
-      tensor_set(&net->tensors[nt], l, "bias", off, 1, ws);
-      off += net->tensors[nt].size;
-      L->bias = nt++;
-      if (!(L->kh == 1 && L->kw == 1 && L->stride == 1 && L->pad == 0)) {
-        size_t c = (size_t)L->in[0] * (size_t)(L->kh * L->kw) * (size_t)(L->out[1] * L->out[2]);
-
-        colmax = c > colmax ? c : colmax;
-      }
+      colmax = c > colmax ? c : colmax;
     }
     gmax = layer_out_size(L) > gmax ? layer_out_size(L) : gmax;
   }
@@ -302,6 +297,7 @@ PetscErrorCode hd_nn_create(const char *spec, const PetscInt in_shape[3], PetscI
   PetscCheck(spec && spec[0], PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec is empty");
   PetscCheck(in_shape[0] > 0 && in_shape[1] > 0 && in_shape[2] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s': input shape (%" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ") must be positive", spec, in_shape[0], in_shape[1], in_shape[2]);
   PetscCheck(max_batch > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s': maximum batch size %" PetscInt_FMT " must be positive", spec, max_batch);
+  PetscCheck((PetscInt64)in_shape[0] * in_shape[1] * in_shape[2] <= PETSC_MAX_INT, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s': input shape (%" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ") is too large", spec, in_shape[0], in_shape[1], in_shape[2]);
   for (const char *c = spec; *c; c++) nl += *c == ',';
   PetscCall(PetscNew(&net));
   PetscCall(PetscCalloc1(nl, &net->layers));

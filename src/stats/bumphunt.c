@@ -109,7 +109,7 @@ static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double 
   snprintf(window, window_len, "window [%g, %g) GeV", in->sr_lo, in->sr_hi);
   n = in->n_bins;
   PetscCheck(n >= 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: %d bins, need at least 1", window, (int)n);
-  PetscCheck(in->edges && in->counts, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no bin edges or counts", window);
+  PetscCheck(in->edges && (in->counts || !sr), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no bin edges or counts", window);
   *sqrt_s = in->sqrt_s == 0 ? HD_BUMP_SQRT_S_DEFAULT : in->sqrt_s;
   PetscCheck(isfinite(*sqrt_s) && *sqrt_s > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: sqrt(s) = %.6g GeV, must be positive", window, in->sqrt_s);
   *n_par = in->n_params == 0 ? 4 : in->n_params;
@@ -119,7 +119,7 @@ static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double 
     PetscCheck(i == 0 || in->edges[i] > in->edges[i - 1], PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: bin edges are not increasing at edge %d (%.6g after %.6g GeV)", window, (int)i, in->edges[i], in->edges[i - 1]);
   }
   PetscCheck(in->edges[0] > 0 && in->edges[n] < *sqrt_s, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: bins span [%.6g, %.6g] GeV, must lie inside (0, sqrt(s) = %.6g GeV)", window, in->edges[0], in->edges[n], *sqrt_s);
-  for (PetscInt i = 0; i < n; i++)
+  for (PetscInt i = 0; i < n && in->counts; i++)
     PetscCheck(isfinite(in->counts[i]) && in->counts[i] >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: count %.6g in bin %d [%.6g, %.6g) GeV, must be finite and >= 0", window, in->counts[i], (int)i, in->edges[i], in->edges[i + 1]);
   *first = n;
   *end   = n;
@@ -167,7 +167,7 @@ static PetscErrorCode model_create(const hd_bump_input *in, double sqrt_s, Petsc
     double ua = log(in->edges[i] / sqrt_s), ub = log(in->edges[i + 1] / sqrt_s), c = 0.5 * (ua + ub), h = 0.5 * (ub - ua);
 
     m->fit[i] = (i < first || i >= end) ? PETSC_TRUE : PETSC_FALSE;
-    if (m->fit[i]) m->n_fit += in->counts[i];
+    if (m->fit[i] && in->counts) m->n_fit += in->counts[i];
     for (int k = 0; k < HD_BUMP_NODES; k++) {
       double  u = c + h * t[k], x = exp(u);
       double *phi = &m->phi[(i * HD_BUMP_NODES + k) * HD_BUMP_NB];
@@ -565,15 +565,18 @@ PetscErrorCode hd_bump_nll(const hd_bump_input *in, const double p[4], double *n
 PetscErrorCode hd_bump_predict(const hd_bump_input *in, const double p[4], double *mu)
 {
   hd_bump_model m;
+  hd_bump_input bins;
   double        sqrt_s;
   PetscInt      n_par, first, end;
   char          window[96];
 
   PetscFunctionBegin;
-  PetscCall(check_input(in, PETSC_FALSE, &sqrt_s, &n_par, &first, &end, window, sizeof(window)));
-  PetscCheck(p && mu, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no parameters or output");
+  PetscCheck(in && p && mu, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no input, parameters or output");
+  bins        = *in;
+  bins.counts = NULL; /* only the bins matter; mu may even be the counts array */
+  PetscCall(check_input(&bins, PETSC_FALSE, &sqrt_s, &n_par, &first, &end, window, sizeof(window)));
   PetscCheck(p[0] >= 0 && isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]) && isfinite(p[3]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: parameters (%.6g, %.6g, %.6g, %.6g) need a finite p0 >= 0", p[0], p[1], p[2], p[3]);
-  PetscCall(model_create(in, sqrt_s, 4, first, end, window, &m));
+  PetscCall(model_create(&bins, sqrt_s, 4, first, end, window, &m));
   model_eval(&m, &p[1]);
   for (PetscInt i = 0; i < m.n_bins; i++) mu[i] = p[0] * exp(m.lng[i]);
   PetscCall(model_destroy(&m));

@@ -22,6 +22,11 @@ pass "info -help lists its options"
 # options from a file, and an unknown option inside that file
 printf -- '-bogus_from_file 1\n' > bad.opts
 expect_error "unknown option in -options_file" "unknown option -bogus_from_file" "$HADAL" info x.h5 -options_file bad.opts
+# numbers: a bad value names its option; an integer that does not fit is an error, not a wrap
+expect_error "non-integer value" "option -steps: '1e9x' is not an integer" "$HADAL" bench cwola -steps 1e9x
+expect_error "integer out of range" "option -steps: 99999999999 is out of range" "$HADAL" bench cwola -steps 99999999999
+expect_error "non-number value" "option -adam_lr: 'abc' is not a finite number" "$HADAL" run -method ae -data x.h5 -out o -adam_lr abc
+
 # a bad options file is one clear line too (PETSc reads it while starting)
 expect_error "missing -options_file" "Unable to open options file missing.opts" "$HADAL" info x.h5 -options_file missing.opts
 printf -- '-epochs 2 -seed 3\n' > two_per_line.opts

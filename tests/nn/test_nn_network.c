@@ -101,6 +101,7 @@ static void test_bad_specs(void)
     {"flatten 3", {4, 1, 1}},
     {"softmax", {4, 1, 1}},
     {"dense 4", {0, 1, 1}},
+    {"dense 100000", {100000, 1, 1}}, /* 1e10 parameters */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     hd_nn         *net = NULL;

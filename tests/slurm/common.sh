@@ -1,0 +1,60 @@
+# Shared by the Slurm tests: skip when Slurm is not installed, start a private one-node Slurm in
+# the test's scratch folder (tools/slurm_local.sh), stop it on exit, and poll jobs.
+. "$HADAL_SRC/tests/lib.sh"
+
+for b in slurmctld slurmd sbatch scontrol scancel sinfo munged mungekey; do
+  if ! command -v "$b" > /dev/null; then
+    echo "SKIP: Slurm is not installed ('$b' not found; Debian packages slurmctld slurmd slurm-client munge)"
+    exit 77
+  fi
+done
+
+slurm_dir=$HADAL_SCRATCH/slurm
+slurm_local() { bash "$HADAL_SRC/tools/slurm_local.sh" "$@"; }
+slurm_stop() { slurm_local stop "$slurm_dir" > /dev/null; }
+trap slurm_stop EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# a Slurm left running in this folder by an earlier, killed run is stopped by start
+slurm_local start "$slurm_dir" || { echo "FAIL: the private Slurm did not start"; exit 1; }
+export SLURM_CONF=$slurm_dir/slurm.conf
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+# job_field ID NAME: one field of `scontrol show job` (no accounting database here).
+job_field() { scontrol show job -o "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+
+# job_wait ID SECONDS: wait until the job has ended; print its final state (or TIMEOUT_WAITING).
+job_wait() {
+  local id=$1 limit=$2 state
+  SECONDS=0
+  while [ "$SECONDS" -lt "$limit" ]; do
+    state=$(job_field "$id" JobState)
+    case "$state" in
+      COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)
+        echo "$state"; return 0 ;;
+    esac
+    sleep 0.25
+  done
+  echo "TIMEOUT_WAITING"
+}
+
+# wait_for_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
+wait_for_line() {
+  local i
+  for i in $(seq 1 $(($3 * 10))); do
+    grep -q -E -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# slurm_diagnose: the daemons' view when something went wrong.
+slurm_diagnose() {
+  echo "--- sinfo / squeue"; sinfo; squeue
+  echo "--- slurmctld.log (tail)"; tail -n 20 "$slurm_dir/log/slurmctld.log"
+  echo "--- slurmd.log (tail)"; tail -n 20 "$slurm_dir/log/slurmd.log"
+}
+
+# sha_of SUMMARY: the ensemble's parameters_sha256 in a summary.json.
+sha_of() { grep -m 1 '"parameters_sha256"' "$1" 2>/dev/null | sed 's/.*: *"\([0-9a-f]*\)".*/\1/'; }
