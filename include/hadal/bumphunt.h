@@ -71,8 +71,8 @@ typedef struct {
 PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out);
 
 /* Not collective. -ln L (as in hd_bump_result.nll) of the parameters p[0..3] on the sideband bins
- * of `in`, and its gradient with respect to p (grad may be NULL; its entry 3 is filled whatever
- * n_params). For checks against other implementations. */
+ * of `in`, and its gradient with respect to p (grad may be NULL). All four p are used as given,
+ * whatever in->n_params. For checks against other implementations. */
 PetscErrorCode hd_bump_nll(const hd_bump_input *in, const double p[4], double *nll, double grad[4]);
 
 /* Not collective. Expected counts mu[i] = integral of f over bin i of `in` (all bins, the SR ones

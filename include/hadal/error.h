@@ -25,6 +25,7 @@
 #define HD_ERR_FILE_READ  PETSC_ERR_FILE_READ  /* file exists but its content is wrong */
 #define HD_ERR_FILE_WRITE PETSC_ERR_FILE_WRITE /* cannot write an output */
 #define HD_ERR_INTERNAL   PETSC_ERR_PLIB       /* a broken invariant: a bug in hadal */
+#define HD_ERR_NOT_CONVERGED PETSC_ERR_NOT_CONVERGED /* a fit or solver that did not converge */
 
 /* Check an HDF5 call: negative means failure. The message names the file and the dataset. */
 #define HdCallH5(expr, ...) \

@@ -78,7 +78,11 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   PetscCheck(o->fit_params == 3 || o->fit_params == 4, world, HD_ERR_USER_INPUT, "option -fit_params must be 3 or 4 (got %" PetscInt_FMT ")", o->fit_params);
   PetscCheck(o->folds >= 2 && o->folds <= 20, world, HD_ERR_USER_INPUT, "option -folds must lie in [2, 20] (got %" PetscInt_FMT ")", o->folds);
   PetscCheck(o->members >= 1 && o->members <= 10000, world, HD_ERR_USER_INPUT, "option -ensemble_size must lie in [1, 10000] (got %" PetscInt_FMT ")", o->members);
-  for (PetscInt i = 0; i < o->n_eps; i++) PetscCheck(o->eps[i] > 0 && o->eps[i] <= 1, world, HD_ERR_USER_INPUT, "option -eps: %g is outside (0, 1]", o->eps[i]);
+  for (PetscInt i = 0; i < o->n_eps; i++) {
+    char v[32];
+    snprintf(v, sizeof(v), "%g", o->eps[i]); /* PETSc's formatter would print 0 as "0." */
+    PetscCheck(o->eps[i] > 0 && o->eps[i] <= 1, world, HD_ERR_USER_INPUT, "option -eps: %s is outside (0, 1]", v);
+  }
   PetscCheck(o->injection >= -1, world, HD_ERR_USER_INPUT, "option -signal_injection must be -1 (keep all) or a count (got %" PetscInt_FMT ")", o->injection);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -505,7 +509,9 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
 
   PetscCall(hd_cwola_load(world, &o, &t, &ev));
   for (PetscInt k = w0; k < w1; k++)
-    PetscCheck(win[k].sb_lo >= t.mass_lo && win[k].sb_hi <= t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (sidebands [%.0f, %.0f) GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, win[k].sb_lo, win[k].sb_hi, t.mass_lo, t.mass_hi, o.data);
+    /* below the lowest mass the spectrum is cut (a trigger, a generator threshold): no fit can
+     * describe a sideband there; above the highest, a falling spectrum simply has no events */
+    PetscCheck(win[k].sb_lo >= t.mass_lo && win[k].sr_hi <= t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (SR [%.0f, %.0f), sidebands from %.0f GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, win[k].sr_lo, win[k].sr_hi, win[k].sb_lo, t.mass_lo, t.mass_hi, o.data);
 
   hd_cwola_part *parts;
   PetscCall(PetscCalloc1(n_win, &parts));

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Plots of a CWoLa hunting scan from its results.h5 (Debian's python3-matplotlib and python3-h5py).
+
+    /usr/bin/python3 tools/plot_cwola.py DIR      # reads DIR/results.h5, writes DIR/plots/*.png
+
+spectra_window_NNN.png  the mass spectrum of each window before and after each selection, with the
+                        dijet fit to the sidebands (dashed) and the signal region shaded
+significance.png        local significance before selection and after each selection, per window
+sic.png                 significance improvement eps_S / sqrt(eps_B) of the ensemble score on the
+                        signal-region events, per window (where truth labels are known)
+"""
+import os
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def windows(f):
+    return sorted(k for k in f["windows"].keys() if k.startswith("window_"))
+
+
+def plot_spectra(f, out):
+    eps = f["eps"][:]
+    for name in windows(f):
+        g = f["windows"][name]
+        edges = g["edges"][:]
+        nb = len(edges) - 1
+        counts = g["counts"][:].reshape(-1, nb)
+        fit = g["fit"][:].reshape(-1, nb)
+        z = g["z"][:]
+        sr_lo, sr_hi = g["sr_sb"][:2]
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        fig, ax = plt.subplots(figsize=(6.4, 4.8))
+        for e in range(counts.shape[0]):
+            label = "all events" if e == 0 else f"top {eps[e - 1]:g}"
+            line = ax.step(edges, np.append(counts[e], counts[e][-1]), where="post",
+                           label=f"{label} (Z = {z[e]:+.2f})")
+            if np.all(np.isfinite(fit[e])):
+                ax.plot(centres, fit[e], "--", color=line[0].get_color())
+        ax.axvspan(sr_lo, sr_hi, color="grey", alpha=0.15, label="signal region")
+        ax.set_yscale("log")
+        ax.set_xlabel("mass [GeV]")
+        ax.set_ylabel("events per bin")
+        ax.set_title(f"{name}: SR [{sr_lo:.0f}, {sr_hi:.0f}) GeV")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"spectra_{name}.png"), dpi=100)
+        plt.close(fig)
+
+
+def plot_significance(f, out):
+    eps = f["eps"][:]
+    names = windows(f)
+    centre = np.array([0.5 * sum(f["windows"][n]["sr_sb"][:2]) for n in names])
+    z = np.array([f["windows"][n]["z"][:] for n in names])
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.plot(centre, z[:, 0], "k-o", label="before selection")
+    for e in range(1, z.shape[1]):
+        ax.plot(centre, z[:, e], "-o", ms=3, label=f"top {eps[e - 1]:g}")
+    ax.axhline(3, color="red", lw=0.8, ls=":")
+    ax.set_xlabel("signal-region centre [GeV]")
+    ax.set_ylabel("local significance Z")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "significance.png"), dpi=100)
+    plt.close(fig)
+
+
+def plot_sic(f, out):
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    drawn = 0
+    for name in windows(f):
+        g = f["windows"][name]
+        if "roc_eps_b" not in g:
+            continue
+        eb, es = g["roc_eps_b"][:], g["roc_eps_s"][:]
+        keep = eb > 0
+        if keep.sum() < 2:
+            continue
+        lo, hi = g["sr_sb"][:2]
+        ax.plot(es[keep], es[keep] / np.sqrt(eb[keep]), label=f"SR [{lo:.0f}, {hi:.0f})")
+        drawn += 1
+    if drawn == 0:
+        plt.close(fig)
+        return
+    ax.set_xlabel("signal efficiency eps_S")
+    ax.set_ylabel("SIC = eps_S / sqrt(eps_B)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "sic.png"), dpi=100)
+    plt.close(fig)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: plot_cwola.py DIR (the output folder of a CWoLa scan)")
+    run = sys.argv[1]
+    path = os.path.join(run, "results.h5")
+    if not os.path.exists(path):
+        sys.exit(f"plot_cwola.py: error: '{path}' does not exist")
+    out = os.path.join(run, "plots")
+    os.makedirs(out, exist_ok=True)
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("method") not in ("cwola", b"cwola"):
+            sys.exit(f"plot_cwola.py: error: '{path}' is not the result of a CWoLa scan")
+        plot_spectra(f, out)
+        plot_significance(f, out)
+        plot_sic(f, out)
+    print(f"plots in {out}")
+
+
+if __name__ == "__main__":
+    main()
