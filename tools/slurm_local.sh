@@ -139,6 +139,10 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MailProg=/bin/true
+# Job ids distinct from those of any other private Slurm on this host: Open MPI names its session
+# folders and shared-memory files after the PMIx namespace (slurm.pmix.JOB.STEP), so two clusters
+# that both run a job 1 at the same time would collide there.
+FirstJobId=$((port * 1000))
 SwitchType=switch/none
 # a short kill delay and a prompt scheduler keep tests fast; finished jobs stay visible 5 min
 KillWait=5

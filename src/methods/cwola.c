@@ -48,6 +48,7 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   PetscCall(hd_opt_real("-sb_width", "width of each sideband (relative to its SR edge, or GeV)", 0.12, &o->sb_width, NULL));
   PetscCall(hd_opt_real("-bin_width", "bin width of the fitted spectra (relative, or GeV)", 0.02, &o->bin_width, NULL));
   PetscCall(hd_opt_int("-fit_params", "parameters of the dijet fit (3: p3 = 0, or 4)", 3, &o->fit_params, NULL));
+  PetscCall(hd_opt_bool("-list_windows", "print the windows of the scan (one per line, after a line 'windows: N') and stop", PETSC_FALSE, &o->list_windows, NULL));
   PetscCall(hd_opt_int("-window", "run only this window (for job arrays; hadal merge combines them); -1: all", -1, &o->window, NULL));
   PetscCall(hd_opt_int("-folds", "k of the k-fold scoring", 5, &o->folds, NULL));
   PetscCall(hd_opt_int("-ensemble_size", "classifiers per (window, fold), averaged after quantile scaling", 50, &o->members, NULL));
@@ -68,8 +69,8 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   PetscCall(hd_opt_finish(world, usage, help_only));
   if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
-  PetscCheck(o->data[0], world, HD_ERR_USER_INPUT, "option -data is required: the event file to scan");
-  PetscCheck(o->out[0], world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
+  PetscCheck(o->data[0] || o->list_windows, world, HD_ERR_USER_INPUT, "option -data is required: the event file to scan");
+  PetscCheck(o->out[0] || o->list_windows, world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(o->seed >= 0, world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", o->seed);
   PetscCheck(!strcmp(o->scale, "log") || !strcmp(o->scale, "linear"), world, HD_ERR_USER_INPUT, "option -window_scale: '%s' is neither log nor linear", o->scale);
   o->log_scale = !strcmp(o->scale, "log");
@@ -503,6 +504,12 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
   if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Comm_size(world, &size));
   PetscCall(hd_cwola_windows(world, &o, &n_win, win));
+  if (o.list_windows) {
+    /* for job arrays: the size of the array, without reading the data */
+    PetscCall(hd_log(world, "windows: %" PetscInt_FMT "\n", n_win));
+    for (PetscInt k = 0; k < n_win; k++) PetscCall(hd_log(world, "%4" PetscInt_FMT "  SR [%.1f, %.1f)  SB [%.1f, %.1f) GeV\n", k, win[k].sr_lo, win[k].sr_hi, win[k].sb_lo, win[k].sb_hi));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCheck(o.window < n_win, world, HD_ERR_USER_INPUT, "option -window %" PetscInt_FMT ": the scan has windows 0 to %" PetscInt_FMT, o.window, n_win - 1);
   w0 = o.window >= 0 ? o.window : 0;
   w1 = o.window >= 0 ? o.window + 1 : n_win;

@@ -13,7 +13,7 @@ typedef struct {
   PetscInt  seed, folds, members, group_size, window, fit_params, injection, n_eps;
   PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
   double    eps[HD_CWOLA_EPS_MAX];
-  PetscBool log_scale;
+  PetscBool log_scale, list_windows;
 } hd_cwola_options;
 
 typedef struct {

@@ -7,7 +7,8 @@ opts="-method cwola -options_file $HADAL_SRC/inputs/cwola_lhco.opts -data data.h
 
 "$HADAL" run $opts -out np1 > np1.log 2>&1 || { fail "scan at 1 rank"; cat np1.log; }
 $MPIEXEC -n 2 "$HADAL" run $opts -out np2 > np2.log 2>&1 || { fail "scan at 2 ranks"; cat np2.log; }
-n_win=$(grep -c '"sr_lo"' np1/summary.json)
+n_win=$("$HADAL" run $opts -list_windows | awk '/^windows:/ {print $2}')
+[ "$n_win" -ge 2 ] || fail "-list_windows gives no window count"
 for w in $(seq 0 $((n_win - 1))); do
   $MPIEXEC -n 2 "$HADAL" run $opts -out parts -window "$w" > "part$w.log" 2>&1 || { fail "window $w alone"; cat "part$w.log"; }
 done
