@@ -38,7 +38,9 @@ PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
 
   PetscFunctionBegin;
   PetscInt max_shards;
+  PetscInt warmup;
   PetscCall(hd_opt_int("-steps", "training steps to time", 20, &steps, NULL));
+  PetscCall(hd_opt_int("-warmup", "untimed training steps first (page faults, caches), as the PyTorch twin does", 3, &warmup, NULL));
   PetscCall(hd_opt_int("-max_shards", "most shards per minibatch (the reproducible-sum granularity)", HD_PAR_MAX_SHARDS, &max_shards, NULL));
   PetscCall(hd_opt_finish(comm, usage, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
@@ -47,6 +49,7 @@ PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
     if (!strcmp(args[0], hd_workloads[i].name)) w = &hd_workloads[i];
   PetscCheck(w, comm, HD_ERR_USER_INPUT, "unknown workload '%s' (known: svdd, ae, cwola, cnn)", args[0]);
   PetscCheck(steps >= 1, comm, HD_ERR_USER_INPUT, "option -steps must be at least 1 (got %" PetscInt_FMT ")", steps);
+  PetscCheck(warmup >= 0, comm, HD_ERR_USER_INPUT, "option -warmup must be non-negative (got %" PetscInt_FMT ")", warmup);
   PetscCallMPI(MPI_Comm_size(comm, &size));
 
   /* random inputs and targets from the counter RNG: steps x batch events, one epoch */
@@ -85,6 +88,11 @@ PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
   if (w->sgd) {
     cfg.optim          = hd_nn_optim_sgd_defaults();
     cfg.optim.momentum = 0.9;
+  }
+  if (warmup > 0) {
+    hd_train_data first = data;
+    first.n             = PetscMin(warmup, steps) * w->batch;
+    PetscCall(hd_train(comm, net, &first, &cfg, &res));
   }
   PetscCall(hd_train(comm, net, &data, &cfg, &res));
 
