@@ -13,6 +13,10 @@
 #
 # Then: export SLURM_CONF=DIR/slurm.conf; sbatch ...; squeue; scontrol show job ID.
 #
+# Files: DIR/slurm.conf, DIR/log/{munged,slurmctld,slurmd}.log (the previous start's as *.old),
+# DIR/run/*.pid, DIR/state; sockets, spool and munge key under DIR too, or, when DIR is longer
+# than 60 characters, under ${TMPDIR:-/tmp}/hadal-slurm-HASH (a socket path has at most 107 bytes).
+#
 # Environment: SLURM_LOCAL_CPUS (CPUs of the node, default: nproc), SLURM_LOCAL_TIMEOUT (seconds to
 # wait for the node to become idle, default 60), SLURM_LOCAL_PORT (slurmctld's port, slurmd uses
 # the next one; default: the first free pair from a port derived from DIR).
@@ -26,13 +30,13 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0";
 
 [ $# -eq 2 ] || { usage >&2; exit 2; }
 cmd=$1
+case "$cmd" in start|stop|status|env) ;; *) usage >&2; exit 2 ;; esac
 mkdir -p "$2" || die "cannot create the folder '$2'"
 dir=$(cd "$2" && pwd -P) || die "cannot enter '$2'"
 conf=$dir/slurm.conf
 node=$(hostname -s)
 cpus=${SLURM_LOCAL_CPUS:-$(nproc)}
 timeout=${SLURM_LOCAL_TIMEOUT:-60}
-plugins=/usr/lib/x86_64-linux-gnu/slurm-wlm
 # Sockets (munged's, slurmd's step sockets, PMIx's) live under rt; a Unix socket path has at most
 # 107 bytes, so a long DIR gets its sockets in a short folder of its own under /tmp instead.
 if [ "${#dir}" -le 60 ]; then rt=$dir; else
@@ -100,7 +104,8 @@ pick_ports() {
 write_conf() {
   local port=$1 mpi=none
   # Open MPI (Debian) is built with PMIx; Slurm's pmix plugin lets srun start its ranks.
-  [ -e "$plugins/mpi_pmix.so" ] && mpi=pmix
+  compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix.so" > /dev/null || compgen -G "/usr/lib*/slurm/mpi_pmix.so" > /dev/null &&
+    mpi=pmix
   mkdir -p "$rt/munge" "$rt/spool" "$rt/tmp" "$dir/state" "$dir/log" "$dir/run"
   chmod 0755 "$rt/munge"
   cat > "$conf" <<EOF
@@ -180,7 +185,7 @@ start_munged() {
   # --force: munged runs as root here and its folder is private
   munged --force --socket="$rt/munge/munge.socket" --key-file="$rt/munge/munge.key" \
     --pid-file="$dir/run/munged.pid" --log-file="$dir/log/munged.log" \
-    --seed-file="$rt/munge/munged.seed" ||
+    --seed-file="$rt/munge/munged.seed" 9>&- ||
     die "munged did not start; see $dir/log/munged.log"
   for _ in $(seq 1 50); do munge_ok && return 0; sleep 0.1; done
   die "munged started but does not answer on $rt/munge/munge.socket; see $dir/log/munged.log"
@@ -223,18 +228,15 @@ start_all() {
   write_conf "$port"
   start_munged
   # -c: start from a clean state (no jobs, no node state from an earlier run)
-  slurmctld -c -f "$conf" || die "slurmctld did not start; see $dir/log/slurmctld.log"
-  slurmd -c -f "$conf" -N "$node" || die "slurmd did not start; see $dir/log/slurmd.log"
+  slurmctld -c -f "$conf" 9>&- || die "slurmctld did not start; see $dir/log/slurmctld.log"
+  slurmd -c -f "$conf" -N "$node" 9>&- || die "slurmd did not start; see $dir/log/slurmd.log"
   SECONDS=0
   while [ "$SECONDS" -lt "$timeout" ]; do
     state=$(node_state)
-    case "$state" in
-      idle) say "node $node idle with $cpus CPUs after ${SECONDS} s (slurmctld on port $port); export SLURM_CONF=$conf"
-            return 0 ;;
-      drain*|down*|fail*)
-        # ReturnToService=2 should bring it back; say so if it stays down
-        ;;
-    esac
+    if [ "$state" = idle ]; then
+      say "node $node idle with $cpus CPUs after ${SECONDS} s (slurmctld on port $port); export SLURM_CONF=$conf"
+      return 0
+    fi
     # a daemon writes its pid file a moment after the command returns
     if [ "$SECONDS" -ge 5 ]; then
       pid_of slurmctld > /dev/null || die "slurmctld is not running; see $dir/log/slurmctld.log: $(tail -n 3 "$dir/log/slurmctld.log" 2>/dev/null)"
@@ -244,6 +246,13 @@ start_all() {
   done
   die "node $node is not idle after $timeout s (state '${state:-no answer from slurmctld}'); see $dir/log/slurmctld.log and $dir/log/slurmd.log"
 }
+
+# One start or stop at a time per DIR (a test killed mid-start leaves its start running).
+# The daemons must not inherit the lock: they are started with 9>&-.
+if [ "$cmd" = start ] || [ "$cmd" = stop ]; then
+  exec 9> "$dir/.lock"
+  flock -w 120 9 || die "another start or stop in $dir holds $dir/.lock for 120 s"
+fi
 
 case "$cmd" in
   start) start_all ;;
@@ -260,5 +269,4 @@ case "$cmd" in
     [ "$rc" = 0 ] && sinfo
     exit "$rc" ;;
   env) echo "export SLURM_CONF=$conf" ;;
-  *) usage >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 /* Training checkpoints: everything needed to continue a member's training exactly where it
  * stopped (parameters, optimiser moments, the best parameters so far, the plateau state, the
  * epoch and step, the per-shard losses of the epoch in progress). One HDF5 file per member,
- * written by rank 0 of the group under a temporary name and renamed. Layout in docs/nn.md. */
+ * written by rank 0 of the group under a temporary name and renamed. Layout in docs/training.md. */
 #ifndef HADAL_CHECKPOINT_H
 #define HADAL_CHECKPOINT_H
 

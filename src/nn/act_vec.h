@@ -64,7 +64,10 @@ static inline VF FN(vbackward_)(VF dy, VF y, hd_nn_act act, float alpha)
   }
 }
 
-/* y = f(x + b); b per element (b_stride 1), one value (b_stride 0) or none (NULL) */
+/* y = f(x + b); b per element (b_stride 1), one value (b_stride 0) or none (NULL). The wide
+ * variants leave the last n mod HD_VW elements to the 4-float code, which gives the same bits;
+ * the 4-float code runs its last partial vector on a zero-padded copy (16-byte stack buffers:
+ * nothing on the stack needs more alignment, which sanitizer builds' fake stacks do not give). */
 static void FN(bias_forward_)(float *y, const float *x, const float *b, int b_stride, size_t n, hd_nn_act act, float alpha)
 {
   const float bs = (b && !b_stride) ? b[0] : 0.0f;
@@ -76,8 +79,12 @@ static void FN(bias_forward_)(float *y, const float *x, const float *b, int b_st
     v = (b && b_stride) ? v + FN(vload_)(b + i) : v + bs;
     FN(vstore_)(y + i, FN(vforward_)(v, act, alpha));
   }
-  if (i < n) {
-    float t[HD_VW] = {0.0f}, u[HD_VW] = {0.0f};
+  if (i == n) return;
+#if HD_VW > 4
+  bias_forward_w4(y + i, x + i, b ? (b_stride ? b + i : b) : NULL, b_stride, n - i, act, alpha);
+#else
+  {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f}, u[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     VF    v;
 
     memcpy(t, x + i, (n - i) * sizeof(float));
@@ -87,56 +94,49 @@ static void FN(bias_forward_)(float *y, const float *x, const float *b, int b_st
     FN(vstore_)(t, FN(vforward_)(v, act, alpha));
     memcpy(y + i, t, (n - i) * sizeof(float));
   }
+#endif
 }
 
-/* dx = dy f'(y); with acc: acc[i] += dx[i] (acc_stride 1), or acc[0] += sum dx (acc_stride 0:
- * 16 double lanes whatever the width, element i in lane i mod 16, the lanes added in order at the
- * end, so every width gives the same sum) */
-static void FN(backward_)(float *dx, const float *dy, const float *y, double *acc, int acc_stride, size_t n, hd_nn_act act, float alpha)
+/* dx = dy f'(y); with acc and acc_stride 1: acc[i] += dx[i]; with lanes (acc_stride 0): element i
+ * is added to lanes[(lane0 + i) mod 16], so the caller's 16 sums, and their total, are the same
+ * whatever the width and however the array was split between widths. */
+static void FN(backward_)(float *dx, const float *dy, const float *y, double *acc, double *lanes, size_t lane0, size_t n, hd_nn_act act, float alpha)
 {
-  VD     lanes[16 / HD_VW];
   size_t i = 0;
 
-  memset(lanes, 0, sizeof(lanes));
+  for (; i + HD_VW <= n; i += HD_VW) {
+    VF d = FN(vbackward_)(FN(vload_)(dy + i), FN(vload_)(y + i), act, alpha);
 
-  for (; i < n; i += HD_VW) {
+    FN(vstore_)(dx + i, d);
+    if (acc || lanes) {
+      double *dst = acc ? acc + i : lanes + (lane0 + i) % 16;
+      VD      s;
+
+      memcpy(&s, dst, sizeof(s));
+      s += __builtin_convertvector(d, VD);
+      memcpy(dst, &s, sizeof(s));
+    }
+  }
+  if (i == n) return;
+#if HD_VW > 4
+  backward_w4(dx + i, dy + i, y + i, acc ? acc + i : NULL, lanes, lane0 + i, n - i, act, alpha);
+#else
+  {
+    float  a[4] = {0.0f, 0.0f, 0.0f, 0.0f}, c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    size_t m    = n - i;
     VF     d;
-    size_t m = n - i < HD_VW ? n - i : HD_VW;
 
-    if (m == HD_VW) {
-      d = FN(vbackward_)(FN(vload_)(dy + i), FN(vload_)(y + i), act, alpha);
-      FN(vstore_)(dx + i, d);
-    } else { /* the last partial vector, padded with zeros */
-      float a[HD_VW] = {0.0f}, c[HD_VW] = {0.0f};
-
-      memcpy(a, dy + i, m * sizeof(float));
-      memcpy(c, y + i, m * sizeof(float));
-      d = FN(vbackward_)(FN(vload_)(a), FN(vload_)(c), act, alpha);
-      FN(vstore_)(a, d);
-      memcpy(dx + i, a, m * sizeof(float));
-    }
-    if (!acc) continue;
-    if (acc_stride) {
-      if (m == HD_VW) {
-        VD s;
-
-        memcpy(&s, acc + i, sizeof(s));
-        s += __builtin_convertvector(d, VD);
-        memcpy(acc + i, &s, sizeof(s));
-      } else {
-        for (size_t k = 0; k < m; k++) acc[i + k] += (double)d[k];
-      }
-    } else {
-      lanes[(i / HD_VW) % (16 / HD_VW)] += __builtin_convertvector(d, VD);
+    memcpy(a, dy + i, m * sizeof(float));
+    memcpy(c, y + i, m * sizeof(float));
+    d = FN(vbackward_)(FN(vload_)(a), FN(vload_)(c), act, alpha);
+    FN(vstore_)(a, d);
+    memcpy(dx + i, a, m * sizeof(float));
+    for (size_t k = 0; k < m; k++) {
+      if (acc) acc[i + k] += (double)a[k];
+      else if (lanes) lanes[(lane0 + i + k) % 16] += (double)a[k];
     }
   }
-  if (acc && !acc_stride) {
-    double s = 0.0;
-
-    for (int j = 0; j < 16 / HD_VW; j++)
-      for (int k = 0; k < HD_VW; k++) s += lanes[j][k];
-    acc[0] += s;
-  }
+#endif
 }
 
 #undef VF

@@ -137,17 +137,26 @@ static void vec_bias_forward(float *y, const float *x, const float *b, int b_str
 
 static void vec_backward(float *dx, const float *dy, const float *y, double *acc, int acc_stride, size_t n, hd_nn_act act, float alpha)
 {
+  double  lanes[16] = {0.0}; /* the bias-gradient sum (acc_stride 0): 16 lanes, added in order */
+  double *pa = acc && acc_stride ? acc : NULL, *pl = acc && !acc_stride ? lanes : NULL;
+
   switch (act_width()) {
   #if defined(HD_ACT_X86_WIDE)
   case 16:
-    backward_w16(dx, dy, y, acc, acc_stride, n, act, alpha);
-    return;
+    backward_w16(dx, dy, y, pa, pl, 0, n, act, alpha);
+    break;
   case 8:
-    backward_w8(dx, dy, y, acc, acc_stride, n, act, alpha);
-    return;
+    backward_w8(dx, dy, y, pa, pl, 0, n, act, alpha);
+    break;
   #endif
   default:
-    backward_w4(dx, dy, y, acc, acc_stride, n, act, alpha);
+    backward_w4(dx, dy, y, pa, pl, 0, n, act, alpha);
+  }
+  if (pl) {
+    double s = 0.0;
+
+    for (int k = 0; k < 16; k++) s += lanes[k];
+    acc[0] += s;
   }
 }
 #endif

@@ -28,7 +28,7 @@ restarts=$(job_field "$j" Restarts)
 grep -q "(restart 0): SIGUSR1 received" job.out && pass "the batch shell trapped SIGUSR1" || fail "no SIGUSR1 in the batch shell"
 n=$(grep -c "signal 10 received: checkpoint written" job.out)
 [ "$n" = 2 ] && pass "both members checkpointed on the signal" || fail "$n checkpoints written on the signal, want 2"
-grep -q "(restart 0): hadal checkpointed in ae_job; requeueing" job.out && pass "the script requeued the job" || fail "no requeue line"
+grep -q -E "\(restart 0\): hadal checkpointed in ae_job; requeueing $j\$" job.out && pass "the script requeued the job" || fail "no requeue line"
 grep -q "(restart 1): .* -resume on 2 tasks" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
 n=$(grep -c "resuming from 'ae_job/checkpoint_m00[01].h5' at epoch" job.out)
 [ "$n" = 2 ] && pass "both members resumed: $(grep 'resuming from' job.out | tr '\n' ' ')" || fail "$n members resumed, want 2"

@@ -1,5 +1,11 @@
 # Shared by the Slurm tests: skip when Slurm is not installed, start a private one-node Slurm in
 # the test's scratch folder (tools/slurm_local.sh), stop it on exit, and poll jobs.
+
+# A Slurm left running by an earlier run of this test that was killed (a timeout) is stopped while
+# its pid files still exist: lib.sh empties the scratch folder.
+if [ -d "$HADAL_SCRATCH/slurm/run" ] && command -v slurmctld > /dev/null; then
+  bash "$HADAL_SRC/tools/slurm_local.sh" stop "$HADAL_SCRATCH/slurm"
+fi
 . "$HADAL_SRC/tests/lib.sh"
 
 for b in slurmctld slurmd sbatch scontrol scancel sinfo munged mungekey; do
@@ -16,7 +22,6 @@ trap slurm_stop EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# a Slurm left running in this folder by an earlier, killed run is stopped by start
 slurm_local start "$slurm_dir" || { echo "FAIL: the private Slurm did not start"; exit 1; }
 export SLURM_CONF=$slurm_dir/slurm.conf
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -1,0 +1,111 @@
+# jobs/cwola_array.sbatch on the private Slurm: `submit` counts the windows and submits one array
+# task per window (1 rank each) and a merge job after them. A task interrupted mid-window (SIGUSR1
+# to its batch shell) fails and leaves no window file, so the merge never starts; submitting again
+# with WINDOWS=missing runs only that window and the merge; the merged results.h5 and summary.json
+# are those of the whole scan in one 2-task job (jobs/cwola_scan.sbatch), bit for bit, with plots.
+. "$HADAL_SRC/tests/slurm/common.sh"
+
+"$HADAL" generate lhco -o ev.h5 -n 60000 -seed 3 -signal_fraction 0.003 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
+rm -rf scan arr ./*.out
+# each window takes about 6 s on one rank: long enough to be interrupted
+export HADAL DATA=ev.h5 OPTS=$HADAL_SRC/inputs/cwola_lhco.opts PLOT=$HADAL_SRC/tools/plot_cwola.py PYTHON
+export HADAL_OPTS="-sr_max 4100 -folds 2 -ensemble_size 3 -epochs 100 -stop_patience 0"
+array=$HADAL_SRC/jobs/cwola_array.sbatch
+n_win=$("$HADAL" run -options_file "$OPTS" $HADAL_OPTS -list_windows | awk '/^windows:/ { print $2 }')
+[ "$n_win" = 2 ] || { fail "-list_windows: '$n_win' windows, want 2"; finish; }
+
+# submit refuses what it cannot do, before submitting anything
+out=$(bash "$array" submit --array=0-3 2>&1) && fail "submit with --array: accepted" ||
+  { echo "$out" | grep -q "error: submit sets --array" && pass "submit with --array: $out" || fail "submit with --array: $out"; }
+out=$(WINDOWS=5 bash "$array" submit 2>&1) && fail "WINDOWS=5: accepted" ||
+  { echo "$out" | grep -q "error: WINDOWS='5': the scan has windows 0 to 1" && pass "WINDOWS=5: $out" || fail "WINDOWS=5: $out"; }
+[ -z "$(squeue -h)" ] && pass "nothing submitted by the refused calls" || fail "jobs queued: $(squeue -h)"
+
+# the single job, queued first
+s=$(OUT=scan sbatch --parsable --ntasks=2 --output=scan.out "$HADAL_SRC/jobs/cwola_scan.sbatch")
+ids=$(OUT=arr bash "$array" submit --ntasks=1 2> submit1.err) || { fail "submit:"; cat submit1.err; finish; }
+read -r a m <<< "$ids"
+grep -q "2 windows, tasks 0-1: array job $a, merge job $m after it" submit1.err && pass "submit: $(cat submit1.err)" || { fail "submit said:"; cat submit1.err; }
+# an array task started without --array is told how to submit
+n=$(OUT=arr sbatch --parsable --ntasks=1 --output=noarray.out "$array")
+
+# interrupt window 1 once its classifiers train
+log1=hadal-cwola-${a}_1.out
+if wait_for_line "$log1" "classifiers on 1 ranks" 120; then
+  sleep 1
+  scancel --batch --signal=USR1 "${a}_1" && pass "SIGUSR1 sent to the batch shell of task ${a}_1" || fail "scancel --batch --signal=USR1 ${a}_1 failed"
+else
+  fail "task ${a}_1 did not start training:"; cat "$log1"; slurm_diagnose; finish
+fi
+st0=$(job_wait "${a}_0" 120); st1=$(job_wait "${a}_1" 120)
+[ "$st0" = COMPLETED ] && [ "$st1" = FAILED ] && pass "task 0 completed, the interrupted task 1 failed" ||
+  { fail "tasks ended $st0, $st1:"; cat hadal-cwola-"${a}"_*.out; slurm_diagnose; }
+grep -q "1 window x 2 folds x 3 members = 6 classifiers on 1 ranks" "hadal-cwola-${a}_0.out" && grep -q "window 0 finished in" "hadal-cwola-${a}_0.out" &&
+  pass "task 0 trained window 0 alone: $(grep -o '1 window x .* groups)' "hadal-cwola-${a}_0.out")" || { fail "task 0 did not run window 0 alone:"; cat "hadal-cwola-${a}_0.out"; }
+grep -q "error: interrupted by SIGUSR1 .* window 1 has no result" "$log1" && pass "task 1: $(grep -o 'interrupted by.*' "$log1")" || { fail "task 1: no clear line"; cat "$log1"; }
+[ -e arr/windows/window_000.h5 ] && [ ! -e arr/windows/window_001.h5 ] && pass "window 0 written, no file for the interrupted window 1" ||
+  fail "window files after the interruption: $(ls arr/windows 2>&1)"
+reason=
+for _ in $(seq 1 60); do
+  reason=$(job_field "$m" Reason)
+  [ "$reason" = DependencyNeverSatisfied ] && break
+  sleep 0.5
+done
+[ "$(job_field "$m" JobState)" = PENDING ] && [ "$reason" = DependencyNeverSatisfied ] && pass "merge job $m waits forever (DependencyNeverSatisfied)" ||
+  fail "merge job $m: $(job_field "$m" JobState) $reason"
+scancel "$m"
+[ ! -e arr/summary.json ] && pass "no merged summary.json" || fail "a summary.json was merged from an incomplete scan"
+
+st=$(job_wait "$n" 60)
+[ "$st" = FAILED ] && grep -q "error: not an array task: submit with 'bash jobs/cwola_array.sbatch submit'" noarray.out &&
+  pass "without --array: $(grep -o 'error: not an array task' noarray.out)" || { fail "without --array: $st"; cat noarray.out; }
+
+# again for the missing window: one task, then the merge
+ids=$(OUT=arr WINDOWS=missing bash "$array" submit --ntasks=1 2> submit2.err) || { fail "submit WINDOWS=missing:"; cat submit2.err; finish; }
+read -r a2 m2 <<< "$ids"
+grep -q "2 windows, tasks 1: array job $a2, merge job $m2 after it" submit2.err && pass "WINDOWS=missing: $(cat submit2.err)" || { fail "WINDOWS=missing said:"; cat submit2.err; }
+st=$(job_wait "$m2" 150)
+[ "$st" = COMPLETED ] && pass "merge job $m2 completed" || { fail "merge job $m2 ended $st:"; cat hadal-cwola-"${a2}"_*.out hadal-cwola-merge-"$m2".out; slurm_diagnose; }
+[ "$(job_field "${a2}_1" JobState)" = COMPLETED ] && [ ! -e "hadal-cwola-${a2}_0.out" ] && pass "only window 1 ran again" ||
+  fail "resubmission: task 1 $(job_field "${a2}_1" JobState), logs $(ls hadal-cwola-"${a2}"_*)"
+grep -q "finished: arr/summary.json, plots in arr/plots" "hadal-cwola-merge-$m2.out" && pass "merge log says finished" || fail "no 'finished' line in the merge log"
+st=$(job_wait "$s" 150)
+[ "$st" = COMPLETED ] && pass "single scan job $s completed" || { fail "scan job $s ended $st:"; cat scan.out; }
+
+compare() {
+  "$PYTHON" - "$n_win" <<'PY'
+import json, os, sys
+import h5py
+n_win = int(sys.argv[1])
+s, r = json.load(open("scan/summary.json")), json.load(open("arr/summary.json"))
+# wall_s (the sum of the tasks' times) and ranks (those of the merge) may differ
+differ = sorted(k for k in set(s) | set(r) if s.get(k) != r.get(k))
+assert set(differ) <= {"wall_s", "ranks"}, "summary.json: %s differ" % differ
+assert len(s["windows"]) == n_win and s["models_trained"] == 2 * 3 * n_win, s["models_trained"]
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, o[()].tobytes()) if isinstance(o, h5py.Dataset) else None)
+    return out
+a, b = datasets("scan/results.h5"), datasets("arr/results.h5")
+assert len(a) > 2 * n_win and sorted(a) == sorted(b), (sorted(a), sorted(b))
+assert "scores/cwola/window_000" in a and [n for n in a if a[n] != b[n]] == [], [n for n in a if a[n] != b[n]]
+for d in ["scan", "arr"]:
+    plots = ["significance.png", "sic.png"] + ["spectra_window_%03d.png" % k for k in range(n_win)]
+    missing = [p for p in plots if not os.path.exists(d + "/plots/" + p) or os.path.getsize(d + "/plots/" + p) < 1000]
+    assert not missing, "%s: missing or empty plots: %s" % (d, missing)
+best = r["windows"][r["best_window"]]
+print("%d datasets of results.h5 and all of summary.json but %s identical; best window [%.0f, %.0f): Z %.2f before, %.2f after" % (len(a), differ, best["sr_lo"], best["sr_hi"], best["significance_before"], best["best_significance"]))
+PY
+}
+compare && pass "array + merge identical to the single job, plots drawn" || fail "array + merge differ from the single job"
+
+# every window has its file: WINDOWS=missing submits the merge alone, with the same result
+ids=$(OUT=arr WINDOWS=missing bash "$array" submit --ntasks=1 2> submit3.err) || { fail "submit WINDOWS=missing (none missing):"; cat submit3.err; finish; }
+read -r a3 m3 <<< "$ids"
+[ "$a3" = none ] && grep -q "all 2 windows have their file in arr/windows; submitting the merge only" submit3.err && pass "nothing missing: the merge alone" ||
+  { fail "nothing missing: submitted '$ids':"; cat submit3.err; }
+st=$(job_wait "$m3" 60)
+[ "$st" = COMPLETED ] && pass "merge job $m3 alone completed" || { fail "merge job $m3 alone ended $st"; cat "hadal-cwola-merge-$m3.out"; }
+compare > /dev/null && pass "merge job $m3 alone: the same results" || fail "merge job $m3 alone: results differ from the single job"
+finish

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Acceptance measurements of CWoLa hunting (docs/methods/cwola.md): the quick scan
+# (inputs/cwola_lhco.opts) on lhco data generated with other seeds, other W' masses, other amounts
+# of signal, and on background alone. For each case it prints the best window, whether that window
+# holds the true resonance, the local significance before and after selection, the AUC, and (for
+# background alone) the largest significance of any window and selection.
+#
+#   tools/cwola_seeds.sh [seeds] [masses] [amounts] [background]    (no argument: all four)
+#
+# Run from the repository root. Environment: HADAL (the executable, default build/hadal), OUT (the
+# output folder, default out/cwola_seeds), RANKS (default 2), NICE (niceness of the runs, default 5),
+# PYTHON (default /usr/bin/python3). A case whose summary.json exists is not run again (delete its
+# folder to redo it). The table goes to stdout and to $OUT/table.md.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+hadal=${HADAL:-build/hadal}
+out=${OUT:-out/cwola_seeds}
+ranks=${RANKS:-2}
+nice_level=${NICE:-5}
+python=${PYTHON:-/usr/bin/python3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+
+[ -x "$hadal" ] || { echo "cwola_seeds: '$hadal' is not built (set HADAL)"; exit 1; }
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(seeds masses amounts background)
+
+# name | options of `hadal generate lhco` (besides -o and -n 200000) | extra options of the scan |
+# the true W' mass (0: no signal)
+cases=()
+for g in "${groups[@]}"; do
+  case $g in
+    seeds) for s in 1 2 3 4 5; do cases+=("seed$s|-seed $s||3500"); done ;;
+    masses)
+      cases+=("mjj4000|-seed 1 -signal_mjj 4000||4000")
+      cases+=("mjj4500|-seed 1 -signal_mjj 4500||4500") ;;
+    amounts)
+      cases+=("frac0.001|-seed 1 -signal_fraction 0.001||3500")
+      cases+=("frac0.0025|-seed 1 -signal_fraction 0.0025||3500") ;;
+    background) for s in 1 2; do cases+=("bkg$s|-seed $s -signal_fraction 0||0"); done ;;
+    *) echo "cwola_seeds: unknown group '$g' (seeds, masses, amounts, background)"; exit 1 ;;
+  esac
+done
+
+mkdir -p "$out"
+list=()
+for c in "${cases[@]}"; do
+  IFS='|' read -r name gen run mass <<< "$c"
+  dir=$out/$name
+  mkdir -p "$dir"
+  gen_cmd="mpiexec -n $ranks $hadal generate lhco -o $dir/data.h5 -n 200000 $gen"
+  run_cmd="mpiexec -n $ranks $hadal run -options_file inputs/cwola_lhco.opts -data $dir/data.h5 -out $dir/scan${run:+ $run}"
+  printf '%s\n%s\n' "$gen_cmd" "$run_cmd" > "$dir/commands"
+  if [ ! -s "$dir/scan/summary.json" ]; then
+    echo "== $name"
+    echo "\$ $gen_cmd"
+    # shellcheck disable=SC2086
+    nice -n "$nice_level" mpiexec -n "$ranks" "$hadal" generate lhco -o "$dir/data.h5" -n 200000 $gen > "$dir/generate.log" 2>&1 || { cat "$dir/generate.log"; exit 1; }
+    echo "\$ $run_cmd"
+    uptime > "$dir/uptime"
+    # shellcheck disable=SC2086
+    nice -n "$nice_level" mpiexec -n "$ranks" "$hadal" run -options_file inputs/cwola_lhco.opts -data "$dir/data.h5" -out "$dir/scan" $run > "$dir/scan.log" 2>&1 || { cat "$dir/scan.log"; exit 1; }
+    uptime >> "$dir/uptime"
+    sed -n '/window   SR/,$p' "$dir/scan.log"
+  fi
+  list+=("$name:$mass")
+done
+
+"$python" - "$out" "${list[@]}" <<'PY' | tee "$out/table.md"
+import json, math, sys
+
+out, cases = sys.argv[1], sys.argv[2:]
+
+def f(v, fmt="%.2f"):
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt % v
+
+print("| case | best window SR [GeV] | holds the W' | Z before | S/sqrt(B) (fit) | S/sqrt(B) (truth) | Z after | best eps | signal eff. | AUC (truth) | largest Z elsewhere | wall [s] | verdict |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for c in cases:
+    name, mass = c.rsplit(":", 1)
+    mass = float(mass)
+    s = json.load(open("%s/%s/scan/summary.json" % (out, name)))
+    ws = s["windows"]
+    b = ws[s["best_window"]]
+    holds = b["sr_lo"] <= mass < b["sr_hi"]
+    n_bkg = b["n_sr"] - b["n_signal_sr"]
+    truth = b["n_signal_sr"] / math.sqrt(n_bkg) if mass > 0 and n_bkg > 0 else None
+    # the largest significance (before or after any selection) of windows that do not hold the W'
+    def zmax(w):
+        z = [x for x in w["significance_after"] + [w["significance_before"]] if x is not None]
+        return max(z) if z else float("nan")
+    others = [zmax(w) for w in ws if not (w["sr_lo"] <= mass < w["sr_hi"])]
+    z_else = max(others) if others else None
+    eff = b["signal_efficiency"][s["eps"].index(b["best_eps"])] if b["best_eps"] in s["eps"] else None
+    if mass > 0:
+        ok = holds and b["best_significance"] is not None and b["best_significance"] >= 3 and b["significance_before"] < 2
+        verdict = "pass" if ok else "FAIL"
+        where = "[%.0f, %.0f)" % (b["sr_lo"], b["sr_hi"])
+        yes = "yes" if holds else "no"
+    else:
+        zall = max(zmax(w) for w in ws)
+        verdict = "pass (max %.2f)" % zall if zall < 3 else "FAIL (max %.2f)" % zall
+        where = "[%.0f, %.0f)" % (b["sr_lo"], b["sr_hi"])
+        yes = "(no signal)"
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |" % (
+        name, where, yes, f(b["significance_before"]), f(b["s_over_sqrt_b_before"]), f(truth),
+        f(b["best_significance"]), f(b["best_eps"], "%g"), f(eff), f(b["auc"], "%.3f"),
+        f(z_else), s["wall_s"], verdict))
+PY
