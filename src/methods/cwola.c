@@ -287,7 +287,7 @@ static int hd_cwola_ranked_cmp(const void *pa, const void *pb)
 
 /* Train member m of (window, fold) on the window's events outside the fold, score the fold, and add
  * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum. Collective on group. */
-static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, const hd_train_config *cfg0, const hd_cwola_table *t, const hd_cwola_window *w, const hd_cwola_part *p, PetscInt fold, PetscInt unit, int64_t *rank_sum)
+static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, const hd_train_config *cfg0, const hd_cwola_table *t, const hd_cwola_window *w, const hd_cwola_part *p, PetscInt fold, PetscInt unit, int64_t *rank_sum, PetscBool *interrupted)
 {
   PetscInt         F = t->F, n_tr = 0, n_te = 0;
   float           *x_tr, *y_tr, *wt_tr, *x_te, *out;
@@ -335,12 +335,13 @@ static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, c
   cfg.loss   = HD_TRAIN_LOSS_BCE;
   hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
   PetscCall(hd_train(group, net, &tr, &cfg, &res));
+  *interrupted = res.interrupted;
   hd_train_data te = {.n = n_te, .in_size = F, .x = x_te, .target = NULL};
-  if (n_te > 0) PetscCall(hd_train_evaluate(group, net, &te, HD_TRAIN_LOSS_BCE, PETSC_TRUE, out));
+  if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, HD_TRAIN_LOSS_BCE, PETSC_TRUE, out));
 
   /* quantile scaling (seed 004): the member's r-th smallest output becomes (2 r + 1) / (2 n); the
    * integers 2 r + 1 are summed over members exactly */
-  if (grank == 0 && n_te > 0) {
+  if (grank == 0 && n_te > 0 && !res.interrupted) {
     PetscCall(PetscMalloc1(n_te, &ranked));
     for (PetscInt k = 0; k < n_te; k++) {
       ranked[k].idx = te_pos[k];
@@ -543,16 +544,22 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
   for (PetscInt k = 0; k < n_win; k++) rank_sum[k] = NULL;
   for (PetscInt k = w0; k < w1; k++) PetscCall(PetscCalloc1(parts[k].n_win, &rank_sum[k]));
   hd_progress prog;
-  PetscInt    done = 0;
+  PetscInt    done    = 0;
+  PetscBool   stopped = PETSC_FALSE;
   hd_progress_begin(&prog, groups.group, "cwola: classifiers of group 0", "models", (double)(sched.start[1] - sched.start[0]));
   for (PetscInt c = 0, u; hd_par_schedule_next(&sched, groups.group_index, &c, &u);) {
     PetscInt wk = w0 + u / (o.folds * o.members), fold = (u / o.members) % o.folds;
     PetscInt unit = (wk * o.folds + fold) * o.members + u % o.members; /* the same id in a -window run */
-    PetscCall(hd_cwola_unit(groups.group, &o, &cfg, &t, &win[wk], &parts[wk], fold, unit, rank_sum[wk]));
+    PetscCall(hd_cwola_unit(groups.group, &o, &cfg, &t, &win[wk], &parts[wk], fold, unit, rank_sum[wk], &stopped));
+    if (stopped) break;
     done++;
     if (groups.group_index == 0) PetscCall(hd_progress_update(&prog, (double)done));
   }
-  if (groups.group_index == 0) PetscCall(hd_progress_end(&prog, (double)done));
+  if (groups.group_index == 0 && !stopped) PetscCall(hd_progress_end(&prog, (double)done));
+  /* a scan cut short by SIGTERM/SIGUSR1 has no valid result: say so, and write nothing */
+  int any_stopped, mine = stopped;
+  PetscCallMPI(MPI_Allreduce(&mine, &any_stopped, 1, MPI_INT, MPI_MAX, world));
+  PetscCheck(!any_stopped, world, HD_ERR_USER_INPUT, "interrupted by a signal before the scan finished: no results written (run it again, or, with -window, the windows that are missing)");
 
   /* every event's score: its summed ranks (exact integers) over 2 n_fold members */
   for (PetscInt k = w0; k < w1; k++) {
