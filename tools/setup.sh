@@ -26,8 +26,8 @@ packages_math=(libopenblas-dev petsc-dev libscalapack-openmpi-dev)
 packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
 # Real data for the importer and the image methods (/usr/share/datasets/fashion-mnist).
 packages_data=(dataset-fashion-mnist)
-# Slurm (the jobs/ scripts and their tests against a one-node slurmctld): filled in by that work.
-packages_slurm=()
+# Slurm: the jobs/ scripts and their tests against a private one-node slurmctld (tools/slurm_local.sh).
+packages_slurm=(slurmctld slurmd slurm-client munge)
 
 if [ -n "${HADAL_SETUP_PACKAGES:-}" ]; then
   read -r -a packages <<< "$HADAL_SETUP_PACKAGES"
