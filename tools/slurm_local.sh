@@ -64,11 +64,11 @@ pid_of() {
 
 # stop_pids NAME...: SIGTERM to all, wait up to 15 s for them to exit, then SIGKILL.
 stop_pids() {
-  local n p pids=() i still
+  local n p pids=() still
   for n in "$@"; do
     if p=$(pid_of "$n"); then kill -TERM "$p" 2>/dev/null; pids+=("$n:$p"); fi
   done
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     still=0
     for n in "${pids[@]}"; do alive "${n#*:}" && still=1; done
     [ "$still" = 0 ] && break
@@ -192,12 +192,12 @@ start_munged() {
 }
 
 stop_all() {
-  local i
+  local _
   if pid_of slurmctld > /dev/null; then
     # cancel what is left so that no job step outlives its slurmd
     if squeue -h -o %i 2>/dev/null | grep -q .; then
       scancel --full --partition=local 2>/dev/null
-      for i in $(seq 1 100); do squeue -h -o %i 2>/dev/null | grep -q . || break; sleep 0.2; done
+      for _ in $(seq 1 100); do squeue -h -o %i 2>/dev/null | grep -q . || break; sleep 0.2; done
     fi
   fi
   stop_pids slurmd slurmctld munged

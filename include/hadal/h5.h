@@ -38,6 +38,14 @@ PetscErrorCode hd_h5_attr_write_strings(hid_t obj, const char *name, PetscInt n,
  * [n][len]. *n = 0 when the attribute is absent. */
 PetscErrorCode hd_h5_attr_read_strings(hid_t obj, const char *name, size_t len, PetscInt *n, char **values);
 
+/* Whole small 1-d datasets and scalar attributes of files one rank writes or reads on its own
+ * (checkpoints, per-window results): not collective. `where` names the file in errors; a read
+ * checks that the dataset holds exactly n values. */
+PetscErrorCode hd_h5_write_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, hid_t file_type, PetscInt n, const void *data);
+PetscErrorCode hd_h5_read_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, PetscInt n, void *data);
+PetscErrorCode hd_h5_attr_read_int(hid_t loc, const char *where, const char *name, int64_t *value);
+PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *name, double *value);
+
 /* A transfer property list for collective I/O (caller closes it). */
 PetscErrorCode hd_h5_collective_dxpl(hid_t *dxpl);
 

@@ -14,9 +14,10 @@ typedef struct {
   hd_h5_output out;
 } hd_results;
 
-/* Collective. Starts DIR/results.h5, with the run's full option set as the root attribute
- * "options" and `method` as "method". */
-PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, hd_results *res);
+/* Collective. Starts DIR/results.h5, with `method` as the root attribute "method" and the run's
+ * options as "options": `options` when not NULL (a merge passes the scan's), otherwise everything
+ * in the options database. */
+PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, const char *options, hd_results *res);
 /* Collective. A per-event dataset `name` ("/scores/ae") of n_global floats: this rank writes rows
  * [offset, offset + n_local) from `local`. Parent groups are created as needed. */
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local);

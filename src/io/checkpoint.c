@@ -4,19 +4,6 @@
 #include <hadal/checkpoint.h>
 #include <hadal/h5.h>
 
-static PetscErrorCode hd_ck_write_floats(hid_t fid, const char *name, hsize_t n, const void *data, hid_t type)
-{
-  hid_t space, did;
-
-  PetscFunctionBegin;
-  HdCallH5(space = H5Screate_simple(1, &n, NULL), "checkpoint: cannot create a space for %s", name);
-  HdCallH5(did = H5Dcreate2(fid, name, type == H5T_NATIVE_DOUBLE ? H5T_IEEE_F64LE : H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "checkpoint: cannot create %s", name);
-  if (n > 0) HdCallH5(H5Dwrite(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "checkpoint: cannot write %s", name);
-  H5Dclose(did);
-  H5Sclose(space);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode hd_ck_write_file(const char *tmp, const char *spec, const hd_checkpoint *ck)
 {
   hid_t fid;
@@ -40,11 +27,11 @@ static PetscErrorCode hd_ck_write_file(const char *tmp, const char *spec, const 
   PetscCall(hd_h5_attr_write_int(fid, "plateau_since_best", ck->plateau.since_best));
   PetscCall(hd_h5_attr_write_int(fid, "plateau_since_lr", ck->plateau.since_lr));
   PetscCall(hd_h5_attr_write_int(fid, "plateau_reductions", ck->plateau.n_reductions));
-  PetscCall(hd_ck_write_floats(fid, "params", (hsize_t)ck->n_params, ck->params, H5T_NATIVE_FLOAT));
-  PetscCall(hd_ck_write_floats(fid, "best_params", (hsize_t)ck->n_params, ck->best, H5T_NATIVE_FLOAT));
-  if (ck->m) PetscCall(hd_ck_write_floats(fid, "optim_m", (hsize_t)ck->n_params, ck->m, H5T_NATIVE_FLOAT));
-  if (ck->v) PetscCall(hd_ck_write_floats(fid, "optim_v", (hsize_t)ck->n_params, ck->v, H5T_NATIVE_FLOAT));
-  PetscCall(hd_ck_write_floats(fid, "epoch_losses", (hsize_t)ck->n_losses, ck->losses, H5T_NATIVE_DOUBLE));
+  PetscCall(hd_h5_write_1d(fid, tmp, "params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->params));
+  PetscCall(hd_h5_write_1d(fid, tmp, "best_params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->best));
+  if (ck->m) PetscCall(hd_h5_write_1d(fid, tmp, "optim_m", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->m));
+  if (ck->v) PetscCall(hd_h5_write_1d(fid, tmp, "optim_v", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->v));
+  PetscCall(hd_h5_write_1d(fid, tmp, "epoch_losses", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ck->n_losses, ck->losses));
   HdCallH5(H5Fclose(fid), "cannot close checkpoint '%s'", tmp);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -69,44 +56,6 @@ PetscErrorCode hd_checkpoint_write(MPI_Comm group, const char *path, const char 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_ck_attr_int(hid_t fid, const char *path, const char *name, int64_t *v)
-{
-  hid_t a;
-
-  PetscFunctionBegin;
-  HdCallH5(a = H5Aopen(fid, name, H5P_DEFAULT), "checkpoint '%s' has no attribute '%s'", path, name);
-  HdCallH5(H5Aread(a, H5T_NATIVE_INT64, v), "checkpoint '%s': cannot read '%s'", path, name);
-  H5Aclose(a);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode hd_ck_attr_double(hid_t fid, const char *path, const char *name, double *v)
-{
-  hid_t a;
-
-  PetscFunctionBegin;
-  HdCallH5(a = H5Aopen(fid, name, H5P_DEFAULT), "checkpoint '%s' has no attribute '%s'", path, name);
-  HdCallH5(H5Aread(a, H5T_NATIVE_DOUBLE, v), "checkpoint '%s': cannot read '%s'", path, name);
-  H5Aclose(a);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode hd_ck_read_data(hid_t fid, const char *path, const char *name, hid_t type, hsize_t n, void *out)
-{
-  hid_t   did, space;
-  hsize_t dims = 0;
-
-  PetscFunctionBegin;
-  HdCallH5(did = H5Dopen2(fid, name, H5P_DEFAULT), "checkpoint '%s' has no dataset '%s'", path, name);
-  HdCallH5(space = H5Dget_space(did), "checkpoint '%s': cannot read the shape of '%s'", path, name);
-  H5Sget_simple_extent_dims(space, &dims, NULL);
-  PetscCheck(dims == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s': '%s' has %llu values, expected %llu", path, name, (unsigned long long)dims, (unsigned long long)n);
-  if (n > 0) HdCallH5(H5Dread(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), "checkpoint '%s': cannot read '%s'", path, name);
-  H5Sclose(space);
-  H5Dclose(did);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode hd_checkpoint_read(MPI_Comm group, const char *path, const char *spec, hd_checkpoint *ck, PetscBool *found)
 {
   hid_t    fid;
@@ -122,38 +71,38 @@ PetscErrorCode hd_checkpoint_read(MPI_Comm group, const char *path, const char *
   if (!*found) PetscFunctionReturn(PETSC_SUCCESS);
   fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' is not a readable HDF5 file (truncated or corrupt?)", path);
-  PetscCall(hd_ck_attr_int(fid, path, "version", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "version", &v));
   PetscCheck(v == HD_CHECKPOINT_VERSION, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' has version %lld, this hadal reads version %d", path, (long long)v, HD_CHECKPOINT_VERSION);
   PetscCall(hd_h5_attr_read_strings(fid, "spec", 1024, &n_spec, &file_spec));
   PetscCheck(n_spec == 1 && !strcmp(file_spec, spec), PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' is for network '%s', not '%s'", path, n_spec ? file_spec : "?", spec);
   PetscCall(PetscFree(file_spec));
-  PetscCall(hd_ck_attr_int(fid, path, "seed", &seed));
-  PetscCall(hd_ck_attr_int(fid, path, "member", &member));
+  PetscCall(hd_h5_attr_read_int(fid, path, "seed", &seed));
+  PetscCall(hd_h5_attr_read_int(fid, path, "member", &member));
   PetscCheck((uint64_t)seed == ck->seed && member == ck->member, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' is for seed %lld member %lld, not seed %llu member %" PetscInt_FMT, path, (long long)seed, (long long)member, (unsigned long long)ck->seed, ck->member);
-  PetscCall(hd_ck_attr_int(fid, path, "n_params", &n_params));
+  PetscCall(hd_h5_attr_read_int(fid, path, "n_params", &n_params));
   PetscCheck(n_params == ck->n_params, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' holds %lld parameters, the network has %" PetscInt_FMT, path, (long long)n_params, ck->n_params);
-  PetscCall(hd_ck_attr_int(fid, path, "epoch", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "epoch", &v));
   ck->epoch = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "step", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "step", &v));
   ck->step = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "optim_step", &ck->optim_step));
-  PetscCall(hd_ck_attr_double(fid, path, "lr", &ck->lr));
-  PetscCall(hd_ck_attr_double(fid, path, "train_events", &ck->train_events));
-  PetscCall(hd_ck_attr_double(fid, path, "plateau_best", &ck->plateau.best));
-  PetscCall(hd_ck_attr_int(fid, path, "plateau_best_epoch", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "optim_step", &ck->optim_step));
+  PetscCall(hd_h5_attr_read_double(fid, path, "lr", &ck->lr));
+  PetscCall(hd_h5_attr_read_double(fid, path, "train_events", &ck->train_events));
+  PetscCall(hd_h5_attr_read_double(fid, path, "plateau_best", &ck->plateau.best));
+  PetscCall(hd_h5_attr_read_int(fid, path, "plateau_best_epoch", &v));
   ck->plateau.best_epoch = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "plateau_epoch", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "plateau_epoch", &v));
   ck->plateau.epoch = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "plateau_since_best", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "plateau_since_best", &v));
   ck->plateau.since_best = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "plateau_since_lr", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "plateau_since_lr", &v));
   ck->plateau.since_lr = (PetscInt)v;
-  PetscCall(hd_ck_attr_int(fid, path, "plateau_reductions", &v));
+  PetscCall(hd_h5_attr_read_int(fid, path, "plateau_reductions", &v));
   ck->plateau.n_reductions = (PetscInt)v;
-  PetscCall(hd_ck_read_data(fid, path, "params", H5T_NATIVE_FLOAT, (hsize_t)ck->n_params, ck->params));
-  PetscCall(hd_ck_read_data(fid, path, "best_params", H5T_NATIVE_FLOAT, (hsize_t)ck->n_params, ck->best));
-  if (ck->m) PetscCall(hd_ck_read_data(fid, path, "optim_m", H5T_NATIVE_FLOAT, (hsize_t)ck->n_params, ck->m));
-  if (ck->v) PetscCall(hd_ck_read_data(fid, path, "optim_v", H5T_NATIVE_FLOAT, (hsize_t)ck->n_params, ck->v));
+  PetscCall(hd_h5_read_1d(fid, path, "params", H5T_NATIVE_FLOAT, ck->n_params, ck->params));
+  PetscCall(hd_h5_read_1d(fid, path, "best_params", H5T_NATIVE_FLOAT, ck->n_params, ck->best));
+  if (ck->m) PetscCall(hd_h5_read_1d(fid, path, "optim_m", H5T_NATIVE_FLOAT, ck->n_params, ck->m));
+  if (ck->v) PetscCall(hd_h5_read_1d(fid, path, "optim_v", H5T_NATIVE_FLOAT, ck->n_params, ck->v));
   {
     hid_t   did = H5Dopen2(fid, "epoch_losses", H5P_DEFAULT), space = H5Dget_space(did);
     hsize_t n   = 0;
@@ -164,7 +113,7 @@ PetscErrorCode hd_checkpoint_read(MPI_Comm group, const char *path, const char *
   }
   PetscCheck(n_losses <= capacity, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' holds %lld step losses, more than an epoch of this run has (%" PetscInt_FMT "): was it written with another batch size?", path, (long long)n_losses, capacity);
   ck->n_losses = (PetscInt)n_losses;
-  PetscCall(hd_ck_read_data(fid, path, "epoch_losses", H5T_NATIVE_DOUBLE, (hsize_t)n_losses, ck->losses));
+  PetscCall(hd_h5_read_1d(fid, path, "epoch_losses", H5T_NATIVE_DOUBLE, n_losses, ck->losses));
   HdCallH5(H5Fclose(fid), "cannot close checkpoint '%s'", path);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -217,3 +217,59 @@ PetscErrorCode hd_h5_attr_read_strings(hid_t obj, const char *name, size_t len, 
   H5Aclose(attr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode hd_h5_write_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, hid_t file_type, PetscInt n, const void *data)
+{
+  hid_t   space, did;
+  hsize_t dim = (hsize_t)n;
+
+  PetscFunctionBegin;
+  HdCallH5(space = H5Screate_simple(1, &dim, NULL), "'%s': cannot create a space for %s", where, name);
+  HdCallH5(did = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", where, name);
+  if (n > 0) HdCallH5(H5Dwrite(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot write %s", where, name);
+  H5Dclose(did);
+  H5Sclose(space);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_h5_read_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, PetscInt n, void *data)
+{
+  hid_t   did, space;
+  hsize_t dim = 0;
+
+  PetscFunctionBegin;
+  HdCallH5(did = H5Dopen2(loc, name, H5P_DEFAULT), "'%s' has no dataset %s", where, name);
+  HdCallH5(space = H5Dget_space(did), "'%s': cannot read the shape of %s", where, name);
+  H5Sget_simple_extent_dims(space, &dim, NULL);
+  H5Sclose(space);
+  if ((PetscInt)dim != n) H5Dclose(did);
+  PetscCheck((PetscInt)dim == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s': %s holds %llu values, expected %" PetscInt_FMT, where, name, (unsigned long long)dim, n);
+  if (n > 0) HdCallH5(H5Dread(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot read %s", where, name);
+  H5Dclose(did);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_h5_attr_read(hid_t loc, const char *where, const char *name, hid_t mem_type, void *value)
+{
+  hid_t a;
+
+  PetscFunctionBegin;
+  HdCallH5(a = H5Aopen(loc, name, H5P_DEFAULT), "'%s' has no attribute %s", where, name);
+  HdCallH5(H5Aread(a, mem_type, value), "'%s': cannot read attribute %s", where, name);
+  H5Aclose(a);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_h5_attr_read_int(hid_t loc, const char *where, const char *name, int64_t *value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_h5_attr_read(loc, where, name, H5T_NATIVE_INT64, value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *name, double *value)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_h5_attr_read(loc, where, name, H5T_NATIVE_DOUBLE, value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

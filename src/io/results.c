@@ -31,7 +31,7 @@ PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, hd_results *res)
+PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, const char *options, hd_results *res)
 {
   char  path[PETSC_MAX_PATH_LEN], *all = NULL;
 
@@ -40,8 +40,8 @@ PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *met
   PetscCall(hd_h5_output_create(comm, path, &res->out));
   PetscCall(hd_h5_attr_write_string(res->out.fid, "method", method));
   PetscCall(hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION));
-  PetscCall(PetscOptionsGetAll(NULL, &all));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "options", all ? all : ""));
+  if (!options) PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "options", options ? options : all ? all : ""));
   PetscCall(PetscFree(all));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

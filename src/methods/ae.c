@@ -231,7 +231,7 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
     PetscCall(hd_stats_roc_compute(N, scores, labels, 1000, &roc));
 
     hd_results res;
-    PetscCall(hd_results_create(world, out, "ae", &res));
+    PetscCall(hd_results_create(world, out, "ae", NULL, &res));
     PetscCall(hd_results_write_rows(&res, "/scores/ae", N, ev.offset, ev.n_local, scores + ev.offset));
     if (roc.n_points > 0) {
       PetscCall(hd_results_write_array(&res, "/curves/ae/eps_b", roc.n_points, roc.eps_b));

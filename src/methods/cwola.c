@@ -484,6 +484,7 @@ PetscErrorCode hd_cwola_part_free(hd_cwola_part *p)
   PetscCall(PetscFree(p->edges));
   PetscCall(PetscFree2(p->counts, p->fit_mu));
   PetscCall(PetscFree2(p->roc_eps_b, p->roc_eps_s));
+  PetscCall(PetscFree(p->options));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -578,6 +579,15 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
     p->n_windows      = n_win;
     for (PetscInt e = 0; e < o.n_eps; e++) p->eps[e] = o.eps[e];
     snprintf(p->data, sizeof(p->data), "%s", o.data);
+    PetscCall(PetscOptionsGetAll(NULL, &p->options));
+    /* the scan's options, as a single job would have them: without "-window INDEX" */
+    char *at = strstr(p->options, "-window ");
+    if (at && (at == p->options || at[-1] == ' ')) {
+      char *end = at + 8;
+      while (*end && *end != ' ') end++;
+      while (*end == ' ') end++;
+      memmove(at, end, strlen(end) + 1);
+    }
     p->wall_s         = hd_wtime() - t0;
     PetscCall(hd_cwola_part_write(world, &o, p, t.n));
   }

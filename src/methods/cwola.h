@@ -45,6 +45,7 @@ typedef struct {
   PetscInt        n_windows;  /* windows of the whole scan */
   double          eps[HD_CWOLA_EPS_MAX];
   char            data[PETSC_MAX_PATH_LEN];
+  char           *options;    /* the scan's options (PetscMalloc'ed), written with the results */
 } hd_cwola_part;
 
 PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_train_config *cfg, PetscBool *help_only, const char *usage);

@@ -12,47 +12,6 @@
 
 /* ---- per-window files (written and read with serial HDF5 by whole ranks) ---- */
 
-static PetscErrorCode hd_cw_write(hid_t fid, const char *name, hid_t mtype, hid_t ftype, PetscInt n, const void *data)
-{
-  hid_t   space, did;
-  hsize_t dim = (hsize_t)n;
-
-  PetscFunctionBegin;
-  HdCallH5(space = H5Screate_simple(1, &dim, NULL), "window file: cannot create a space for %s", name);
-  HdCallH5(did = H5Dcreate2(fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "window file: cannot create %s", name);
-  if (n > 0) HdCallH5(H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "window file: cannot write %s", name);
-  H5Dclose(did);
-  H5Sclose(space);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode hd_cw_read(hid_t fid, const char *path, const char *name, hid_t mtype, PetscInt n, void *data)
-{
-  hid_t   did, space;
-  hsize_t dim = 0;
-
-  PetscFunctionBegin;
-  HdCallH5(did = H5Dopen2(fid, name, H5P_DEFAULT), "'%s' has no dataset %s", path, name);
-  HdCallH5(space = H5Dget_space(did), "'%s': cannot read the shape of %s", path, name);
-  H5Sget_simple_extent_dims(space, &dim, NULL);
-  PetscCheck((PetscInt)dim == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s': %s has %llu values, expected %" PetscInt_FMT, path, name, (unsigned long long)dim, n);
-  if (n > 0) HdCallH5(H5Dread(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot read %s", path, name);
-  H5Sclose(space);
-  H5Dclose(did);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode hd_cw_attr(hid_t fid, const char *path, const char *name, hid_t mtype, void *v)
-{
-  hid_t a;
-
-  PetscFunctionBegin;
-  HdCallH5(a = H5Aopen(fid, name, H5P_DEFAULT), "'%s' has no attribute %s", path, name);
-  HdCallH5(H5Aread(a, mtype, v), "'%s': cannot read attribute %s", path, name);
-  H5Aclose(a);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static void hd_cw_part_path(const char *out, PetscInt index, char *path, size_t len) { snprintf(path, len, "%s/windows/window_%03d.h5", out, (int)index); }
 
 static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part *p, PetscInt n_events)
@@ -65,6 +24,7 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part
   HdCallH5(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", tmp);
   PetscCall(hd_h5_attr_write_string(fid, "method", "cwola"));
   PetscCall(hd_h5_attr_write_string(fid, "data", p->data));
+  PetscCall(hd_h5_attr_write_string(fid, "options", p->options ? p->options : ""));
   PetscCall(hd_h5_attr_write_int(fid, "index", p->index));
   PetscCall(hd_h5_attr_write_int(fid, "n_windows", p->n_windows));
   PetscCall(hd_h5_attr_write_int(fid, "n_events", n_events));
@@ -88,22 +48,22 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part
   PetscCall(hd_h5_attr_write_double(fid, "wall_s", p->wall_s));
   PetscCall(PetscMalloc1(PetscMax(p->n_win, 1), &rows));
   for (PetscInt k = 0; k < p->n_win; k++) rows[k] = p->rows[k];
-  PetscCall(hd_cw_write(fid, "rows", H5T_NATIVE_INT64, H5T_STD_I64LE, p->n_win, rows));
+  PetscCall(hd_h5_write_1d(fid, tmp, "rows", H5T_NATIVE_INT64, H5T_STD_I64LE, p->n_win, rows));
   PetscCall(PetscFree(rows));
-  PetscCall(hd_cw_write(fid, "score", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, p->n_win, p->score));
-  PetscCall(hd_cw_write(fid, "eps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_eps, p->eps));
-  PetscCall(hd_cw_write(fid, "edges", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_bins + 1, p->edges));
-  PetscCall(hd_cw_write(fid, "counts", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->counts));
-  PetscCall(hd_cw_write(fid, "fit_mu", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->fit_mu));
-  PetscCall(hd_cw_write(fid, "params", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4 * ne, p->params));
-  PetscCall(hd_cw_write(fid, "n_sr_sel", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->n_sr_sel));
-  PetscCall(hd_cw_write(fid, "b_sr", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->b_sr));
-  PetscCall(hd_cw_write(fid, "sigma_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->sigma_b));
-  PetscCall(hd_cw_write(fid, "z", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->z));
-  PetscCall(hd_cw_write(fid, "chi2_ndf", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->chi2_ndf));
-  PetscCall(hd_cw_write(fid, "eff_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->eff_s));
-  PetscCall(hd_cw_write(fid, "roc_eps_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_b));
-  PetscCall(hd_cw_write(fid, "roc_eps_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_s));
+  PetscCall(hd_h5_write_1d(fid, tmp, "score", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, p->n_win, p->score));
+  PetscCall(hd_h5_write_1d(fid, tmp, "eps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_eps, p->eps));
+  PetscCall(hd_h5_write_1d(fid, tmp, "edges", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_bins + 1, p->edges));
+  PetscCall(hd_h5_write_1d(fid, tmp, "counts", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->counts));
+  PetscCall(hd_h5_write_1d(fid, tmp, "fit_mu", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_h5_write_1d(fid, tmp, "params", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4 * ne, p->params));
+  PetscCall(hd_h5_write_1d(fid, tmp, "n_sr_sel", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->n_sr_sel));
+  PetscCall(hd_h5_write_1d(fid, tmp, "b_sr", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->b_sr));
+  PetscCall(hd_h5_write_1d(fid, tmp, "sigma_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->sigma_b));
+  PetscCall(hd_h5_write_1d(fid, tmp, "z", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->z));
+  PetscCall(hd_h5_write_1d(fid, tmp, "chi2_ndf", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->chi2_ndf));
+  PetscCall(hd_h5_write_1d(fid, tmp, "eff_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->eff_s));
+  PetscCall(hd_h5_write_1d(fid, tmp, "roc_eps_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_b));
+  PetscCall(hd_h5_write_1d(fid, tmp, "roc_eps_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_s));
   HdCallH5(H5Fclose(fid), "cannot close '%s'", tmp);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -147,7 +107,7 @@ PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_par
   PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (truncated or corrupt?)", path);
 #define HD_CW_INT(name, field) \
   do { \
-    PetscCall(hd_cw_attr(fid, path, name, H5T_NATIVE_INT64, &v)); \
+    PetscCall(hd_h5_attr_read_int(fid, path, name, &v)); \
     field = (PetscInt)v; \
   } while (0)
   HD_CW_INT("index", p->index);
@@ -164,42 +124,49 @@ PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_par
   HD_CW_INT("models_trained", p->models_trained);
 #undef HD_CW_INT
   PetscCheck(p->n_eps >= 1 && p->n_eps <= HD_CWOLA_EPS_MAX && p->n_win > 0 && p->n_bins > 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a CWoLa window file", path);
-  PetscCall(hd_cw_attr(fid, path, "sr_lo", H5T_NATIVE_DOUBLE, &p->window.sr_lo));
-  PetscCall(hd_cw_attr(fid, path, "sr_hi", H5T_NATIVE_DOUBLE, &p->window.sr_hi));
-  PetscCall(hd_cw_attr(fid, path, "sb_lo", H5T_NATIVE_DOUBLE, &p->window.sb_lo));
-  PetscCall(hd_cw_attr(fid, path, "sb_hi", H5T_NATIVE_DOUBLE, &p->window.sb_hi));
-  PetscCall(hd_cw_attr(fid, path, "s_over_sqrt_b", H5T_NATIVE_DOUBLE, &p->s_over_sqrt_b));
-  PetscCall(hd_cw_attr(fid, path, "auc", H5T_NATIVE_DOUBLE, &p->auc));
-  PetscCall(hd_cw_attr(fid, path, "sic_max", H5T_NATIVE_DOUBLE, &p->sic_max));
-  PetscCall(hd_cw_attr(fid, path, "auc_sr_sb", H5T_NATIVE_DOUBLE, &p->auc_sr_sb));
-  PetscCall(hd_cw_attr(fid, path, "wall_s", H5T_NATIVE_DOUBLE, &p->wall_s));
+  PetscCall(hd_h5_attr_read_double(fid, path, "sr_lo", &p->window.sr_lo));
+  PetscCall(hd_h5_attr_read_double(fid, path, "sr_hi", &p->window.sr_hi));
+  PetscCall(hd_h5_attr_read_double(fid, path, "sb_lo", &p->window.sb_lo));
+  PetscCall(hd_h5_attr_read_double(fid, path, "sb_hi", &p->window.sb_hi));
+  PetscCall(hd_h5_attr_read_double(fid, path, "s_over_sqrt_b", &p->s_over_sqrt_b));
+  PetscCall(hd_h5_attr_read_double(fid, path, "auc", &p->auc));
+  PetscCall(hd_h5_attr_read_double(fid, path, "sic_max", &p->sic_max));
+  PetscCall(hd_h5_attr_read_double(fid, path, "auc_sr_sb", &p->auc_sr_sb));
+  PetscCall(hd_h5_attr_read_double(fid, path, "wall_s", &p->wall_s));
   PetscCall(hd_h5_attr_read_strings(fid, "data", PETSC_MAX_PATH_LEN, &n_data, &data));
   if (n_data) snprintf(p->data, sizeof(p->data), "%s", data);
   PetscCall(PetscFree(data));
+  {
+    PetscInt n_opt;
+    char    *opt;
+    PetscCall(hd_h5_attr_read_strings(fid, "options", 65536, &n_opt, &opt));
+    if (n_opt) PetscCall(PetscStrallocpy(opt, &p->options));
+    PetscCall(PetscFree(opt));
+  }
   ne = p->n_eps + 1;
   PetscCall(PetscMalloc2(p->n_win, &p->rows, p->n_win, &p->score));
   PetscCall(PetscMalloc1(p->n_win, &rows));
-  PetscCall(hd_cw_read(fid, path, "rows", H5T_NATIVE_INT64, p->n_win, rows));
+  PetscCall(hd_h5_read_1d(fid, path, "rows", H5T_NATIVE_INT64, p->n_win, rows));
   for (PetscInt k = 0; k < p->n_win; k++) p->rows[k] = (PetscInt)rows[k];
   PetscCall(PetscFree(rows));
-  PetscCall(hd_cw_read(fid, path, "score", H5T_NATIVE_FLOAT, p->n_win, p->score));
-  PetscCall(hd_cw_read(fid, path, "eps", H5T_NATIVE_DOUBLE, p->n_eps, p->eps));
+  PetscCall(hd_h5_read_1d(fid, path, "score", H5T_NATIVE_FLOAT, p->n_win, p->score));
+  PetscCall(hd_h5_read_1d(fid, path, "eps", H5T_NATIVE_DOUBLE, p->n_eps, p->eps));
   PetscCall(PetscMalloc1(p->n_bins + 1, &p->edges));
   PetscCall(PetscMalloc2(ne * p->n_bins, &p->counts, ne * p->n_bins, &p->fit_mu));
-  PetscCall(hd_cw_read(fid, path, "edges", H5T_NATIVE_DOUBLE, p->n_bins + 1, p->edges));
-  PetscCall(hd_cw_read(fid, path, "counts", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->counts));
-  PetscCall(hd_cw_read(fid, path, "fit_mu", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->fit_mu));
-  PetscCall(hd_cw_read(fid, path, "params", H5T_NATIVE_DOUBLE, 4 * ne, p->params));
-  PetscCall(hd_cw_read(fid, path, "n_sr_sel", H5T_NATIVE_DOUBLE, ne, p->n_sr_sel));
-  PetscCall(hd_cw_read(fid, path, "b_sr", H5T_NATIVE_DOUBLE, ne, p->b_sr));
-  PetscCall(hd_cw_read(fid, path, "sigma_b", H5T_NATIVE_DOUBLE, ne, p->sigma_b));
-  PetscCall(hd_cw_read(fid, path, "z", H5T_NATIVE_DOUBLE, ne, p->z));
-  PetscCall(hd_cw_read(fid, path, "chi2_ndf", H5T_NATIVE_DOUBLE, ne, p->chi2_ndf));
-  PetscCall(hd_cw_read(fid, path, "eff_s", H5T_NATIVE_DOUBLE, ne, p->eff_s));
+  PetscCall(hd_h5_read_1d(fid, path, "edges", H5T_NATIVE_DOUBLE, p->n_bins + 1, p->edges));
+  PetscCall(hd_h5_read_1d(fid, path, "counts", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->counts));
+  PetscCall(hd_h5_read_1d(fid, path, "fit_mu", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_h5_read_1d(fid, path, "params", H5T_NATIVE_DOUBLE, 4 * ne, p->params));
+  PetscCall(hd_h5_read_1d(fid, path, "n_sr_sel", H5T_NATIVE_DOUBLE, ne, p->n_sr_sel));
+  PetscCall(hd_h5_read_1d(fid, path, "b_sr", H5T_NATIVE_DOUBLE, ne, p->b_sr));
+  PetscCall(hd_h5_read_1d(fid, path, "sigma_b", H5T_NATIVE_DOUBLE, ne, p->sigma_b));
+  PetscCall(hd_h5_read_1d(fid, path, "z", H5T_NATIVE_DOUBLE, ne, p->z));
+  PetscCall(hd_h5_read_1d(fid, path, "chi2_ndf", H5T_NATIVE_DOUBLE, ne, p->chi2_ndf));
+  PetscCall(hd_h5_read_1d(fid, path, "eff_s", H5T_NATIVE_DOUBLE, ne, p->eff_s));
   if (p->n_roc > 0) {
     PetscCall(PetscMalloc2(p->n_roc, &p->roc_eps_b, p->n_roc, &p->roc_eps_s));
-    PetscCall(hd_cw_read(fid, path, "roc_eps_b", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_b));
-    PetscCall(hd_cw_read(fid, path, "roc_eps_s", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_s));
+    PetscCall(hd_h5_read_1d(fid, path, "roc_eps_b", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_b));
+    PetscCall(hd_h5_read_1d(fid, path, "roc_eps_s", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_s));
   }
   HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -226,7 +193,7 @@ PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, 
 
   /* results.h5: per-event scores aligned with the input rows (NaN outside the window), and per
    * window the spectra, fits and significances */
-  PetscCall(hd_results_create(world, out, "cwola", &res));
+  PetscCall(hd_results_create(world, out, "cwola", parts[0].options, &res));
   PetscCall(PetscMalloc1(PetscMax(cnt, 1), &block));
   for (PetscInt k = 0; k < n_win; k++) {
     const hd_cwola_part *p = &parts[k];

@@ -173,6 +173,26 @@ static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Save the loop's state: the position (epoch, next step) and what changes during training; the
+ * buffers (parameters, moments, best parameters, epoch losses) are already in ck. Collective. */
+static PetscErrorCode hd_train_save(MPI_Comm group, const hd_train_config *c, const hd_nn *net, hd_checkpoint *ck, PetscInt epoch, PetscInt step, PetscInt n_losses, const hd_nn_optim *opt, const hd_nn_plateau *plateau, double train_events)
+{
+  int size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  ck->epoch        = epoch;
+  ck->step         = step;
+  ck->optim_step   = opt->step;
+  ck->lr           = opt->cfg.lr;
+  ck->plateau      = *plateau;
+  ck->n_ranks      = size;
+  ck->n_losses     = n_losses;
+  ck->train_events = train_events;
+  PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, ck));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_train_config *c, hd_train_result *res)
 {
   int            rank, size;
@@ -319,15 +339,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     if (stop && step < steps_per_epoch) {
       /* stopped mid-epoch: a resumed run continues at this epoch's next step */
       if (c->checkpoint[0]) {
-        ck.epoch        = epoch;
-        ck.step         = step;
-        ck.optim_step   = opt.step;
-        ck.lr           = opt.cfg.lr;
-        ck.plateau      = plateau;
-        ck.n_ranks      = size;
-        ck.n_losses     = steps_per_epoch * S_full;
-        ck.train_events = train_events;
-        PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, &ck));
+        PetscCall(hd_train_save(group, c, net, &ck, epoch, step, steps_per_epoch * S_full, &opt, &plateau, train_events));
         PetscCall(hd_log(group, "%s: signal %d received: checkpoint written to '%s' at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", c->label, hd_signals_pending(), c->checkpoint, epoch + 1, step));
       }
       res->interrupted = PETSC_TRUE;
@@ -353,15 +365,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
       PetscCall(hd_log(group, "%s: epoch %3" PetscInt_FMT "/%" PetscInt_FMT "  train %.6g  val %.6g%s  lr %.3g  %.0f events/s\n", c->label, epoch + 1, c->epochs, train_loss, val_loss, improved ? " *" : "  ", opt.cfg.lr, el > 0 ? (train_events - events_at_start) / el : 0.0));
     }
     if (c->checkpoint[0] && (stop || (c->checkpoint_every > 0 && (epoch + 1) % c->checkpoint_every == 0))) {
-      ck.epoch        = epoch + 1;
-      ck.step         = 0;
-      ck.optim_step   = opt.step;
-      ck.lr           = opt.cfg.lr;
-      ck.plateau      = plateau;
-      ck.n_ranks      = size;
-      ck.n_losses     = 0;
-      ck.train_events = train_events;
-      PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, &ck));
+      PetscCall(hd_train_save(group, c, net, &ck, epoch + 1, 0, 0, &opt, &plateau, train_events));
     }
     if (stop) {
       res->interrupted = PETSC_TRUE;
@@ -380,15 +384,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   res->events_per_s  = (train_events - events_at_start) / PetscMax(hd_wtime() - t_start, 1e-9);
   if (c->checkpoint[0] && !res->interrupted && epoch0 < c->epochs) {
     /* a finished member: resuming from this file changes nothing (no epoch is left to run) */
-    ck.epoch        = c->epochs;
-    ck.step         = 0;
-    ck.optim_step   = opt.step;
-    ck.lr           = opt.cfg.lr;
-    ck.plateau      = plateau;
-    ck.n_ranks      = size;
-    ck.n_losses     = 0;
-    ck.train_events = train_events;
-    PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, &ck));
+    PetscCall(hd_train_save(group, c, net, &ck, c->epochs, 0, 0, &opt, &plateau, train_events));
   }
   if (c->restore_best && !res->interrupted && plateau.best_epoch >= 0) PetscCall(PetscArraycpy(net->params, best, n_params));
 

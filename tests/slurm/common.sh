@@ -46,8 +46,8 @@ job_wait() {
 
 # wait_for_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
 wait_for_line() {
-  local i
-  for i in $(seq 1 $(($3 * 10))); do
+  local _
+  for _ in $(seq 1 $(($3 * 10))); do
     grep -q -E -- "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
