@@ -34,6 +34,8 @@ PetscErrorCode hd_progress_end(hd_progress *p, double done);
  * passes, the gradient allreduce, the optimiser step, event-file reads and writes. Registered once
  * by hd_log_events_register() (main.c); zero until then, which PETSc's logging ignores. */
 extern PetscLogEvent HD_EVENT_FORWARD, HD_EVENT_BACKWARD, HD_EVENT_ALLREDUCE, HD_EVENT_OPTIM, HD_EVENT_READ, HD_EVENT_WRITE;
+/* -log_view stages: the phases of a run (reading, generating, training, evaluating, writing). */
+extern PetscLogStage HD_STAGE_READ, HD_STAGE_GENERATE, HD_STAGE_TRAIN, HD_STAGE_EVALUATE, HD_STAGE_WRITE;
 PetscErrorCode hd_log_events_register(void);
 
 #endif

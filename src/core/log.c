@@ -93,6 +93,7 @@ PetscErrorCode hd_progress_end(hd_progress *p, double done)
 }
 
 PetscLogEvent HD_EVENT_FORWARD, HD_EVENT_BACKWARD, HD_EVENT_ALLREDUCE, HD_EVENT_OPTIM, HD_EVENT_READ, HD_EVENT_WRITE;
+PetscLogStage HD_STAGE_READ, HD_STAGE_GENERATE, HD_STAGE_TRAIN, HD_STAGE_EVALUATE, HD_STAGE_WRITE;
 
 PetscErrorCode hd_log_events_register(void)
 {
@@ -106,5 +107,10 @@ PetscErrorCode hd_log_events_register(void)
   PetscCall(PetscLogEventRegister("hdOptimStep", id, &HD_EVENT_OPTIM));
   PetscCall(PetscLogEventRegister("hdEventsRead", id, &HD_EVENT_READ));
   PetscCall(PetscLogEventRegister("hdEventsWrite", id, &HD_EVENT_WRITE));
+  PetscCall(PetscLogStageRegister("Read", &HD_STAGE_READ));
+  PetscCall(PetscLogStageRegister("Generate", &HD_STAGE_GENERATE));
+  PetscCall(PetscLogStageRegister("Train", &HD_STAGE_TRAIN));
+  PetscCall(PetscLogStageRegister("Evaluate", &HD_STAGE_EVALUATE));
+  PetscCall(PetscLogStageRegister("Write", &HD_STAGE_WRITE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

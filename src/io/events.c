@@ -120,6 +120,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
   PetscCall(PetscMemzero(ev, sizeof(*ev)));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscLogStagePush(HD_STAGE_READ));
   PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(hd_h5_open(comm, path, &fid));
   PetscCheck(H5Lexists(fid, "/events", H5P_DEFAULT) > 0, comm, HD_ERR_FILE_READ, "'%s' is not an event file: it has no /events group", path);
@@ -200,6 +201,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
     if (did[d] >= 0) H5Dclose(did[d]);
   HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -291,6 +293,7 @@ static PetscErrorCode hd_events_write_rows(hd_events_writer w, hd_dataset_id id,
 PetscErrorCode hd_events_writer_write(hd_events_writer w, PetscInt row0, PetscInt count, const float *features, const float *mass, const int32_t *label, const float *weight, const float *images, const float *sets, const int32_t *set_n)
 {
   PetscFunctionBegin;
+  PetscCall(PetscLogStagePush(HD_STAGE_WRITE));
   PetscCall(PetscLogEventBegin(HD_EVENT_WRITE, 0, 0, 0, 0));
   PetscCall(hd_events_write_rows(w, HD_DS_LABEL, H5T_NATIVE_INT32, row0, count, label));
   if (w->did[HD_DS_FEATURES] >= 0) PetscCall(hd_events_write_rows(w, HD_DS_FEATURES, H5T_NATIVE_FLOAT, row0, count, features));
@@ -302,6 +305,7 @@ PetscErrorCode hd_events_writer_write(hd_events_writer w, PetscInt row0, PetscIn
     PetscCall(hd_events_write_rows(w, HD_DS_SET_SIZE, H5T_NATIVE_INT32, row0, count, set_n));
   }
   PetscCall(PetscLogEventEnd(HD_EVENT_WRITE, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

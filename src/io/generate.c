@@ -136,6 +136,7 @@ static PetscErrorCode hd_generate_fill(MPI_Comm comm, const hd_gen_config *cfg, 
   max_local = cfg->n_events / size + (cfg->n_events % size ? 1 : 0);
   n_chunks  = (max_local + chunk - 1) / chunk;
   PetscCall(hd_generate_attributes(w, cfg));
+  PetscCall(PetscLogStagePush(HD_STAGE_GENERATE));
   hd_progress_begin(&prog, comm, "generate", "events", (double)cfg->n_events);
   for (PetscInt c = 0; c < n_chunks; c++) {
     PetscInt       r0 = c * chunk, n = PetscMax(0, PetscMin(chunk, count - r0));
@@ -158,6 +159,7 @@ static PetscErrorCode hd_generate_fill(MPI_Comm comm, const hd_gen_config *cfg, 
     PetscCall(hd_progress_update(&prog, PetscMin((double)cfg->n_events, (double)(r0 + n) * size)));
   }
   PetscCall(hd_progress_end(&prog, (double)cfg->n_events));
+  PetscCall(PetscLogStagePop());
   PetscCallMPI(MPI_Allreduce(t, tmax, 2, MPI_DOUBLE, MPI_MAX, comm));
   bytes = (double)cfg->n_events * (double)row_bytes;
   PetscCall(hd_log(comm, "generate: %.3f s generating, %.3f s writing %.1f MB (%.4g MB/s) on the slowest rank\n", tmax[0], tmax[1], bytes / 1e6, tmax[1] > 0 ? bytes / 1e6 / tmax[1] : 0.0));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hadal/log.h>
 #include <hadal/results.h>
 
 PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir)
@@ -72,6 +73,7 @@ static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t 
   hsize_t one = 1;
 
   PetscFunctionBegin;
+  PetscCall(PetscLogStagePush(HD_STAGE_WRITE));
   PetscCall(hd_results_parents(res->out.fid, name));
   HdCallH5(space = H5Screate_simple(1, &n_global, NULL), "results: cannot create a space for %s", name);
   HdCallH5(did = H5Dcreate2(res->out.fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", res->out.path, name);
@@ -87,6 +89,7 @@ static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t 
   H5Sclose(mspace);
   H5Dclose(did);
   H5Sclose(space);
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -210,6 +210,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscBool      stop = PETSC_FALSE;
 
   PetscFunctionBegin;
+  PetscCall(PetscLogStagePush(HD_STAGE_TRAIN));
   PetscCall(hd_train_check_config(group, net, d, c));
   PetscCall(PetscMemzero(res, sizeof(*res)));
   PetscCallMPI(MPI_Comm_rank(group, &rank));
@@ -401,6 +402,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscCall(PetscFree(train_idx));
   PetscCall(PetscFree(train_base));
   PetscCall(PetscFree(val_idx));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -412,6 +414,7 @@ PetscErrorCode hd_train_evaluate(MPI_Comm group, hd_nn *net, const hd_train_data
   PetscInt     *idx;
 
   PetscFunctionBegin;
+  PetscCall(PetscLogStagePush(HD_STAGE_EVALUATE));
   PetscCallMPI(MPI_Comm_rank(group, &rank));
   PetscCallMPI(MPI_Comm_size(group, &size));
   PetscCall(hd_train_rows_create(d, PetscMin(HD_EVAL_CHUNK, PetscMax(d->n, 1)), &rows));
@@ -439,5 +442,6 @@ PetscErrorCode hd_train_evaluate(MPI_Comm group, hd_nn *net, const hd_train_data
   PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree(idx));
   PetscCall(hd_train_rows_destroy(&rows));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -37,4 +37,10 @@ PY
 # a different seed gives different parameters
 $MPIEXEC -n 2 "$HADAL" run -method ae -data toy.h5 -out seed12 -epochs 3 -batch_size 200 -ensemble_size 3 -seed 12 > seed12.log 2>&1
 [ "$(grep '"parameters_sha256"' seed12/summary.json | head -1)" != "$ref" ] && pass "another seed differs" || fail "seed has no effect"
+# -log_view shows where the time went: hadal's stages and events
+"$HADAL" run -method ae -data toy.h5 -out lv -epochs 1 -log_view > lv.log 2>&1 || fail "-log_view run"
+for what in "Read:" "Train:" "Evaluate:" "Write:" hdForward hdBackward hdGradAllreduce hdOptimStep hdEventsRead; do
+  grep -q "$what" lv.log || fail "-log_view does not show $what"
+done
+pass "-log_view stages and events"
 finish
