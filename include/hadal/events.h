@@ -42,6 +42,10 @@ void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt 
 PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev);
 /* Not collective. */
 PetscErrorCode hd_events_free(hd_events *ev);
+/* Collective on comm (the one ev was read on). Methods that train hold the whole table on every
+ * rank: this assembles one per-event column from the blocks. `local` holds this rank's n_local
+ * rows of `width` values of `type`; `all` receives n_events x width of them in row order. */
+PetscErrorCode hd_events_allgather(MPI_Comm comm, const hd_events *ev, PetscInt width, MPI_Datatype type, const void *local, void *all);
 
 /* Writing: collective on comm throughout. The file is created under a temporary name in the same
  * folder and renamed to `path` by hd_events_writer_close(); hd_events_writer_discard() removes it. */

@@ -219,6 +219,26 @@ PetscErrorCode hd_events_free(hd_events *ev)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_events_allgather(MPI_Comm comm, const hd_events *ev, PetscInt width, MPI_Datatype type, const void *local, void *all)
+{
+  int  rank, size, *counts, *displs;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCheck((double)ev->layout.n_events * (double)width < 2147483647.0, comm, HD_ERR_USER_INPUT, "%" PetscInt_FMT " events x %" PetscInt_FMT " values are too many to hold on every rank", ev->layout.n_events, width);
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  for (int r = 0; r < size; r++) {
+    PetscInt off, cnt;
+    hd_events_block(ev->layout.n_events, r, size, &off, &cnt);
+    counts[r] = (int)(cnt * width);
+    displs[r] = (int)(off * width);
+  }
+  PetscCallMPI(MPI_Allgatherv(local, counts[rank], type, all, counts, displs, type, comm));
+  PetscCall(PetscFree2(counts, displs));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- writing ---- */
 
 struct hd_events_writer_s {

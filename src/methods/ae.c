@@ -146,26 +146,14 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   /* every rank trains on the whole table: gather the standardised blocks */
   float   *x, *scores, *member_scores, *all_scores;
   int32_t *labels;
-  int     *counts, *displs;
   PetscCall(PetscMalloc1(N * F, &x));
   PetscCall(PetscMalloc2(N, &scores, N, &labels));
   PetscCall(PetscCalloc1(N * n_members, &member_scores));
   PetscCall(PetscMalloc1(N * n_members, &all_scores));
-  PetscCall(PetscMalloc2(size, &counts, size, &displs));
   for (PetscInt i = 0; i < ev.n_local; i++)
     for (PetscInt j = 0; j < F; j++) ev.features[i * F + j] = (float)((ev.features[i * F + j] - mean[j]) / std[j]);
-  for (int r = 0; r < size; r++) {
-    PetscInt off, cnt;
-    hd_events_block(N, r, size, &off, &cnt);
-    counts[r] = (int)(cnt * F);
-    displs[r] = (int)(off * F);
-  }
-  PetscCallMPI(MPI_Allgatherv(ev.features, counts[rank], MPI_FLOAT, x, counts, displs, MPI_FLOAT, world));
-  for (int r = 0; r < size; r++) {
-    counts[r] /= (int)F;
-    displs[r] /= (int)F;
-  }
-  PetscCallMPI(MPI_Allgatherv(ev.label, counts[rank], MPI_INT32_T, labels, counts, displs, MPI_INT32_T, world));
+  PetscCall(hd_events_allgather(world, &ev, F, MPI_FLOAT, ev.features, x));
+  PetscCall(hd_events_allgather(world, &ev, 1, MPI_INT32_T, ev.label, labels));
 
   PetscCall(hd_ae_spec(world, hidden, n_hidden, act, F, spec, sizeof(spec)));
   PetscCall(hd_results_mkdir(world, out));
@@ -181,14 +169,12 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   double       *rec, *all_rec; /* per member: epochs, best epoch, best val loss, events/s, params */
   char         *sha, *all_sha;
   int           interrupted = 0, any_interrupted;
-  PetscInt      n_params = 0;
   PetscCall(PetscCalloc2(5 * n_members, &rec, 5 * n_members, &all_rec));
   PetscCall(PetscCalloc2(n_members * HD_SHA256_HEX_LEN, &sha, n_members * HD_SHA256_HEX_LEN, &all_sha));
   for (PetscInt k = 0, m; hd_par_schedule_next(&sched, groups.group_index, &k, &m);) {
     hd_nn          *net;
     hd_train_result tres;
     PetscCall(hd_ae_member(groups.group, spec, F, &data, &cfg, out, m, n_members, scores, &net, &tres));
-    n_params = net->n_params;
     if (tres.interrupted) {
       interrupted = 1;
       PetscCall(hd_nn_destroy(&net));
@@ -284,12 +270,10 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
     PetscCall(hd_log(world, "ae: %" PetscInt_FMT " member%s trained, AUC %.4f, %.1f s; outputs in %s\n", n_members, n_members > 1 ? "s" : "", roc.auc, wall, out));
     PetscCall(hd_stats_roc_free(&roc));
   }
-  (void)n_params;
   PetscCall(PetscFree2(rec, all_rec));
   PetscCall(PetscFree2(sha, all_sha));
   PetscCall(hd_par_schedule_destroy(&sched));
   PetscCall(hd_par_groups_destroy(&groups));
-  PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree2(scores, labels));
   PetscCall(PetscFree(member_scores));
   PetscCall(PetscFree(all_scores));

@@ -147,12 +147,9 @@ typedef struct {
 static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, hd_cwola_table *t, hd_events *ev)
 {
   static const char *const need[] = {"features", "mass", NULL};
-  int                      rank, size, *counts, *displs;
   double                  *mean, *std;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(world, &rank));
-  PetscCallMPI(MPI_Comm_size(world, &size));
   PetscCall(hd_events_read(world, o->data, need, ev));
   t->n = ev->layout.n_events;
   t->F = ev->layout.n_features;
@@ -178,21 +175,9 @@ static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, h
   PetscCall(PetscMalloc1(N * F, &t->x));
   PetscCall(PetscMalloc3(N, &t->mass, N, &t->label, N, &t->use));
   PetscCall(PetscMalloc1(N, &t->fold));
-  PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  for (int r = 0; r < size; r++) {
-    PetscInt off, cnt;
-    hd_events_block(N, r, size, &off, &cnt);
-    counts[r] = (int)(cnt * F);
-    displs[r] = (int)(off * F);
-  }
-  PetscCallMPI(MPI_Allgatherv(ev->features, counts[rank], MPI_FLOAT, t->x, counts, displs, MPI_FLOAT, world));
-  for (int r = 0; r < size; r++) {
-    counts[r] /= (int)F;
-    displs[r] /= (int)F;
-  }
-  PetscCallMPI(MPI_Allgatherv(ev->mass, counts[rank], MPI_FLOAT, t->mass, counts, displs, MPI_FLOAT, world));
-  PetscCallMPI(MPI_Allgatherv(ev->label, counts[rank], MPI_INT32_T, t->label, counts, displs, MPI_INT32_T, world));
-  PetscCall(PetscFree2(counts, displs));
+  PetscCall(hd_events_allgather(world, ev, F, MPI_FLOAT, ev->features, t->x));
+  PetscCall(hd_events_allgather(world, ev, 1, MPI_FLOAT, ev->mass, t->mass));
+  PetscCall(hd_events_allgather(world, ev, 1, MPI_INT32_T, ev->label, t->label));
   PetscCall(PetscFree2(mean, std));
 
   /* folds and signal injection: fixed draws per event */
@@ -372,13 +357,12 @@ static int hd_cwola_sel_cmp(const void *pa, const void *pb)
   return (a->k > b->k) - (a->k < b->k);
 }
 
-static PetscErrorCode hd_cwola_evaluate(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
+static PetscErrorCode hd_cwola_evaluate(const hd_cwola_options *o, const hd_cwola_table *t, const hd_cwola_window *w, hd_cwola_part *p)
 {
   hd_cwola_sel *order;
   float        *m_sel;
 
   PetscFunctionBegin;
-  (void)world;
   p->n_eps = o->n_eps;
   PetscCall(hd_cwola_edges(o, w, &p->n_bins, &p->edges));
   PetscCall(PetscCalloc2((o->n_eps + 1) * p->n_bins, &p->counts, (o->n_eps + 1) * p->n_bins, &p->fit_mu));
@@ -425,10 +409,8 @@ static PetscErrorCode hd_cwola_evaluate(MPI_Comm world, const hd_cwola_options *
     p->eff_s[e]    = n_sig_sr > 0 ? (double)sig_sel / (double)n_sig_sr : NAN;
     for (int q = 0; q < 4; q++) p->params[e * 4 + q] = fit.p[q];
   }
-  if (index >= 0) {
-    /* S / sqrt(B) before selection, from the same fit, as seed 004 states it */
-    p->s_over_sqrt_b = p->b_sr[0] > 0 ? (p->n_sr_sel[0] - p->b_sr[0]) / sqrt(p->b_sr[0]) : NAN;
-  }
+  /* S / sqrt(B) before selection, from the same fit, as seed 004 states it */
+  p->s_over_sqrt_b = p->b_sr[0] > 0 ? (p->n_sr_sel[0] - p->b_sr[0]) / sqrt(p->b_sr[0]) : NAN;
   p->best_e = 1;
   for (PetscInt e = 1; e <= o->n_eps; e++)
     if (isnan(p->z[p->best_e]) || p->z[e] > p->z[p->best_e]) p->best_e = e;
@@ -572,7 +554,7 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
     for (PetscInt j = 0; j < p->n_win; j++) n_fold[t.fold[p->rows[j]]]++;
     for (PetscInt j = 0; j < p->n_win; j++) p->score[j] = (float)((double)all[j] / (2.0 * (double)n_fold[t.fold[p->rows[j]]] * (double)o.members));
     PetscCall(PetscFree(all));
-    PetscCall(hd_cwola_evaluate(world, &o, &t, &win[k], k, p));
+    PetscCall(hd_cwola_evaluate(&o, &t, &win[k], p));
     p->window         = win[k];
     p->index          = k;
     p->models_trained = o.folds * o.members;
