@@ -25,19 +25,28 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(seeds masses amounts background)
 
-# name | options of `hadal generate lhco` (besides -o and -n 200000) | extra options of the scan |
-# the true W' mass (0: no signal)
+# name | options of `hadal generate lhco` (besides -o and -n) | extra options of the scan |
+# the true W' mass (0: no signal) | events (empty: 200000)
 cases=()
 for g in "${groups[@]}"; do
   case $g in
     seeds) for s in 1 2 3 4 5; do cases+=("seed$s|-seed $s||3500"); done ;;
     masses)
+      # at the default fraction the falling background makes a heavier W' stand out more before any
+      # selection; the second pair scales the fraction down to S/sqrt(B) of about 1.5 as at 3.5 TeV
       cases+=("mjj4000|-seed 1 -signal_mjj 4000||4000")
-      cases+=("mjj4500|-seed 1 -signal_mjj 4500||4500") ;;
+      cases+=("mjj4500|-seed 1 -signal_mjj 4500||4500")
+      cases+=("mjj4000_frac0.001|-seed 1 -signal_mjj 4000 -signal_fraction 0.001||4000")
+      cases+=("mjj4500_frac0.0006|-seed 1 -signal_mjj 4500 -signal_fraction 0.0006||4500")
+      # at 4.5 TeV 200,000 events leave too few in the sidebands after a 1 % selection for the fit;
+      # the size of the LHC Olympics R&D set (about 1M) with S/sqrt(B) about 1.5 in the SR
+      cases+=("mjj4500_1M|-seed 1 -signal_mjj 4500 -signal_fraction 0.0003||4500|1000000") ;;
     amounts)
       cases+=("frac0.001|-seed 1 -signal_fraction 0.001||3500")
       cases+=("frac0.0025|-seed 1 -signal_fraction 0.0025||3500") ;;
-    background) for s in 1 2; do cases+=("bkg$s|-seed $s -signal_fraction 0||0"); done ;;
+    background)
+      for s in 1 2 3; do cases+=("bkg$s|-seed $s -signal_fraction 0||0"); done
+      cases+=("bkg1_1M|-seed 1 -signal_fraction 0||0|1000000") ;;
     *) echo "cwola_seeds: unknown group '$g' (seeds, masses, amounts, background)"; exit 1 ;;
   esac
 done
@@ -45,17 +54,18 @@ done
 mkdir -p "$out"
 list=()
 for c in "${cases[@]}"; do
-  IFS='|' read -r name gen run mass <<< "$c"
+  IFS='|' read -r name gen run mass events <<< "$c"
+  events=${events:-200000}
   dir=$out/$name
   mkdir -p "$dir"
-  gen_cmd="mpiexec -n $ranks $hadal generate lhco -o $dir/data.h5 -n 200000 $gen"
+  gen_cmd="mpiexec -n $ranks $hadal generate lhco -o $dir/data.h5 -n $events $gen"
   run_cmd="mpiexec -n $ranks $hadal run -options_file inputs/cwola_lhco.opts -data $dir/data.h5 -out $dir/scan${run:+ $run}"
   printf '%s\n%s\n' "$gen_cmd" "$run_cmd" > "$dir/commands"
   if [ ! -s "$dir/scan/summary.json" ]; then
     echo "== $name"
     echo "\$ $gen_cmd"
     # shellcheck disable=SC2086
-    nice -n "$nice_level" mpiexec -n "$ranks" "$hadal" generate lhco -o "$dir/data.h5" -n 200000 $gen > "$dir/generate.log" 2>&1 || { cat "$dir/generate.log"; exit 1; }
+    nice -n "$nice_level" mpiexec -n "$ranks" "$hadal" generate lhco -o "$dir/data.h5" -n "$events" $gen > "$dir/generate.log" 2>&1 || { cat "$dir/generate.log"; exit 1; }
     echo "\$ $run_cmd"
     uptime > "$dir/uptime"
     # shellcheck disable=SC2086
@@ -74,8 +84,8 @@ out, cases = sys.argv[1], sys.argv[2:]
 def f(v, fmt="%.2f"):
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt % v
 
-print("| case | best window SR [GeV] | holds the W' | Z before | S/sqrt(B) (fit) | S/sqrt(B) (truth) | Z after | best eps | signal eff. | AUC (truth) | largest Z elsewhere | wall [s] | verdict |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| case | events | best window SR [GeV] | holds the W' | Z before | S/sqrt(B) (fit) | S/sqrt(B) (truth) | Z after | best eps | signal eff. | AUC (truth) | largest Z elsewhere | wall [s] | verdict |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for c in cases:
     name, mass = c.rsplit(":", 1)
     mass = float(mass)
@@ -93,8 +103,12 @@ for c in cases:
     z_else = max(others) if others else None
     eff = b["signal_efficiency"][s["eps"].index(b["best_eps"])] if b["best_eps"] in s["eps"] else None
     if mass > 0:
-        ok = holds and b["best_significance"] is not None and b["best_significance"] >= 3 and b["significance_before"] < 2
-        verdict = "pass" if ok else "FAIL"
+        ok = holds and b["best_significance"] is not None and b["best_significance"] >= 3
+        # the criterion is about a signal hidden before selection (below 2 sigma)
+        if b["significance_before"] >= 2:
+            verdict = "outside the criterion (Z before >= 2)"
+        else:
+            verdict = "pass" if ok else "FAIL"
         where = "[%.0f, %.0f)" % (b["sr_lo"], b["sr_hi"])
         yes = "yes" if holds else "no"
     else:
@@ -102,8 +116,8 @@ for c in cases:
         verdict = "pass (max %.2f)" % zall if zall < 3 else "FAIL (max %.2f)" % zall
         where = "[%.0f, %.0f)" % (b["sr_lo"], b["sr_hi"])
         yes = "(no signal)"
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |" % (
-        name, where, yes, f(b["significance_before"]), f(b["s_over_sqrt_b_before"]), f(truth),
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |" % (
+        name, s["events"], where, yes, f(b["significance_before"]), f(b["s_over_sqrt_b_before"]), f(truth),
         f(b["best_significance"]), f(b["best_eps"], "%g"), f(eff), f(b["auc"], "%.3f"),
         f(z_else), s["wall_s"], verdict))
 PY

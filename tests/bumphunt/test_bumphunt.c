@@ -16,25 +16,7 @@
 #include <string.h>
 #include <hadal/bumphunt.h>
 #include "toys.h"
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  if (!ok) {
-    printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
-
-static void expect_error(PetscErrorCode err, const char *want, const char *what)
-{
-  char msg[512];
-
-  snprintf(msg, sizeof(msg), "%s: expected an error containing '%s', got code %d '%s'", what, want, (int)err, err ? hd_error_message() : "");
-  check(err != 0 && strstr(hd_error_message(), want) != NULL, msg);
-  if (err) printf("ok: %s -> %s\n", what, hd_error_message());
-}
+#include "check.h"
 
 /* A spectrum over [1800, 6000] GeV in 31 log bins (about 4 % each), the shape of the tests;
  * main() sets p0 for 1e5 events in all. */

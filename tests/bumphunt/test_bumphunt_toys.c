@@ -17,21 +17,12 @@
 #include <string.h>
 #include <hadal/bumphunt.h>
 #include "toys.h"
+#include "check.h"
 
 #define NB     31
 #define N_TOYS 400
 #define SR_LO  13
 #define SR_HI  16
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  if (!ok) {
-    printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
 
 static void mean_std(const double *v, int n, double *mean, double *std)
 {

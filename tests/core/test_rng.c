@@ -3,16 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <hadal/rng.h>
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  if (!ok) {
-    printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
+#include "check.h"
 
 int main(void)
 {

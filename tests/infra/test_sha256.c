@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <hadal/sha256.h>
-
-static int failures;
+#include "check.h"
 
 static void expect(const char *what, const char *got, const char *want)
 {

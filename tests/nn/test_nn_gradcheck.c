@@ -16,18 +16,7 @@
 #include <string.h>
 #include <hadal/nn.h>
 #include <hadal/rng.h>
-
-static int failures;
-
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      printf("FAIL: "); \
-      printf(__VA_ARGS__); \
-      printf("\n"); \
-      failures++; \
-    } \
-  } while (0)
+#include "check.h"
 
 #define TRY(expr) \
   do { \

@@ -8,18 +8,7 @@
 #include <unistd.h>
 #include <hadal/model.h>
 #include <hadal/rng.h>
-
-static int failures;
-
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      printf("FAIL: "); \
-      printf(__VA_ARGS__); \
-      printf("\n"); \
-      failures++; \
-    } \
-  } while (0)
+#include "check.h"
 
 static void roundtrip(const char *dir, const char *spec, PetscInt C, PetscInt H, PetscInt W)
 {

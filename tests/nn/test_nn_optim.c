@@ -4,18 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <hadal/nn.h>
-
-static int failures;
-
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      printf("FAIL: "); \
-      printf(__VA_ARGS__); \
-      printf("\n"); \
-      failures++; \
-    } \
-  } while (0)
+#include "check.h"
 
 static void test_steps(void)
 {

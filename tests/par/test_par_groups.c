@@ -12,24 +12,7 @@
 #include <string.h>
 #include <hadal/par.h>
 #include <hadal/rng.h>
-
-static int failures;
-
-static void check(int ok, const char *what)
-{
-  if (!ok) {
-    printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
-
-static void expect_error(PetscErrorCode err, const char *want, const char *what)
-{
-  char msg[512];
-
-  snprintf(msg, sizeof(msg), "%s: expected an error containing '%s', got code %d '%s'", what, want, (int)err, hd_error_message());
-  check(err != 0 && strstr(hd_error_message(), want) != NULL, msg);
-}
+#include "check.h"
 
 static PetscErrorCode check_groups(MPI_Comm world, int gs)
 {

@@ -19,19 +19,11 @@
 #include <string.h>
 #include <hadal/par.h>
 #include <hadal/rng.h>
+#include "check.h"
 
 #define N_TENSORS 12
 static const PetscInt tensor_size[N_TENSORS] = {1000, 1, 0, 37, 2048, 513, 100, 64, 1500, 7, 300, 33};
 static const char    *tensor_name[N_TENSORS] = {"tiny", "single", "empty", "zero", "huge", "mixed", "sparse", "cancel", "offset", "big", "subnormal", "sign"};
-static int            failures;
-
-static void check(int ok, const char *what)
-{
-  if (!ok) {
-    printf("FAIL: %s\n", what);
-    failures++;
-  }
-}
 
 /* Value of element i of tensor t in shard s, of S shards: a function of (s, t, i) alone. */
 static float shard_value(PetscInt S, PetscInt s, PetscInt t, PetscInt i)
@@ -132,15 +124,6 @@ static void reference(PetscInt S, PetscInt n, const PetscInt *offsets, float **a
     }
   }
   (void)n;
-}
-
-/* Expects err to be a failure with a message containing `want`, on every rank. */
-static void expect_error(PetscErrorCode err, const char *want, const char *what)
-{
-  char msg[256];
-
-  snprintf(msg, sizeof(msg), "%s: expected an error containing '%s', got code %d '%s'", what, want, (int)err, hd_error_message());
-  check(err != 0 && strstr(hd_error_message(), want) != NULL, msg);
 }
 
 int main(int argc, char **argv)
