@@ -41,3 +41,9 @@ finish() {
   echo "all checks passed"
   exit 0
 }
+
+# hash_datasets FILE [GROUP]: one line per dataset below GROUP (default the whole file), sorted:
+# name, dtype, shape, SHA-256 of the bytes; equal output means bit-identical datasets.
+hash_datasets() {
+  "$PYTHON" "$HADAL_SRC/tests/h5_datasets.py" "$@"
+}

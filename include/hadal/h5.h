@@ -46,6 +46,13 @@ PetscErrorCode hd_h5_read_1d(hid_t loc, const char *where, const char *name, hid
 PetscErrorCode hd_h5_attr_read_int(hid_t loc, const char *where, const char *name, int64_t *value);
 PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *name, double *value);
 
+/* A small file that rank 0 of comm writes alone with serial HDF5 (checkpoints, per-window results):
+ * write(tmp, ctx) fills the temporary twin `path.tmp-PID`, which is renamed to `path` when it
+ * succeeds and removed when it fails. Collective: every rank returns the same result, a failure
+ * naming `what` and `path`. */
+typedef PetscErrorCode (*hd_h5_serial_writer)(const char *tmp, const void *ctx);
+PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write, const void *ctx);
+
 /* A transfer property list for collective I/O (caller closes it). */
 PetscErrorCode hd_h5_collective_dxpl(hid_t *dxpl);
 

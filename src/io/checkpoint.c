@@ -4,9 +4,17 @@
 #include <hadal/checkpoint.h>
 #include <hadal/h5.h>
 
-static PetscErrorCode hd_ck_write_file(const char *tmp, const char *spec, const hd_checkpoint *ck)
+typedef struct {
+  const char          *spec;
+  const hd_checkpoint *ck;
+} hd_ck_write_ctx;
+
+/* An hd_h5_serial_writer: the checkpoint ctx (an hd_ck_write_ctx) into the file tmp. */
+static PetscErrorCode hd_ck_write_file(const char *tmp, const void *ctx)
 {
-  hid_t fid;
+  const char          *spec = ((const hd_ck_write_ctx *)ctx)->spec;
+  const hd_checkpoint *ck   = ((const hd_ck_write_ctx *)ctx)->ck;
+  hid_t                fid;
 
   PetscFunctionBegin;
   HdCallH5(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create checkpoint '%s'", tmp);
@@ -38,21 +46,10 @@ static PetscErrorCode hd_ck_write_file(const char *tmp, const char *spec, const 
 
 PetscErrorCode hd_checkpoint_write(MPI_Comm group, const char *path, const char *spec, const hd_checkpoint *ck)
 {
-  int  rank, ok = 1;
-  char tmp[PETSC_MAX_PATH_LEN + 32];
+  hd_ck_write_ctx ctx = {spec, ck};
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(group, &rank));
-  if (rank == 0) {
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-    /* the error of a failed write is reported below, collectively */
-    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
-    ok = hd_ck_write_file(tmp, spec, ck) == PETSC_SUCCESS && rename(tmp, path) == 0;
-    PetscPopErrorHandler();
-    if (!ok) unlink(tmp);
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, group));
-  PetscCheck(ok, group, HD_ERR_FILE_WRITE, "cannot write checkpoint '%s' (does its folder exist, is the disk full?)", path);
+  PetscCall(hd_h5_write_by_rank0(group, path, "checkpoint", hd_ck_write_file, &ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -273,3 +273,23 @@ PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *
   PetscCall(hd_h5_attr_read(loc, where, name, H5T_NATIVE_DOUBLE, value));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write, const void *ctx)
+{
+  int  rank, ok = 1;
+  char tmp[PETSC_MAX_PATH_LEN + 32];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+    /* the failure is reported below, collectively, so that no rank waits on another */
+    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
+    ok = write(tmp, ctx) == PETSC_SUCCESS && rename(tmp, path) == 0;
+    PetscPopErrorHandler();
+    if (!ok) unlink(tmp);
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write %s '%s' (does its folder exist, is the disk full?)", what, path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -14,11 +14,19 @@
 
 static void hd_cw_part_path(const char *out, PetscInt index, char *path, size_t len) { snprintf(path, len, "%s/windows/window_%03d.h5", out, (int)index); }
 
-static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part *p, PetscInt n_events)
+typedef struct {
+  const hd_cwola_part *part;
+  PetscInt             n_events;
+} hd_cw_part_write_ctx;
+
+/* An hd_h5_serial_writer: the window ctx (an hd_cw_part_write_ctx) into the file tmp. */
+static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
 {
-  hid_t    fid;
-  PetscInt ne = p->n_eps + 1;
-  int64_t *rows;
+  const hd_cwola_part *p        = ((const hd_cw_part_write_ctx *)ctx)->part;
+  PetscInt             n_events = ((const hd_cw_part_write_ctx *)ctx)->n_events;
+  PetscInt             ne       = p->n_eps + 1;
+  hid_t                fid;
+  int64_t             *rows;
 
   PetscFunctionBegin;
   HdCallH5(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", tmp);
@@ -70,23 +78,14 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const hd_cwola_part
 
 PetscErrorCode hd_cwola_part_write(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_part *p, PetscInt n_events)
 {
-  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32], dir[PETSC_MAX_PATH_LEN];
-  int  rank, ok = 1;
+  char                 path[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
+  hd_cw_part_write_ctx ctx = {p, n_events};
 
   PetscFunctionBegin;
   snprintf(dir, sizeof(dir), "%s/windows", o->out);
   PetscCall(hd_results_mkdir(world, dir));
   hd_cw_part_path(o->out, p->index, path, sizeof(path));
-  PetscCallMPI(MPI_Comm_rank(world, &rank));
-  if (rank == 0) {
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
-    ok = hd_cw_part_write_file(tmp, p, n_events) == PETSC_SUCCESS && rename(tmp, path) == 0;
-    PetscPopErrorHandler();
-    if (!ok) unlink(tmp);
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, world));
-  PetscCheck(ok, world, HD_ERR_FILE_WRITE, "cannot write '%s'", path);
+  PetscCall(hd_h5_write_by_rank0(world, path, "window file", hd_cw_part_write_file, &ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -27,6 +27,19 @@ PetscErrorCode hd_nn_conv2d_shape(hd_nn_conv2d_geom *g, const char *what)
 /* A 1x1 kernel with stride 1 and no padding needs no im2col: col_b is the image itself. */
 static inline int conv_is_pointwise(const hd_nn_conv2d_geom *g) { return g->KH == 1 && g->KW == 1 && g->stride == 1 && g->pad == 0; }
 
+/* The output columns [*x_lo, *x_hi) whose input column x stride - pad + kx lies inside [0, W). */
+static inline void conv_inside_columns(const hd_nn_conv2d_geom *g, PetscInt kx, PetscInt *x_lo, PetscInt *x_hi)
+{
+  const PetscInt s = g->stride, p = g->pad, W = g->W;
+  PetscInt       lo = p - kx > 0 ? (p - kx + s - 1) / s : 0;
+  PetscInt       hi = (W - 1 + p - kx) >= 0 ? (W - 1 + p - kx) / s + 1 : 0;
+
+  if (hi > g->OW) hi = g->OW;
+  if (lo > hi) lo = hi;
+  *x_lo = lo;
+  *x_hi = hi;
+}
+
 /* col (C KH KW, OH OW) from img (C, H, W); row (c KH + ky) KW + kx, column y OW + x holds
  * img[c, y stride - pad + ky, x stride - pad + kx], zero outside the image. */
 static void im2col(float *col, const float *img, const hd_nn_conv2d_geom *g)
@@ -39,12 +52,9 @@ static void im2col(float *col, const float *img, const hd_nn_conv2d_geom *g)
     for (PetscInt ky = 0; ky < g->KH; ky++) {
       for (PetscInt kx = 0; kx < g->KW; kx++) {
         float   *dst = col + ((size_t)(c * g->KH + ky) * (size_t)g->KW + (size_t)kx) * (size_t)(OH * OW);
-        /* the output columns whose input column x s - p + kx lies inside [0, W) */
-        PetscInt x_lo = p - kx > 0 ? (p - kx + s - 1) / s : 0;
-        PetscInt x_hi = (W - 1 + p - kx) >= 0 ? (W - 1 + p - kx) / s + 1 : 0;
+        PetscInt x_lo, x_hi;
 
-        if (x_hi > OW) x_hi = OW;
-        if (x_lo > x_hi) x_lo = x_hi;
+        conv_inside_columns(g, kx, &x_lo, &x_hi);
         for (PetscInt y = 0; y < OH; y++) {
           PetscInt iy = y * s - p + ky;
           float   *d  = dst + (size_t)(y * OW);
@@ -84,12 +94,10 @@ static void col2im(float *img, const float *col, const hd_nn_conv2d_geom *g)
 
     for (PetscInt ky = 0; ky < g->KH; ky++) {
       for (PetscInt kx = 0; kx < g->KW; kx++) {
-        const float *src  = col + ((size_t)(c * g->KH + ky) * (size_t)g->KW + (size_t)kx) * (size_t)(OH * OW);
-        PetscInt     x_lo = p - kx > 0 ? (p - kx + s - 1) / s : 0;
-        PetscInt     x_hi = (W - 1 + p - kx) >= 0 ? (W - 1 + p - kx) / s + 1 : 0;
+        const float *src = col + ((size_t)(c * g->KH + ky) * (size_t)g->KW + (size_t)kx) * (size_t)(OH * OW);
+        PetscInt     x_lo, x_hi;
 
-        if (x_hi > OW) x_hi = OW;
-        if (x_lo > x_hi) x_lo = x_hi;
+        conv_inside_columns(g, kx, &x_lo, &x_hi);
         for (PetscInt y = 0; y < OH; y++) {
           PetscInt iy = y * s - p + ky;
 

@@ -75,18 +75,14 @@ st=$(job_wait "$s" 150)
 compare() {
   "$PYTHON" - "$n_win" <<'PY'
 import json, os, sys
-import h5py
+sys.path.insert(0, os.path.join(os.environ["HADAL_SRC"], "tests"))
+from h5_datasets import datasets
 n_win = int(sys.argv[1])
 s, r = json.load(open("scan/summary.json")), json.load(open("arr/summary.json"))
 # wall_s (the sum of the tasks' times) and ranks (those of the merge) may differ
 differ = sorted(k for k in set(s) | set(r) if s.get(k) != r.get(k))
 assert set(differ) <= {"wall_s", "ranks"}, "summary.json: %s differ" % differ
 assert len(s["windows"]) == n_win and s["models_trained"] == 2 * 3 * n_win, s["models_trained"]
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda n, o: out.__setitem__(n, o[()].tobytes()) if isinstance(o, h5py.Dataset) else None)
-    return out
 a, b = datasets("scan/results.h5"), datasets("arr/results.h5")
 assert len(a) > 2 * n_win and sorted(a) == sorted(b), (sorted(a), sorted(b))
 assert "scores/cwola/window_000" in a and [n for n in a if a[n] != b[n]] == [], [n for n in a if a[n] != b[n]]

@@ -26,7 +26,8 @@ grep -q "on 2 tasks" scan.out && grep -q "classifiers on 2 ranks (2 groups)" sca
 grep -q "finished: scan/summary.json, plots in scan/plots" scan.out && pass "the job log says finished" || fail "no 'finished' line in scan.out"
 "$PYTHON" - "$n_win" <<'PY' && pass "summary, results.h5 and plots identical to hadal on one rank; the best window holds the 3.5 TeV resonance" || fail "the job's scan differs from the reference"
 import json, os, sys
-import h5py
+sys.path.insert(0, os.path.join(os.environ["HADAL_SRC"], "tests"))
+from h5_datasets import datasets
 n_win = int(sys.argv[1])
 s, r = json.load(open("scan/summary.json")), json.load(open("ref/summary.json"))
 assert s["method"] == "cwola" and len(s["windows"]) == n_win >= 2, (s["method"], len(s["windows"]), n_win)
@@ -34,11 +35,6 @@ assert s["ranks"] == 2 and s["models_trained"] == 2 * 1 * n_win, (s["ranks"], s[
 assert s["windows"] == r["windows"], "windows differ from the 1-rank run"
 best = s["windows"][s["best_window"]]
 assert best["sr_lo"] <= 3500 < best["sr_hi"] and best["best_significance"] > best["significance_before"], best
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda n, o: out.__setitem__(n, o[()].tobytes()) if isinstance(o, h5py.Dataset) else None)
-    return out
 a, b = datasets("scan/results.h5"), datasets("ref/results.h5")
 assert len(a) > 2 * n_win and sorted(a) == sorted(b), (sorted(a), sorted(b))
 assert [n for n in a if a[n] != b[n]] == [], [n for n in a if a[n] != b[n]]

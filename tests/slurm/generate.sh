@@ -2,16 +2,6 @@
 # requested events, and are identical (every dataset, byte for byte) to a 1-rank run of hadal.
 . "$HADAL_SRC/tests/slurm/common.sh"
 
-hash_file() { # one line per dataset: name, dtype, shape, sha256 of the raw bytes
-  "$PYTHON" - "$1" <<'PY'
-import hashlib, sys, h5py
-with h5py.File(sys.argv[1], "r") as f:
-    for name in sorted(f["events"]):
-        d = f["events"][name][...]
-        print(name, d.dtype.str, d.shape, hashlib.sha256(d.tobytes()).hexdigest())
-PY
-}
-
 rm -rf gen generate.out
 j=$(HADAL=$HADAL OUT=gen LHCO_N=5000 JETIMAGES_N=300 SEED=7 sbatch --parsable --ntasks=2 --output=generate.out "$HADAL_SRC/jobs/generate.sbatch")
 [ -n "$j" ] || { fail "sbatch refused jobs/generate.sbatch"; finish; }
@@ -29,7 +19,7 @@ grep -q "wrote gen/lhco.h5 and gen/jetimages.h5" generate.out && pass "the job r
 "$HADAL" generate jetimages -o ref_jet.h5 -n 300 -seed 7 > ref.log 2>&1 || { fail "reference jetimages"; cat ref.log; }
 for pair in "gen/lhco.h5 ref_lhco.h5" "gen/jetimages.h5 ref_jet.h5"; do
   set -- $pair
-  a=$(hash_file "$1"); b=$(hash_file "$2")
+  a=$(hash_datasets "$1" events); b=$(hash_datasets "$2" events)
   [ -n "$a" ] && [ "$a" = "$b" ] && pass "$1: every dataset identical to the 1-rank file ($(echo "$a" | wc -l) datasets)" ||
     { fail "$1 differs from the 1-rank file"; diff <(echo "$a") <(echo "$b"); }
 done
