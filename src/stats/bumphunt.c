@@ -427,10 +427,16 @@ PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out)
   for (PetscInt i = first; i < end; i++) out->n_sr += in->counts[i];
   PetscCall(model_create(in, sqrt_s, n_par, first, end, window, &m));
   out->n_sb = m.n_fit;
-  if (!(m.n_fit > 0)) {
+  /* Fewer occupied sideband bins than parameters leave the shape undetermined: the likelihood
+   * then runs off to shapes that put all events in those bins and predict nothing elsewhere (a
+   * tight selection on a sparse window gave b = 1e-36 and z = 11 from one event). */
+  PetscInt n_occupied = 0;
+  for (PetscInt i = 0; i < m.n_bins; i++) n_occupied += m.fit[i] && in->counts[i] > 0;
+  if (n_occupied < n_par) {
     PetscCall(model_destroy(&m));
     result_fill_nan(out);
-    PetscCheck(in->tolerate_failure, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no events in the %d sideband bins, nothing to fit", window, (int)out->n_sb_bins);
+    if (n_occupied == 0) PetscCheck(in->tolerate_failure, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no events in the %d sideband bins, nothing to fit", window, (int)out->n_sb_bins);
+    PetscCheck(in->tolerate_failure, PETSC_COMM_SELF, HD_ERR_NOT_CONVERGED, "bump hunt, %s: events in %d of the %d sideband bins, need at least %d (one per parameter) to fit", window, (int)n_occupied, (int)out->n_sb_bins, (int)n_par);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
 

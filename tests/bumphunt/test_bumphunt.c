@@ -302,6 +302,24 @@ static PetscErrorCode test_bad_input(void)
     PetscCall(hd_bump_fit(&bad, &r));
     check(!r.converged && isnan(r.b_sr) && isnan(r.z_local) && r.n_sr == 20, "tolerated failure: converged false, NaN prediction, n_sr kept");
   }
+
+  /* events in fewer sideband bins than parameters (here 2 events in one bin, 1 in the SR, as a
+   * tight selection on a sparse window leaves): no fit, never a significance */
+  {
+    double sparse[NB];
+
+    for (int i = 0; i < NB; i++) sparse[i] = i == 3 ? 2 : i == 11 ? 1 : 0;
+    bad                  = in;
+    bad.counts           = sparse;
+    bad.sr_lo            = edges[10];
+    bad.sr_hi            = edges[14];
+    bad.n_params         = 3;
+    err                  = hd_bump_fit(&bad, &r);
+    expect_error(err, "events in 1 of the 27 sideband bins, need at least 3", "one occupied sideband bin");
+    bad.tolerate_failure = PETSC_TRUE;
+    PetscCall(hd_bump_fit(&bad, &r));
+    check(!r.converged && isnan(r.b_sr) && isnan(r.z_local) && r.n_sr == 1, "one occupied sideband bin, tolerated: converged false, NaN prediction");
+  }
   PetscCall(PetscPopErrorHandler());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
