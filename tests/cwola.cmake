@@ -1,6 +1,8 @@
 # CWoLa hunting: finds an injected resonance, identical at 1 and 2 ranks and through -window +
-# hadal merge; no false bumps on background alone; bad input.
+# hadal merge; no false bumps on background alone; bad input; the acceptance scripts of tools/.
 hd_add_script_test(cwola_scan cwola/scan.sh LABELS "mpi;cwola")
 hd_add_script_test(cwola_background cwola/background.sh LABELS "mpi;cwola")
 hd_add_script_test(cwola_badinput cwola/badinput.sh LABELS "badinput;cwola")
 set_tests_properties(cwola_scan cwola_background PROPERTIES TIMEOUT 600)
+hd_add_script_test(cwola_tools cwola/tools.sh LABELS "mpi;cwola")
+set_tests_properties(cwola_tools PROPERTIES TIMEOUT 600)

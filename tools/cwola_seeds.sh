@@ -9,6 +9,7 @@
 #
 # Run from the repository root. Environment: HADAL (the executable, default build/hadal), OUT (the
 # output folder, default out/cwola_seeds), RANKS (default 2), NICE (niceness of the runs, default 5),
+# EVENTS (events of a case that does not set its own, default 200000),
 # PYTHON (default /usr/bin/python3). A case whose summary.json exists is not run again (delete its
 # folder to redo it). The table goes to stdout and to $OUT/table.md.
 set -euo pipefail
@@ -19,6 +20,7 @@ out=${OUT:-out/cwola_seeds}
 ranks=${RANKS:-2}
 nice_level=${NICE:-5}
 python=${PYTHON:-/usr/bin/python3}
+default_events=${EVENTS:-200000}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 [ -x "$hadal" ] || { echo "cwola_seeds: '$hadal' is not built (set HADAL)"; exit 1; }
@@ -55,7 +57,7 @@ mkdir -p "$out"
 list=()
 for c in "${cases[@]}"; do
   IFS='|' read -r name gen run mass events <<< "$c"
-  events=${events:-200000}
+  events=${events:-$default_events}
   dir=$out/$name
   mkdir -p "$dir"
   gen_cmd="mpiexec -n $ranks $hadal generate lhco -o $dir/data.h5 -n $events $gen"
