@@ -11,13 +11,11 @@
 #include <math.h>
 #include <hadal/nn.h>
 
-/* The knots, derivatives and (for backward) softmax and sigmoid values of one element's spline. */
+/* The knots of one element's spline and (for backward) the softmax values behind them. The knot
+ * derivatives are not kept: a point needs only the two at the ends of its bin (rqs_bin_derivs). */
 typedef struct {
-  PetscInt K;
-  double   xk[HD_NN_RQS_MAX_BINS + 1], yk[HD_NN_RQS_MAX_BINS + 1]; /* knots, x_0 = -bound, x_K = bound */
-  double   d[HD_NN_RQS_MAX_BINS + 1];                               /* knot derivatives, d_0 = d_K = 1 */
-  double   pw[HD_NN_RQS_MAX_BINS], ph[HD_NN_RQS_MAX_BINS];         /* softmax of the width / height logits */
-  double   sd[HD_NN_RQS_MAX_BINS];                                  /* sigmoid of the derivative logits */
+  double xk[HD_NN_RQS_MAX_BINS + 1], yk[HD_NN_RQS_MAX_BINS + 1]; /* knots, x_0 = -bound, x_K = bound */
+  double pw[HD_NN_RQS_MAX_BINS], ph[HD_NN_RQS_MAX_BINS];         /* softmax of the width / height logits */
 } rqs_spline;
 
 PetscErrorCode hd_nn_rqs_check(const hd_nn_rqs_config *c, const char *what)
@@ -66,21 +64,26 @@ static void rqs_knots(double *knot, double *p, const float *u, PetscInt K, doubl
   knot[K] = bound;
 }
 
-/* The spline of one element from theta (3K - 1): widths, heights, interior derivatives. */
+/* The knots of one element from theta (3K - 1): widths, then heights. */
 static void rqs_build(rqs_spline *s, const float *theta, const hd_nn_rqs_config *c)
 {
-  PetscInt K = c->K;
+  rqs_knots(s->xk, s->pw, theta, c->K, c->min_bin_width, c->bound);
+  rqs_knots(s->yk, s->ph, theta + c->K, c->K, c->min_bin_height, c->bound);
+}
 
-  s->K = K;
-  rqs_knots(s->xk, s->pw, theta, K, c->min_bin_width, c->bound);
-  rqs_knots(s->yk, s->ph, theta + K, K, c->min_bin_height, c->bound);
-  s->d[0] = s->d[K] = 1.0;
-  for (PetscInt k = 1; k < K; k++) {
-    double u = (double)theta[2 * K + k - 1];
+/* The derivative at knot k: 1 at both ends, min_derivative + softplus(u) inside (theta + 2K holds
+ * the K - 1 interior logits); *dd = d d_k / d u (0 at the ends). */
+static double rqs_knot_deriv(const float *theta, const hd_nn_rqs_config *c, PetscInt k, double *dd)
+{
+  double u;
 
-    s->d[k]      = c->min_derivative + softplus(u);
-    s->sd[k - 1] = sigmoid(u);
+  if (k == 0 || k == c->K) {
+    if (dd) *dd = 0.0;
+    return 1.0;
   }
+  u = (double)theta[2 * c->K + k - 1];
+  if (dd) *dd = sigmoid(u);
+  return c->min_derivative + softplus(u);
 }
 
 /* The bin k in [0, K) with knot[k] <= v (the last bin takes v == knot[K]); v inside the range. */
@@ -102,13 +105,13 @@ typedef struct {
   double W, H, s, d0, d1, xi, zeta, c2, den, R, Q;
 } rqs_point;
 
-static void rqs_point_at(rqs_point *q, const rqs_spline *s, PetscInt k, double xi)
+static void rqs_point_at(rqs_point *q, const rqs_spline *s, PetscInt k, double d0, double d1, double xi)
 {
   q->W    = s->xk[k + 1] - s->xk[k];
   q->H    = s->yk[k + 1] - s->yk[k];
   q->s    = q->H / q->W;
-  q->d0   = s->d[k];
-  q->d1   = s->d[k + 1];
+  q->d0   = d0;
+  q->d1   = d1;
   q->xi   = xi < 0.0 ? 0.0 : (xi > 1.0 ? 1.0 : xi);
   q->zeta = q->xi * (1.0 - q->xi);
   q->c2   = q->d0 + q->d1 - 2.0 * q->s;
@@ -129,9 +132,10 @@ void hd_nn_rqs_forward(float *y, float *logdet, const float *x, const float *the
   rqs_spline s;
 
   for (size_t e = 0; e < n; e++) {
-    double    v = (double)x[e];
-    rqs_point q;
-    PetscInt  k;
+    double       v = (double)x[e];
+    rqs_point    q;
+    PetscInt     k;
+    const float *th;
 
     if (!rqs_config_ok(c)) { /* hd_nn_rqs_check reports why; a bad spline must not look fine */
       y[e] = NAN;
@@ -143,9 +147,10 @@ void hd_nn_rqs_forward(float *y, float *logdet, const float *x, const float *the
       if (logdet) logdet[e] = 0.0f;
       continue;
     }
-    rqs_build(&s, theta + e * np, c);
+    th = theta + e * np;
+    rqs_build(&s, th, c);
     k = rqs_bin(s.xk, c->K, v);
-    rqs_point_at(&q, &s, k, (v - s.xk[k]) / (s.xk[k + 1] - s.xk[k]));
+    rqs_point_at(&q, &s, k, rqs_knot_deriv(th, c, k, NULL), rqs_knot_deriv(th, c, k + 1, NULL), (v - s.xk[k]) / (s.xk[k + 1] - s.xk[k]));
     y[e] = (float)(s.yk[k] + q.H * q.R);
     if (logdet) logdet[e] = (float)rqs_logdet(&q);
   }
@@ -160,9 +165,10 @@ void hd_nn_rqs_inverse(float *x, float *logdet, const float *y, const float *the
   rqs_spline s;
 
   for (size_t e = 0; e < n; e++) {
-    double    v = (double)y[e], W, H, sl, c2, dy, alpha, beta, gamma, disc, den, xi;
-    rqs_point q;
-    PetscInt  k;
+    double       v = (double)y[e], W, H, sl, d0, d1, c2, dy, alpha, beta, gamma, disc, den, xi;
+    rqs_point    q;
+    PetscInt     k;
+    const float *th;
 
     if (!rqs_config_ok(c)) {
       x[e] = NAN;
@@ -174,20 +180,23 @@ void hd_nn_rqs_inverse(float *x, float *logdet, const float *y, const float *the
       if (logdet) logdet[e] = 0.0f;
       continue;
     }
-    rqs_build(&s, theta + e * np, c);
+    th = theta + e * np;
+    rqs_build(&s, th, c);
     k     = rqs_bin(s.yk, c->K, v);
     W     = s.xk[k + 1] - s.xk[k];
     H     = s.yk[k + 1] - s.yk[k];
     sl    = H / W;
-    c2    = s.d[k] + s.d[k + 1] - 2.0 * sl;
+    d0    = rqs_knot_deriv(th, c, k, NULL);
+    d1    = rqs_knot_deriv(th, c, k + 1, NULL);
+    c2    = d0 + d1 - 2.0 * sl;
     dy    = v - s.yk[k];
-    alpha = H * (sl - s.d[k]) + dy * c2;
-    beta  = H * s.d[k] - dy * c2;
+    alpha = H * (sl - d0) + dy * c2;
+    beta  = H * d0 - dy * c2;
     gamma = -sl * dy;
     disc  = beta * beta - 4.0 * alpha * gamma;
     den   = -beta - sqrt(disc > 0.0 ? disc : 0.0);
     xi    = den != 0.0 ? 2.0 * gamma / den : 0.0;
-    rqs_point_at(&q, &s, k, xi);
+    rqs_point_at(&q, &s, k, d0, d1, xi);
     x[e] = (float)(s.xk[k] + q.xi * W);
     if (logdet) logdet[e] = (float)-rqs_logdet(&q);
   }
@@ -224,18 +233,22 @@ void hd_nn_rqs_backward(float *dx, float *dtheta, const float *dy, const float *
   if (!rqs_config_ok(c)) return;
   for (size_t e = 0; e < n; e++) {
     double    v = (double)x[e], gy = dy ? (double)dy[e] : 0.0, gl = dlogdet ? (double)dlogdet[e] : 0.0;
-    double    xi, zp, R_xi, R_s, R_d0, R_d1, l_xi, l_s, l_d0, l_d1, g_xi, g_s, g_d0, g_d1;
-    rqs_point q;
-    PetscInt  k;
-    float    *dth;
+    double       xi, zp, R_xi, R_s, R_d0, R_d1, l_xi, l_s, l_d0, l_d1, g_xi, g_s, g_d0, g_d1, dd0, dd1, d0, d1;
+    rqs_point    q;
+    PetscInt     k;
+    float       *dth;
+    const float *th;
 
     if (!rqs_inside(v, c->bound)) {
       if (dx) dx[e] += dy ? dy[e] : 0.0f;
       continue;
     }
-    rqs_build(&s, theta + e * (size_t)np, c);
-    k = rqs_bin(s.xk, K, v);
-    rqs_point_at(&q, &s, k, (v - s.xk[k]) / (s.xk[k + 1] - s.xk[k]));
+    th = theta + e * (size_t)np;
+    rqs_build(&s, th, c);
+    k  = rqs_bin(s.xk, K, v);
+    d0 = rqs_knot_deriv(th, c, k, &dd0);
+    d1 = rqs_knot_deriv(th, c, k + 1, &dd1);
+    rqs_point_at(&q, &s, k, d0, d1, (v - s.xk[k]) / (s.xk[k + 1] - s.xk[k]));
     xi = q.xi;
     zp = 1.0 - 2.0 * xi; /* d zeta / d xi */
     /* R = num / den: dR = (dnum - R dden) / den */
@@ -259,7 +272,7 @@ void hd_nn_rqs_backward(float *dx, float *dtheta, const float *dy, const float *
     rqs_knots_backward(dth, s.pw, K, k, -g_xi / q.W, -(g_xi * xi + g_s * q.s) / q.W, c->min_bin_width, c->bound);
     rqs_knots_backward(dth + K, s.ph, K, k, gy, gy * q.R + g_s / q.W, c->min_bin_height, c->bound);
     /* d = min + softplus(u): dd/du = sigmoid(u); d_0 and d_K are fixed at 1 */
-    if (k >= 1) dth[2 * K + k - 1] += (float)(g_d0 * s.sd[k - 1]);
-    if (k + 1 <= K - 1) dth[2 * K + k] += (float)(g_d1 * s.sd[k]);
+    if (k >= 1) dth[2 * K + k - 1] += (float)(g_d0 * dd0);
+    if (k + 1 <= K - 1) dth[2 * K + k] += (float)(g_d1 * dd1);
   }
 }
