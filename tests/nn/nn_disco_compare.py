@@ -16,7 +16,12 @@ import os
 import sys
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError as exc:
+    print(f"FAIL: PyTorch cannot be imported by {sys.executable} ({exc}); the comparison needs it")
+    sys.exit(1)
 
 VALUE_TOL = 1e-9
 GRAD_TOL = 1e-5
