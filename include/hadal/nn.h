@@ -204,6 +204,16 @@ PetscErrorCode hd_nn_forward(hd_nn *net, const float *in, PetscInt B);
 /* Not collective. Back-propagates net->dout (B, out_size) of the last forward: ACCUMULATES into
  * net->grads and, when din is not NULL, WRITES din (B, in_size), the gradient wrt the input. */
 PetscErrorCode hd_nn_backward(hd_nn *net, float *din);
+/* Not collective. Outputs of a network by index (0 .. hd_nn_output_count - 1); output 0 is
+ * net->output / net->dout. A chain has one output; a flow has "z" (D) and "logdet" (1); coupled
+ * autoencoders have one reconstruction each. The gradient buffer (batch, size) of every output is
+ * zeroed by hd_nn_forward and consumed by hd_nn_backward. */
+PetscInt       hd_nn_output_count(const hd_nn *net);
+PetscInt       hd_nn_output_size(const hd_nn *net, PetscInt k);
+const float   *hd_nn_output(const hd_nn *net, PetscInt k);
+float         *hd_nn_output_grad(hd_nn *net, PetscInt k);
+/* Not collective. The index of the output called `name`; an error naming the network when none is. */
+PetscErrorCode hd_nn_output_index(const hd_nn *net, const char *name, PetscInt *k);
 /* Not collective. grads = 0. */
 PetscErrorCode hd_nn_zero_grad(hd_nn *net);
 /* Not collective. The number of float parameters. */

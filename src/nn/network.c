@@ -451,3 +451,17 @@ PetscErrorCode hd_nn_zero_grad(hd_nn *net)
 }
 
 PetscInt hd_nn_parameter_count(const hd_nn *net) { return net->n_params; }
+
+/* A chain has one output, "output". */
+PetscInt     hd_nn_output_count(const hd_nn *net) { (void)net; return 1; }
+PetscInt     hd_nn_output_size(const hd_nn *net, PetscInt k) { return k == 0 ? net->out_size : 0; }
+const float *hd_nn_output(const hd_nn *net, PetscInt k) { return k == 0 ? net->output : NULL; }
+float       *hd_nn_output_grad(hd_nn *net, PetscInt k) { return k == 0 ? net->dout : NULL; }
+
+PetscErrorCode hd_nn_output_index(const hd_nn *net, const char *name, PetscInt *k)
+{
+  PetscFunctionBegin;
+  PetscCheck(!strcmp(name, "output"), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network '%s' has no output '%s'", net->spec, name);
+  *k = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
