@@ -276,4 +276,71 @@ PetscErrorCode hd_nn_plateau_init(hd_nn_plateau *p, PetscInt lr_patience, double
  * A NaN loss never improves. Any output pointer may be NULL. */
 PetscErrorCode hd_nn_plateau_update(hd_nn_plateau *p, double loss, PetscBool *improved, double *lr_scale, PetscBool *stop);
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Flow, set and coupling kernels (docs/nn.md, "Flow, set and coupling kernels"): the masked dense
+ * layer of MADE, the rational-quadratic spline, feature permutations, set pooling and the DisCo
+ * decorrelation term. All are plain functions, not collective, float32 in and out, double inside
+ * where sums or the spline's arithmetic need it. Unlike the layer kernels above, backward kernels
+ * here ACCUMULATE (+=) into every input gradient and parameter gradient they are given (a NULL
+ * gradient pointer is skipped): in a graph an activation may have several consumers. */
+
+/* MADE (Germain et al. 2015): masks from degrees. Inputs have degrees 1..D in order; hidden unit k
+ * of every hidden layer has degree 1 + (k mod (D - 1)) (D > 1; all 1 when D == 1); output unit
+ * (i, p), i = 0..D-1 the input dimension and p = 0..P-1 its parameter, laid out i * P + p, has
+ * degree i + 1. A hidden unit sees inputs/units of degree <= its own; an output unit of degree d
+ * sees hidden units of degree < d. So output i depends only on inputs < i.
+ * mask (O, I) of layer l (0 = input -> first hidden, ..., n_hidden = last hidden -> output):
+ * 1 or 0 as float. widths: hidden widths[0..n_hidden). Not collective. */
+PetscErrorCode hd_nn_made_mask(float *mask, PetscInt D, PetscInt P, const PetscInt *widths, PetscInt n_hidden, PetscInt layer);
+
+/* Not collective. out (B, O) = act(in (B, I) (W o M)^T + b): a dense layer whose weight is masked
+ * elementwise. wm is scratch of O * I floats (W o M is formed there). */
+void hd_nn_masked_dense_forward(float *out, const float *in, const float *w, const float *mask, const float *b, float *wm, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha);
+/* Not collective. dout <- dout * act'(out) in place; dw += (dout^T in) o M; db += sum dout
+ * (double); din += dout (W o M) (skipped when NULL). wm holds W o M from the forward. */
+void hd_nn_masked_dense_backward(float *din, float *dw, float *db, float *dout, const float *out, const float *in, const float *wm, const float *mask, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha);
+
+/* Rational-quadratic spline (Durkan et al. 2019), elementwise per dimension with K bins on
+ * [-bound, bound] and identity outside. theta (B, D, 3K - 1) per dimension: K unnormalised widths,
+ * K unnormalised heights, K - 1 unnormalised interior derivatives. Widths w = min_bin + (1 - K
+ * min_bin) softmax(uw), heights likewise, scaled to 2 bound; interior derivatives
+ * d = min_deriv + softplus(ud); the two boundary derivatives are 1 (so the tails join the
+ * identity smoothly). y (B, D), logdet (B, D) = log |dy/dx| per dimension (0 in the tails). */
+typedef struct {
+  PetscInt K;
+  double   bound, min_bin_width, min_bin_height, min_derivative;
+} hd_nn_rqs_config;
+/* defaults: min_bin_width = min_bin_height = min_derivative = 1e-3 */
+/* Not collective. */
+void hd_nn_rqs_forward(float *y, float *logdet, const float *x, const float *theta, PetscInt B, PetscInt D, const hd_nn_rqs_config *c);
+/* Not collective. logdet of the inverse = -forward's */
+void hd_nn_rqs_inverse(float *x, float *logdet, const float *y, const float *theta, PetscInt B, PetscInt D, const hd_nn_rqs_config *c);
+/* Not collective. dx (B, D) += dL/dx, dtheta (B, D, 3K-1) += dL/dtheta, given dy (B, D) and
+ * dlogdet (B, D) (either may be NULL = zero) */
+void hd_nn_rqs_backward(float *dx, float *dtheta, const float *dy, const float *dlogdet, const float *x, const float *theta, PetscInt B, PetscInt D, const hd_nn_rqs_config *c);
+
+/* Not collective. Permutation of features: y (B, D)[:, j] = x[:, perm[j]];
+ * backward dx[:, perm[j]] += dy[:, j]. */
+void hd_nn_permute_forward(float *y, const float *x, const PetscInt *perm, PetscInt B, PetscInt D);
+void hd_nn_permute_backward(float *dx, const float *dy, const PetscInt *perm, PetscInt B, PetscInt D);
+
+/* Set pooling (deep sets / Particle Flow Networks): in (B, P, C) elements, size (B) the number of
+ * valid elements of each event as a float holding an integer in [0, P] (padded elements, beyond
+ * size, are ignored). out (B, C) = sum over the valid elements (mode SUM) or their mean (MEAN; an
+ * empty set gives 0). Backward: din[b, p, :] += dout[b, :] (/ size for MEAN) for valid p.
+ * A size that is not an integer in [0, P] is an error naming the event (hence PetscErrorCode).
+ * Not collective. */
+typedef enum { HD_NN_POOL_SUM = 0, HD_NN_POOL_MEAN } hd_nn_pool_mode;
+PetscErrorCode hd_nn_set_pool_forward(float *out, const float *in, const float *size, PetscInt B, PetscInt P, PetscInt C, hd_nn_pool_mode mode);
+void           hd_nn_set_pool_backward(float *din, const float *dout, const float *size, PetscInt B, PetscInt P, PetscInt C, hd_nn_pool_mode mode);
+
+/* DisCo^2 (seed 002 eq. 2; Kasieczka & Shih 2020): the squared distance correlation of a (n) and
+ * b (n) with event weights w (n, NULL = all 1; weights are normalised to mean 1 as in the
+ * reference), *value = dCov^2(a, b) / sqrt(dVar^2(a) dVar^2(b)). When da/db are not NULL they
+ * ACCUMULATE scale * d value / d a (and / d b). Memory O(n) (no n x n matrix), time O(n log n)
+ * or O(n^2), double throughout, deterministic (the same bits for the same inputs).
+ * Not collective. */
+PetscErrorCode hd_nn_disco2(double *value, float *da, float *db, const float *a, const float *b, const float *w, PetscInt n, double scale);
+
 #endif
