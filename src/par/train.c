@@ -272,7 +272,8 @@ typedef struct {
   const hd_train_data *d;
   const hd_objective  *obj;
   hd_train_rows        rows;
-  float              **shard_grads; /* (max local shards) one gradient buffer per local shard */
+  float              **shard_grads; /* (n_local_max) one gradient buffer per local shard */
+  PetscInt             n_local_max;
   PetscInt            *bounds;      /* (max_shards + 1) */
   PetscInt            *first;       /* (size + 1) first event of each rank's shards in the batch */
   float               *values;      /* (batch, n_values) */
@@ -355,19 +356,94 @@ static PetscErrorCode hd_train_step(MPI_Comm group, hd_nn *net, const hd_train_c
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The step's work space for global batches of up to B events (rows not included: their size
+ * depends on what else the caller evaluates). *S_full: the shard count of a full batch. */
+static PetscErrorCode hd_train_work_create(MPI_Comm group, const hd_nn *net, const hd_train_data *d, const hd_objective *obj, const hd_train_config *c, PetscInt B, hd_train_step_work *w, PetscInt *S_full)
+{
+  int size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  w->d   = d;
+  w->obj = obj;
+  PetscCall(PetscMalloc1(c->max_shards + 1, &w->bounds));
+  PetscCall(PetscMalloc1(size + 1, &w->first));
+  PetscCall(hd_par_shards(B, c->min_shard, c->max_shards, S_full, w->bounds));
+  w->n_local_max = PetscMax((*S_full + size - 1) / size, 1);
+  PetscCall(PetscMalloc1(w->n_local_max, &w->shard_grads));
+  for (PetscInt k = 0; k < w->n_local_max; k++) PetscCall(PetscMalloc1(net->n_params, &w->shard_grads[k]));
+  if (obj->n_values > 0) PetscCall(PetscMalloc2(B * obj->n_values, &w->values, B * obj->n_values, &w->dvalues));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_train_work_destroy(hd_train_step_work *w)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < w->n_local_max; k++) PetscCall(PetscFree(w->shard_grads[k]));
+  PetscCall(PetscFree(w->shard_grads));
+  PetscCall(PetscFree(w->bounds));
+  PetscCall(PetscFree(w->first));
+  if (w->values) PetscCall(PetscFree2(w->values, w->dvalues));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The exact shard reducer over the network's tensor table. Not collective. */
+static PetscErrorCode hd_train_reducer_create(MPI_Comm group, const hd_nn *net, hd_par_reducer *reducer)
+{
+  PetscInt    *offsets, *sizes;
+  const char **names;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(net->n_tensors, &offsets, net->n_tensors, &sizes, net->n_tensors, &names));
+  for (PetscInt t = 0; t < net->n_tensors; t++) {
+    offsets[t] = net->tensors[t].offset;
+    sizes[t]   = net->tensors[t].size;
+    names[t]   = net->tensors[t].name;
+  }
+  PetscCall(hd_par_reducer_create(group, net->n_params, net->n_tensors, offsets, sizes, reducer));
+  PetscCall(hd_par_reducer_set_names(reducer, names));
+  PetscCall(PetscFree3(offsets, sizes, names));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_train_gradient(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_train_config *c, const PetscInt *rows, PetscInt n, PetscInt epoch, double *loss)
+{
+  const hd_objective *obj = c->objective ? c->objective : hd_objective_standard(HD_TRAIN_LOSS_MSE);
+  hd_train_step_work  w   = {0};
+  hd_par_reducer      reducer = {0};
+  PetscInt            S;
+  double             *losses, *all;
+
+  PetscFunctionBegin;
+  PetscCall(hd_train_check_config(group, net, d, c, obj));
+  PetscCheck(n >= 1 && n <= net->max_batch * c->max_shards, group, HD_ERR_USER_INPUT, "%s: a batch of %" PetscInt_FMT " events", c->label, n);
+  PetscCall(hd_train_work_create(group, net, d, obj, c, n, &w, &S));
+  PetscCall(hd_train_rows_create(d, w.bounds[1] - w.bounds[0], &w.rows));
+  PetscCall(hd_train_reducer_create(group, net, &reducer));
+  PetscCall(PetscCalloc2(S, &losses, S, &all));
+  PetscCall(hd_train_step(group, net, c, &w, &reducer, rows, n, epoch, losses));
+  PetscCallMPI(MPI_Allreduce(losses, all, (int)S, MPI_DOUBLE, MPI_SUM, group));
+  *loss = 0;
+  for (PetscInt k = 0; k < S; k++) *loss += all[k];
+  PetscCall(PetscFree2(losses, all));
+  PetscCall(hd_par_reducer_destroy(&reducer));
+  PetscCall(hd_train_rows_destroy(&w.rows));
+  PetscCall(hd_train_work_destroy(&w));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_train_config *c, hd_train_result *res)
 {
   const hd_objective *obj = c->objective ? c->objective : hd_objective_standard(HD_TRAIN_LOSS_MSE);
   int                 rank, size;
   PetscInt           *train_idx, *train_base, *val_idx, n_train = 0, n_val = 0, n_params = net->n_params, nv = obj->n_values;
-  PetscInt            B, steps_per_epoch, max_shards_local, S_full;
+  PetscInt            B, steps_per_epoch, S_full;
   float              *best, *val_values = NULL;
   double             *step_losses, *step_losses_all;
   hd_nn_optim         opt;
   hd_nn_plateau       plateau;
   hd_par_reducer      reducer = {0};
   hd_train_step_work  w = {0};
-  PetscInt           *offsets, *sizes;
   PetscInt            epoch0 = 0, step0 = 0;
   double              train_events = 0, events_at_start = 0, t_start;
   PetscBool           stop = PETSC_FALSE;
@@ -394,18 +470,8 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   B               = PetscMin(c->batch, n_train);
   steps_per_epoch = (n_train + B - 1) / B;
 
-  w.d   = d;
-  w.obj = obj;
-  PetscCall(PetscMalloc1(c->max_shards + 1, &w.bounds));
-  PetscCall(PetscMalloc1(size + 1, &w.first));
-  PetscCall(hd_par_shards(B, c->min_shard, c->max_shards, &S_full, w.bounds));
-  max_shards_local = PetscMax((S_full + size - 1) / size, 1);
-  PetscCall(PetscMalloc1(max_shards_local, &w.shard_grads));
-  for (PetscInt k = 0; k < max_shards_local; k++) PetscCall(PetscMalloc1(n_params, &w.shard_grads[k]));
-  if (nv > 0) {
-    PetscCall(PetscMalloc2(B * nv, &w.values, B * nv, &w.dvalues));
-    if (n_val > 0) PetscCall(PetscMalloc1(n_val * nv, &val_values));
-  }
+  PetscCall(hd_train_work_create(group, net, d, obj, c, B, &w, &S_full));
+  if (nv > 0 && n_val > 0) PetscCall(PetscMalloc1(n_val * nv, &val_values));
   /* the largest batch a forward sees: a shard, or a validation chunk */
   PetscInt max_rows = PetscMax(w.bounds[1] - w.bounds[0], PetscMin(HD_EVAL_CHUNK, n_val));
   PetscCall(hd_train_rows_create(d, max_rows, &w.rows));
@@ -415,19 +481,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscCall(PetscMalloc1(n_params, &best));
   PetscCall(PetscArraycpy(best, net->params, n_params));
 
-  PetscCall(PetscMalloc2(net->n_tensors, &offsets, net->n_tensors, &sizes));
-  for (PetscInt t = 0; t < net->n_tensors; t++) {
-    offsets[t] = net->tensors[t].offset;
-    sizes[t]   = net->tensors[t].size;
-  }
-  PetscCall(hd_par_reducer_create(group, n_params, net->n_tensors, offsets, sizes, &reducer));
-  {
-    const char **names;
-    PetscCall(PetscMalloc1(net->n_tensors, &names));
-    for (PetscInt t = 0; t < net->n_tensors; t++) names[t] = net->tensors[t].name;
-    PetscCall(hd_par_reducer_set_names(&reducer, names));
-    PetscCall(PetscFree(names));
-  }
+  PetscCall(hd_train_reducer_create(group, net, &reducer));
   PetscCall(hd_nn_optim_create(&c->optim, n_params, &opt));
   PetscCall(hd_nn_plateau_init(&plateau, c->lr_patience, c->lr_factor, c->stop_patience, 0.0));
 
@@ -545,16 +599,11 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscCall(hd_par_reducer_destroy(&reducer));
   PetscCall(hd_nn_optim_destroy(&opt));
   PetscCall(hd_train_rows_destroy(&w.rows));
-  for (PetscInt k = 0; k < max_shards_local; k++) PetscCall(PetscFree(w.shard_grads[k]));
-  PetscCall(PetscFree(w.shard_grads));
-  PetscCall(PetscFree(w.bounds));
-  PetscCall(PetscFree(w.first));
-  if (nv > 0) PetscCall(PetscFree2(w.values, w.dvalues));
+  PetscCall(hd_train_work_destroy(&w));
   PetscCall(PetscFree(val_values));
   PetscCall(PetscFree(step_losses));
   PetscCall(PetscFree(step_losses_all));
   PetscCall(PetscFree(best));
-  PetscCall(PetscFree2(offsets, sizes));
   PetscCall(PetscFree(train_idx));
   PetscCall(PetscFree(train_base));
   PetscCall(PetscFree(val_idx));
