@@ -114,6 +114,44 @@ typedef struct {
   const char        *label;         /* names the member in progress lines */
 } hd_train_config;
 
+/* ---------------------------------------------------------------------------------------------
+ * The objectives of the methods beyond the separable losses (src/par/objectives.c). Each fills an
+ * hd_objective whose ctx points into the caller's context struct; both must outlive training. */
+
+/* Negative log-likelihood of a normalising flow with a standard-normal base (seed 003 §3):
+ *   l_b = 0.5 |z_b|^2 + 0.5 D log(2 pi) - logdet_b,   z = outputs "z" (D), logdet = output "logdet",
+ * weighted by the data's per-event weights when it has them. With dequantisation widths (one per
+ * input column, 0 for a continuous column), training inputs get x_j += width_j (u - 1/2), u ~ U(0, 1)
+ * drawn from (seed, HD_STREAM_DEQUANT, (member << 48) | (epoch << 32) | event), so a discrete
+ * column's unit steps are filled in (seed 003 §5: U(-0.5, 0.5) in the column's own units; a
+ * method that standardises the column passes 1 / std). The score is l_b = -log p(x) of the
+ * network's inputs. */
+typedef struct {
+  PetscInt     z, logdet;  /* output indices */
+  PetscInt     D;
+  const float *dequant;    /* (in_size) widths, or NULL: no dequantisation */
+  PetscInt     in_size;
+} hd_objective_flow_ctx;
+/* Not collective. dequant (net->in_size values >= 0, or NULL) is kept by pointer. */
+PetscErrorCode hd_objective_flow_nll(const hd_nn *net, const float *dequant, hd_objective_flow_ctx *ctx, hd_objective *obj);
+
+/* Autoencoders decorrelated with DisCo^2 (seed 002 eq. 2): n_ae reconstructions of the input,
+ * outputs 0 .. n_ae-1 of the network (hd_nn_create_parallel), R_k(x) = (1/F) sum_j (x'_kj - x_j)^2,
+ *   L = sum_k mean_b R_k + lambda DisCo^2(R_1, R_2) over the global batch.
+ * The coupling values of an event are (R_1, R_2); the score is R_1 + R_2. Two autoencoders
+ * (the seed's case); lambda is obj->coupling. DisCo^2 is unweighted; per-event weights weight
+ * the reconstruction terms only. */
+typedef struct {
+  PetscInt n_ae, F;
+  PetscInt out[2];
+  PetscInt max_rows;       /* scratch is sized for shards, evaluation chunks and global batches */
+  float   *scratch;        /* (4 max_rows) */
+} hd_objective_disco_ctx;
+/* Not collective. max_batch: the global minibatch size (and at least any shard or evaluation
+ * chunk). Allocates scratch; hd_objective_disco_destroy frees it. */
+PetscErrorCode hd_objective_disco_ae(const hd_nn *net, double lambda, PetscInt max_batch, hd_objective_disco_ctx *ctx, hd_objective *obj);
+PetscErrorCode hd_objective_disco_destroy(hd_objective_disco_ctx *ctx);
+
 /* Defaults: 20 epochs, batch 256, MSE, Adam (lr 1e-3), 20% validation, no plateau handling,
  * shards of at least 32 events and at most 64 of them. */
 hd_train_config hd_train_defaults(void);
@@ -141,6 +179,11 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *data, c
  * autoencoder, the classifier output...): out (n) for the n rows of data, computed in fixed
  * chunks shared out over the group so every value is the same at any rank count. With
  * want_output, out (n, out_size) receives the network output instead. */
+/* Collective on group. The loss and gradient (into net->grads) of one global minibatch, the n
+ * events rows[0..n) of data, exactly as a training step at `epoch` computes them (the transform
+ * applies when epoch >= 0): shards, coupling step and exact sum. For tests and benchmarks. */
+PetscErrorCode hd_train_gradient(MPI_Comm group, hd_nn *net, const hd_train_data *data, const hd_train_config *cfg, const PetscInt *rows, PetscInt n, PetscInt epoch, double *loss);
+
 typedef enum {
   HD_EVAL_SCORE = 0, /* out (n): the objective's per-event loss */
   HD_EVAL_OUTPUT,    /* out (n, out_size): network output 0 */

@@ -62,7 +62,7 @@ static PetscErrorCode hd_ae_member(MPI_Comm group, const char *spec, PetscInt F,
   PetscCall(hd_nn_create(spec, in_shape, PetscMax(1024, PetscMin(cfg->batch, data->n)), &net));
   PetscCall(hd_nn_init(net, cfg->seed, (uint64_t)member, HD_INIT_AUTO));
   PetscCall(hd_train(group, net, data, cfg, tres));
-  if (!tres->interrupted) PetscCall(hd_train_evaluate(group, net, data, HD_TRAIN_LOSS_MSE, PETSC_FALSE, scores));
+  if (!tres->interrupted) PetscCall(hd_train_evaluate(group, net, data, hd_objective_standard(HD_TRAIN_LOSS_MSE), HD_EVAL_SCORE, scores));
   cfg->label = "ae";
   *net_out   = net;
   PetscFunctionReturn(PETSC_SUCCESS);

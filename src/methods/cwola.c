@@ -62,7 +62,7 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   *cfg               = hd_train_defaults();
   cfg->epochs        = 20;
   cfg->batch         = 128;
-  cfg->loss          = HD_TRAIN_LOSS_BCE;
+  cfg->objective     = hd_objective_standard(HD_TRAIN_LOSS_BCE);
   cfg->stop_patience = 5;
   cfg->progress      = PETSC_FALSE;
   PetscCall(hd_train_read_options(cfg));
@@ -317,12 +317,12 @@ static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, c
   PetscCall(hd_nn_init(net, (uint64_t)o->seed, (uint64_t)unit, HD_INIT_AUTO));
   cfg.seed   = (uint64_t)o->seed;
   cfg.member = unit;
-  cfg.loss   = HD_TRAIN_LOSS_BCE;
+  cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
   hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
   PetscCall(hd_train(group, net, &tr, &cfg, &res));
   *interrupted = res.interrupted;
   hd_train_data te = {.n = n_te, .in_size = F, .x = x_te, .target = NULL};
-  if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, HD_TRAIN_LOSS_BCE, PETSC_TRUE, out));
+  if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, hd_objective_standard(HD_TRAIN_LOSS_BCE), HD_EVAL_OUTPUT, out));
 
   /* quantile scaling (seed 004): the member's r-th smallest output becomes (2 r + 1) / (2 n); the
    * integers 2 r + 1 are summed over members exactly */
