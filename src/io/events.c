@@ -149,7 +149,8 @@ static PetscErrorCode hd_events_check_finite(MPI_Comm comm, const char *path, co
 }
 
 /* Collective on comm. Opens the file, checks the datasets against `need` and each other, fills the
- * layout. did[d] < 0 for absent datasets; the caller closes the others and the file. */
+ * layout. did[d] < 0 for absent datasets; the caller closes the others and the file with
+ * hd_events_close(), on success and failure alike (handles not yet opened are negative). */
 static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char *const *need, hid_t *fid, hid_t did[HD_DS_COUNT], hd_events_layout *L)
 {
   hsize_t  dims[HD_DS_COUNT][3];
@@ -157,6 +158,8 @@ static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(L, sizeof(*L)));
+  *fid = H5I_INVALID_HID;
+  for (int d = 0; d < HD_DS_COUNT; d++) did[d] = H5I_INVALID_HID;
   PetscCall(hd_h5_open(comm, path, fid));
   PetscCheck(H5Lexists(*fid, "/events", H5P_DEFAULT) > 0, comm, HD_ERR_FILE_READ, "'%s' is not an event file: it has no /events group", path);
   for (int d = 0; d < HD_DS_COUNT; d++) {
@@ -202,12 +205,12 @@ static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_events_close(const char *path, hid_t fid, hid_t did[HD_DS_COUNT])
+static PetscErrorCode hd_events_close(hid_t fid, hid_t did[HD_DS_COUNT])
 {
   PetscFunctionBegin;
   for (int d = 0; d < HD_DS_COUNT; d++)
     if (did[d] >= 0) H5Dclose(did[d]);
-  HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
+  if (fid >= 0) H5Fclose(fid);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -243,29 +246,40 @@ static PetscErrorCode hd_events_check_all(MPI_Comm comm, const char *path, const
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
+/* Collective on comm. The reads of hd_events_read, on an open file. */
+static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, const char *const *need, const hid_t did[HD_DS_COUNT], hd_events *ev)
 {
-  hid_t    fid, did[HD_DS_COUNT];
   int      rank, size;
   PetscInt width[HD_DS_COUNT];
   void   **ptr[HD_DS_COUNT] = HD_EVENTS_POINTERS(ev);
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(ev, sizeof(*ev)));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscLogStagePush(HD_STAGE_READ));
-  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
-  PetscCall(hd_events_open(comm, path, need, &fid, did, &ev->layout));
   hd_events_block(ev->layout.n_events, rank, size, &ev->offset, &ev->n_local);
   hd_events_row_sizes(&ev->layout, need, width);
   for (int d = 0; d < HD_DS_COUNT; d++) {
     if (!width[d]) continue;
-    PetscCall(PetscMalloc((size_t)PetscMax(ev->n_local, 1) * (size_t)width[d] * 4, ptr[d]));
+    PetscCall(PetscMalloc((size_t)PetscMax(ev->n_local, 1) * (size_t)width[d] * 4, ptr[d])); /* all values are 4 bytes */
     PetscCall(hd_events_rows_pieces(comm, did[d], hd_events_memtype((hd_dataset_id)d), ev->offset, ev->n_local, PETSC_FALSE, path, hd_ds_path[d], *ptr[d]));
   }
   PetscCall(hd_events_check_all(comm, path, width, ptr, ev->offset, ev->offset, ev->n_local));
-  PetscCall(hd_events_close(path, fid, did));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
+{
+  hid_t          fid, did[HD_DS_COUNT];
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(ev, sizeof(*ev)));
+  PetscCall(PetscLogStagePush(HD_STAGE_READ));
+  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
+  ierr = hd_events_open(comm, path, need, &fid, did, &ev->layout);
+  if (!ierr) ierr = hd_events_read_blocks(comm, path, need, did, ev);
+  PetscCall(hd_events_close(fid, did)); /* on every path: no handle outlives a failed read */
+  PetscCall(ierr);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -318,25 +332,19 @@ PetscErrorCode hd_table_destroy(hd_table *t)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Every rank reads its block of its node's copy into the node's shared array; all ranks of comm
- * take part in each collective read (ranks of different nodes select the same rows: each node
- * gets its own copy from the file). */
-PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t)
+/* Collective on comm. The reads of hd_events_read_shared, on an open file: every rank reads its
+ * block of its node's copy into the node's shared array; all ranks of comm take part in each
+ * collective read (ranks of different nodes select the same rows: each node gets its own copy
+ * from the file). */
+static PetscErrorCode hd_events_read_node(MPI_Comm comm, const char *path, const char *const *need, const hid_t did[HD_DS_COUNT], hd_table *t)
 {
-  hid_t    fid, did[HD_DS_COUNT];
   int      rank, size;
-  PetscInt width[HD_DS_COUNT], N;
+  PetscInt width[HD_DS_COUNT], N = t->layout.n_events;
   void   **ptr[HD_DS_COUNT] = HD_EVENTS_POINTERS(t);
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(t, sizeof(*t)));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscLogStagePush(HD_STAGE_READ));
-  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
-  PetscCall(hd_node_create(comm, &t->node));
-  PetscCall(hd_events_open(comm, path, need, &fid, did, &t->layout));
-  N = t->layout.n_events;
   hd_events_block(N, rank, size, &t->offset, &t->n_local);
   hd_node_block(&t->node, N, &t->fill_offset, &t->fill_count);
   hd_events_row_sizes(&t->layout, need, width);
@@ -345,11 +353,27 @@ PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char
     PetscCall(hd_table_alloc_bytes(t, (size_t)N * (size_t)width[d] * 4, ptr[d]));
     PetscCall(hd_events_rows_pieces(comm, did[d], hd_events_memtype((hd_dataset_id)d), t->fill_offset, t->fill_count, PETSC_FALSE, path, hd_ds_path[d], t->fill_count > 0 ? (char *)*ptr[d] + (size_t)t->fill_offset * (size_t)width[d] * 4 : NULL));
   }
-  PetscCall(hd_events_close(path, fid, did));
   PetscCall(hd_table_sync(t));
   /* each rank checks its block of comm's rows, so every row is checked once whatever the nodes */
   PetscCall(hd_events_check_all(comm, path, width, ptr, 0, t->offset, t->n_local));
   PetscCall(hd_table_sync(t)); /* the checks have read their rows: the caller may now write its own */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t)
+{
+  hid_t          fid, did[HD_DS_COUNT];
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(t, sizeof(*t)));
+  PetscCall(PetscLogStagePush(HD_STAGE_READ));
+  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
+  PetscCall(hd_node_create(comm, &t->node));
+  ierr = hd_events_open(comm, path, need, &fid, did, &t->layout);
+  if (!ierr) ierr = hd_events_read_node(comm, path, need, did, t);
+  PetscCall(hd_events_close(fid, did));
+  PetscCall(ierr); /* the caller's hd_table_destroy frees what was allocated */
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
