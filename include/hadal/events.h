@@ -48,9 +48,11 @@ PetscErrorCode hd_events_free(hd_events *ev);
 
 /* The whole table once per node (DESIGN.md section 2): every array holds all N rows, in memory
  * shared by the ranks of a node (hadal/shared.h), so a node holds one copy whatever its rank count.
- * The arrays are read-only after hd_events_read_shared(); a method that derives a full table of
- * its own (standardised features, say) allocates it with hd_table_alloc1(), each rank fills its
- * rows [fill_offset, fill_offset + fill_count), and hd_table_sync() publishes them. */
+ * Writing, for a method that transforms the table (standardising in place) or derives a full table
+ * of its own (hd_table_alloc1()): each rank writes only its rows [fill_offset, fill_offset +
+ * fill_count), which together cover the node's copy, between two hd_table_sync() calls; nobody
+ * reads those arrays in between. Work that every rank does once over all rows (moments, scores)
+ * splits by [offset, offset + n_local) instead, which covers all rows once over comm. */
 #define HD_TABLE_MAX_ARRAYS 16
 
 typedef struct {
@@ -74,7 +76,8 @@ typedef struct {
 /* Collective on comm. Reads the whole table into node-shared memory, with collective HDF5 reads:
  * each rank reads its block of its node's copy (fill_offset, fill_count) straight into the shared
  * array, in pieces of at most HADAL_IO_PIECE_BYTES (default 1 GiB) per call; values are checked
- * finite. `need` as for hd_events_read. Nodes: hd_node_create (HADAL_NODE_SIZE emulates several). */
+ * finite. `need` as for hd_events_read. Nodes: hd_node_create (HADAL_NODE_SIZE emulates several).
+ * On return the arrays may be written as above. On failure hd_table_destroy() frees what was made. */
 PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t);
 /* Collective on the comm t was read on. A node-shared array of `bytes` bytes, freed with the table;
  * hd_table_alloc1(t, n, &p) gives p n elements of *p's type. Contents undefined until filled. */
