@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <hadal/h5.h>
+#include <hadal/model.h>
 
 /* Collective on comm. Creates the folder (and parents) when missing, naming it on failure. */
 PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir);
@@ -27,6 +28,13 @@ PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscIn
 PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value);
 PetscErrorCode hd_results_close(hd_results *res);
 PetscErrorCode hd_results_discard(hd_results *res);
+
+/* Collective on comm. Whether `path` exists, as rank 0 sees it (every rank gets the same answer). */
+PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *found);
+
+/* Collective on comm. Rank 0 writes the model file `path` (include/hadal/model.h); a failure is
+ * raised on every rank, naming the file. */
+PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta);
 
 /* summary.json: a flat JSON object built in order. Not collective: only the rank that writes needs
  * one, but every rank may build it. */

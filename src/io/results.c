@@ -131,6 +131,35 @@ PetscErrorCode hd_results_discard(hd_results *res)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *found)
+{
+  int rank, yes = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) yes = access(path, F_OK) == 0;
+  PetscCallMPI(MPI_Bcast(&yes, 1, MPI_INT, 0, comm));
+  *found = yes ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta)
+{
+  int rank, ok = 1;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    /* the failure is raised below, on every rank, so that no rank waits on another */
+    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
+    ok = hd_model_write(path, net, meta) == PETSC_SUCCESS;
+    PetscPopErrorHandler();
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write the model file '%s'", path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- summary.json ---- */
 
 static PetscErrorCode hd_summary_append(hd_summary *s, const char *fmt, ...)
