@@ -14,14 +14,19 @@ static PetscErrorCode hd_run_method(MPI_Comm world, const hd_method *m)
   hd_ensemble ens;
   void       *ctx;
   PetscBool   help_only;
+  char        usage[2048];
+  size_t      used;
 
   PetscFunctionBegin;
+  /* -help shows the method's usage and what the other methods are */
+  used = (size_t)snprintf(usage, sizeof(usage), "%s\n\nmethods (-method NAME):", m->usage);
+  for (const hd_method *const *k = hd_methods; *k && used < sizeof(usage); k++) used += (size_t)snprintf(usage + used, sizeof(usage) - used, "\n  %-8s %s", (*k)->name, (*k)->summary);
   PetscCall(PetscMemzero(&ens, sizeof(ens)));
   PetscCallMPI(MPI_Comm_rank(world, &run.rank));
   PetscCallMPI(MPI_Comm_size(world, &run.size));
   PetscCall(PetscCalloc(m->ctx_size, &ctx));
   PetscCall(m->read_options(&run, ctx));
-  PetscCall(hd_opt_finish(world, m->usage, &help_only));
+  PetscCall(hd_opt_finish(world, usage, &help_only));
   if (!help_only) PetscCall(m->setup(&run, ctx, &ens));
   if (!help_only && !run.done) {
     PetscCall(hd_ensemble_run(&ens, m->run_member, ctx));

@@ -617,7 +617,7 @@ static PetscErrorCode hd_cwola_destroy(void *ctx)
 
 const hd_method hd_method_cwola = {
   .name         = "cwola",
-  .summary      = "CWoLa hunting: classifiers of signal region against sidebands in a scan of mass windows, bump hunts after selection (seeds 001, 004)",
+  .summary      = "CWoLa hunting: SR-vs-sideband classifiers in a scan of mass windows, then bump hunts (seeds 001, 004)",
   .usage        = "hadal run -method cwola -data FILE -out DIR [-options_file inputs/cwola_lhco.opts] ...",
   .ctx_size     = sizeof(hd_cwola),
   .read_options = hd_cwola_read_options,
