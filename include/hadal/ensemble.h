@@ -22,6 +22,7 @@
 #define HADAL_ENSEMBLE_H
 
 #include <hadal/par.h>
+#include <hadal/results.h>
 
 typedef struct {
   PetscInt      n_members;
@@ -71,6 +72,9 @@ PetscErrorCode hd_ensemble_create(hd_comm world, const hd_ensemble_config *cfg, 
 /* Collective on world. Runs every member of this rank's group with fn, in ascending member order,
  * and collects sums, columns and metrics as described above. */
 PetscErrorCode hd_ensemble_run(hd_ensemble *e, hd_ensemble_member_fn fn, void *ctx);
+/* Collective on world. Writes the columns through io as `name` (float32 [n_events, n_members]:
+ * row i holds every member's score of event i), each rank its block. */
+PetscErrorCode hd_ensemble_write_columns(const hd_ensemble *e, hd_results *res, const char *name);
 /* Collective on world. e may be zero-initialised or destroyed already. */
 PetscErrorCode hd_ensemble_destroy(hd_ensemble *e);
 

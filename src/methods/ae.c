@@ -31,6 +31,7 @@ typedef struct {
   /* options */
   char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024];
   PetscInt        hidden[HD_AE_MAX_LAYERS], n_hidden, seed, n_members, group_size;
+  PetscBool       member_scores;
   hd_train_config cfg;
   /* the table every rank trains on */
   PetscInt        N, F;
@@ -57,6 +58,7 @@ static PetscErrorCode hd_ae_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_string("-activation", "activation of the hidden layers", "relu", ae->act, sizeof(ae->act), NULL));
   PetscCall(hd_opt_int("-ensemble_size", "autoencoders trained (members differ by seed stream); the score is their mean", 1, &ae->n_members, NULL));
   PetscCall(hd_opt_int("-group_size", "ranks that train one member together (a divisor of the rank count)", run->size, &ae->group_size, NULL));
+  PetscCall(hd_opt_bool("-member_scores", "also write every member's score: /scores/ae_members, float32 [events, ensemble_size]", PETSC_FALSE, &ae->member_scores, NULL));
   ae->cfg               = hd_train_defaults();
   ae->cfg.epochs        = 20;
   ae->cfg.batch         = 256;
@@ -231,7 +233,8 @@ static PetscErrorCode hd_ae_evaluate(hd_run *run, void *ctx, const hd_ensemble *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* results.h5 (scores aligned with the input rows, the ROC curve) and summary.json. */
+/* results.h5 (scores aligned with the input rows, each member's with -member_scores, the ROC
+ * curve) and summary.json. */
 static PetscErrorCode hd_ae_report(hd_run *run, void *ctx, const hd_ensemble *ens)
 {
   hd_ae              *ae  = ctx;
@@ -243,6 +246,7 @@ static PetscErrorCode hd_ae_report(hd_run *run, void *ctx, const hd_ensemble *en
   PetscFunctionBegin;
   PetscCall(hd_results_create(run->world, ae->out, "ae", NULL, &res));
   PetscCall(hd_results_write_rows(&res, "/scores/ae", ae->N, ens->block_offset, ens->block_count, ae->block));
+  if (ae->member_scores) PetscCall(hd_ensemble_write_columns(ens, &res, "/scores/ae_members"));
   if (roc->n_points > 0) {
     PetscCall(hd_results_write_array(&res, "/curves/ae/eps_b", roc->n_points, roc->eps_b));
     PetscCall(hd_results_write_array(&res, "/curves/ae/eps_s", roc->n_points, roc->eps_s));

@@ -158,3 +158,11 @@ PetscErrorCode hd_ensemble_run(hd_ensemble *e, hd_ensemble_member_fn fn, void *c
   PetscCall(PetscFree(L.m.text));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode hd_ensemble_write_columns(const hd_ensemble *e, hd_results *res, const char *name)
+{
+  PetscFunctionBegin;
+  PetscCheck(e->cfg.n_events > 0, e->groups.world, HD_ERR_INTERNAL, "ensemble: %s: the ensemble collected no per-event scores", name);
+  PetscCall(hd_results_write_table(res, name, e->cfg.n_events, e->cfg.n_members, e->block_offset, e->block_count, e->columns));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
