@@ -1,15 +1,24 @@
-/* CWoLa hunting (seed 001 section 4; seed 004): in each window of the resonant mass, a classifier
+/* CWoLa hunting (seed 001 section 4; seed 004). In a window of the resonant mass, a classifier
  * learns signal region (SR) against sidebands (SB) on the features alone; if a resonance sits in
  * the SR, the classifier learns it (the mixed samples differ only by their signal fraction, seed
  * 001 eq. 4), and selecting the most SR-like events makes a bump that a fit of the spectrum
  * outside the SR does not predict.
  *
- * Per window: k folds, each scored by an ensemble of classifiers trained on the other folds, every
- * member's scores made uniform by quantile scaling and averaged (seed 004: 50 models); the top eps
- * of events by score are selected in SR and SB alike; the dijet function is fitted to the selected
- * spectrum outside the SR (include/hadal/bumphunt.h), and the observed SR count is compared with
- * the prediction. Units (window x fold x member) are dealt to rank groups; every result is a
- * pure function of (seed, data, options), identical at any rank count. */
+ *   1. Windows: SR [m, m (1 + w)) stepping up in mass, sidebands on both sides   hd_cwola_windows
+ *   2. Features (mass-scaled where asked) standardised; k folds drawn per event   hd_cwola_load,
+ *                                                                                 hd_cwola_folds
+ *   3. Per (window, fold, member): a classifier of SR against SB trained on the
+ *      window's events outside the fold, with SR and SB weighted equally; it
+ *      scores the fold                                                            hd_cwola_unit
+ *   4. Each member's fold scores made uniform (quantile scaling, seed 004) and
+ *      averaged over the members: score = sum_j (2 r_j + 1) / (2 n_fold M)       hd_cwola_evaluate
+ *   5. Per eps: the top eps of the window's events selected; the dijet function
+ *      fitted to the selected spectrum outside the SR; observed SR count against
+ *      the prediction gives the local significance                               hd_cwola_window_evaluate
+ *   6. results.h5, summary.json, the table; per-window files for `hadal merge`    hd_cwola_report
+ *
+ * The units of step 3 are the ensemble (include/hadal/ensemble.h), dealt to rank groups by cost;
+ * every result is a pure function of (seed, data, options), identical at any rank count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
