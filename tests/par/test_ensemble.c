@@ -48,7 +48,7 @@ static PetscErrorCode member_fn(hd_ensemble_member *m, void *vctx)
     for (PetscInt i = 0; i < N_EVENTS; i++) m->sums[i] += (m->member + 1) * (int64_t)(i + 1) * 1000000007LL;
   m->metrics[0] = (double)m->member;
   m->metrics[1] = 0.5 * (double)m->member * (double)m->member;
-  snprintf(m->text, 16, "member-%d", (int)m->member);
+  snprintf(m->text, 16, "m%d", (int)m->member);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -81,7 +81,7 @@ static PetscErrorCode check_layout(MPI_Comm world, PetscInt gs, PetscInt M, Pets
     }
     for (PetscInt m = 0; m < M; m++) {
       char t[16];
-      snprintf(t, sizeof(t), "member-%d", (int)m);
+      snprintf(t, sizeof(t), "m%d", (int)m);
       CHECK(e.metrics[2 * m] == (double)m && e.metrics[2 * m + 1] == 0.5 * (double)m * (double)m, "%s: metrics of member %d", what, (int)m);
       CHECK(!strcmp(e.text + 16 * m, t), "%s: text of member %d is '%s'", what, (int)m, e.text + 16 * m);
     }
