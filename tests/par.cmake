@@ -4,3 +4,5 @@ hd_add_unit_test(test_par_reduce ${HADAL_TEST_DIR}/par/test_par_reduce.c RANKS 1
 # The benchmark of docs/parallel.md, on a small buffer: it must run and its sums must succeed.
 hd_add_unit_test(par_bench_reduce ${HADAL_TEST_DIR}/par/bench_reduce.c RANKS 1 2 ARGS -n_params 20000 -shards 4,16 -reps 3 LABELS par)
 hd_add_unit_test(test_par_groups ${HADAL_TEST_DIR}/par/test_par_groups.c RANKS 1 2 3 4 LABELS par)
+# The ensemble driver (src/par/ensemble.c): members, exact sums, per-event columns, interruption.
+hd_add_unit_test(test_ensemble ${HADAL_TEST_DIR}/par/test_ensemble.c RANKS 1 2 3 4 LABELS par)

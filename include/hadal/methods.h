@@ -1,18 +1,60 @@
-/* The anomaly-detection methods, one file each under src/methods. A method reads its options
- * (include/hadal/options.h), reads its data through io, trains with nn + par, evaluates with stats
- * and writes DIR/results.h5, DIR/summary.json and its model files. Collective on world. */
+/* The anomaly-detection methods: one file each under src/methods, each a small set of functions
+ * that `hadal run -method NAME` calls in this order (src/app/cmd_run.c):
+ *
+ *   read_options   register and read the method's options into its state (before the unknown-
+ *                  option check; with -help nothing after it runs)
+ *   setup          check the option values, read the data through io, derive the tables, and
+ *                  create the ensemble (hd_ensemble_create: members, their costs, what each
+ *                  member hands back; include/hadal/ensemble.h); may end the run instead
+ *                  (run->done, e.g. -list_windows)
+ *   run_member     build one member's network, train it (include/hadal/train.h), score: called
+ *                  by the ensemble driver for each member, collective on the member's group
+ *   evaluate       turn the collected scores into metrics (stats), collective on world
+ *   report         write results.h5, summary.json and the log lines through io
+ *   stopped        what a run cut short by a signal does instead of evaluate and report
+ *   destroy        free the state
+ *
+ * A method reaches MPI and HDF5 only through par and io. A new method is one file that defines
+ * one `const hd_method` and one entry in the table of src/methods/registry.c (docs/architecture.md
+ * has the steps). */
 #ifndef HADAL_METHODS_H
 #define HADAL_METHODS_H
 
-#include <hadal/error.h>
+#include <hadal/ensemble.h>
+
+/* What `hadal run` hands to every step. */
+typedef struct {
+  hd_comm   world;
+  int       rank, size; /* in world */
+  double    t0;         /* wall-clock start of the run (hd_wtime) */
+  PetscBool done;       /* set by setup when the run ends there */
+} hd_run;
+
+typedef struct {
+  const char *name;     /* -method NAME */
+  const char *summary;  /* one line: what the method is, which seed paper */
+  const char *usage;    /* the command line -help shows */
+  size_t      ctx_size; /* bytes of the method's state: allocated zeroed, passed to every step */
+  PetscErrorCode (*read_options)(hd_run *run, void *ctx);
+  PetscErrorCode (*setup)(hd_run *run, void *ctx, hd_ensemble *ens);
+  hd_ensemble_member_fn run_member;
+  PetscErrorCode (*evaluate)(hd_run *run, void *ctx, const hd_ensemble *ens);
+  PetscErrorCode (*report)(hd_run *run, void *ctx, const hd_ensemble *ens);
+  PetscErrorCode (*stopped)(hd_run *run, void *ctx);
+  PetscErrorCode (*destroy)(void *ctx);
+} hd_method;
 
 /* Plain autoencoder: reconstruction error as the anomaly score (the baseline of seed 001). */
-PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_only);
-
+extern const hd_method hd_method_ae;
 /* CWoLa hunting: a scan of mass windows, classifiers of SR against SB, bump hunts after selection
  * (seeds 001 and 004). */
-PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *help_only);
-/* `hadal merge`: the report of a CWoLa scan run one window per task (-window INDEX). */
-PetscErrorCode hd_cwola_merge(MPI_Comm world, const char *usage, PetscBool *help_only);
+extern const hd_method hd_method_cwola;
+
+/* The registry: every method, NULL-terminated, in the order -help lists them. */
+extern const hd_method *const hd_methods[];
+
+/* `hadal merge`: the report of a CWoLa scan run one window per task (-window INDEX). Collective on
+ * world. */
+PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_only);
 
 #endif

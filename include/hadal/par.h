@@ -28,6 +28,10 @@
 /* Length of a tensor name kept by the reducer for its error messages (with the terminator). */
 #define HD_PAR_NAME_LEN 32
 
+/* A communicator as the layers above par see it (methods, stats): a handle they pass to par, io,
+ * stats, logging and PetscCheck, never to MPI itself. */
+typedef MPI_Comm hd_comm;
+
 /* ---------------------------------------------------------------------------------------------
  * Groups */
 
@@ -149,5 +153,31 @@ PetscErrorCode hd_par_reducer_sum(hd_par_reducer *r, PetscInt n_local_shards, co
  * and added in shard order in double, so sum[v] is identical on every rank and for any split.
  * Every shard must be held by exactly one rank (checked); n_values <= HD_PAR_MAX_SCALARS. */
 PetscErrorCode hd_par_reducer_sum_scalars(hd_par_reducer *r, PetscInt n_shards, PetscInt first_shard, PetscInt n_local_shards, PetscInt n_values, const double *local, double *sum);
+
+/* ---------------------------------------------------------------------------------------------
+ * Small collectives for the layers above (methods and stats name no MPI call). */
+
+/* Element types of hd_par_allgather_blocks. */
+typedef enum { HD_PAR_FLOAT = 0, HD_PAR_INT32, HD_PAR_INT64, HD_PAR_DOUBLE } hd_par_type;
+
+/* Not collective. This rank's rank and the size of comm. */
+PetscErrorCode hd_par_rank_size(hd_comm comm, int *rank, int *size);
+/* Not collective. The block of rows rank `rank` of `size` holds out of n: [floor(n r / P),
+ * floor(n (r + 1) / P)), the split of event tables (include/hadal/events.h). */
+void hd_par_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt *count);
+/* Collective. *any = whether `mine` is true on any rank of comm (an interruption, a failure that
+ * every rank must act on). */
+PetscErrorCode hd_par_any(hd_comm comm, PetscBool mine, PetscBool *any);
+/* Collective. In-place sums over comm: exact for int64; for double exact when at most one rank
+ * holds a non-zero value per entry (tables that each rank fills in part), so bit-identical at any
+ * rank count in that use. */
+PetscErrorCode hd_par_sum_int64(hd_comm comm, PetscInt n, int64_t *values);
+PetscErrorCode hd_par_sum_double(hd_comm comm, PetscInt n, double *values);
+/* Collective. In-place bytewise maximum over comm: text that one rank fills and the others leave
+ * zeroed (fingerprints) reaches every rank. */
+PetscErrorCode hd_par_max_bytes(hd_comm comm, PetscInt n, char *bytes);
+/* Collective. Rows split in blocks (hd_par_block of n_rows): `local` holds this rank's block of
+ * `width` values of `type` per row, `all` receives the n_rows x width values on every rank. */
+PetscErrorCode hd_par_allgather_blocks(hd_comm comm, PetscInt n_rows, PetscInt width, hd_par_type type, const void *local, void *all);
 
 #endif

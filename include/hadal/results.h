@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <hadal/h5.h>
+#include <hadal/model.h>
 
 /* Collective on comm. Creates the folder (and parents) when missing, naming it on failure. */
 PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir);
@@ -21,12 +22,22 @@ PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *met
 /* Collective. A per-event dataset `name` ("/scores/ae") of n_global floats: this rank writes rows
  * [offset, offset + n_local) from `local`. Parent groups are created as needed. */
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local);
+/* Collective. A per-event table `name` of n_global rows of `width` floats (float32 [n_global,
+ * width]): this rank writes rows [offset, offset + n_local) from `local` (n_local x width). */
+PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscInt n_global, PetscInt width, PetscInt offset, PetscInt n_local, const float *local);
 /* Collective. A small dataset (n values, in double) that every rank holds identically; rank 0's
  * values are written. */
 PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscInt n, const double *values);
 PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value);
 PetscErrorCode hd_results_close(hd_results *res);
 PetscErrorCode hd_results_discard(hd_results *res);
+
+/* Collective on comm. Whether `path` exists, as rank 0 sees it (every rank gets the same answer). */
+PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *found);
+
+/* Collective on comm. Rank 0 writes the model file `path` (include/hadal/model.h); a failure is
+ * raised on every rank, naming the file. */
+PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta);
 
 /* summary.json: a flat JSON object built in order. Not collective: only the rank that writes needs
  * one, but every rank may build it. */

@@ -1,7 +1,9 @@
-/* Statistics of scores and inputs: exact moments reduced across ranks, ROC curves and AUC. */
+/* Statistics of scores and inputs: exact moments reduced across ranks, ROC curves and AUC,
+ * quantile scaling. */
 #ifndef HADAL_STATS_H
 #define HADAL_STATS_H
 
+#include <stdint.h>
 #include <hadal/error.h>
 
 /* Collective on comm. Mean and standard deviation (population) of each of the `width` columns of
@@ -25,5 +27,21 @@ typedef struct {
 /* Not collective. n scores and labels; the curve keeps at most max_points points. */
 PetscErrorCode hd_stats_roc_compute(PetscInt n, const float *score, const int32_t *label, PetscInt max_points, hd_stats_roc *roc);
 PetscErrorCode hd_stats_roc_free(hd_stats_roc *roc);
+
+/* Quantile (uniform) scaling of one model's scores, so that scores of different models can be
+ * averaged or combined (seed 004 for CWoLa ensembles; seed 003's "Rare and Different").
+ *
+ * hd_stats_quantile_ranks: not collective. The r-th smallest of n scores (r = 0 .. n-1; equal
+ * scores ordered by position) gets odd[k] = 2 r + 1, so that u = odd / (2 n) = (r + 1/2) / n is
+ * the midpoint of its quantile bin and uniform on (0, 1). The odd integers are what ensembles sum:
+ * sums of them are exact in int64 in any order, the scaled mean of M members being
+ * sum / (2 n M). */
+PetscErrorCode hd_stats_quantile_ranks(PetscInt n, const float *score, int64_t *odd);
+/* Not collective. u[k] = odd[k] / (2 n) in float, the scaled score itself. */
+PetscErrorCode hd_stats_quantile_scale(PetscInt n, const float *score, float *u);
+/* Not collective. Scaling against a reference sample (the training set's scores, seed 003):
+ * u[k] = (#{ref < x[k]} + #{ref == x[k]} / 2) / n_ref, the empirical CDF of the reference with
+ * ties counted one half, in [0, 1]. n_ref >= 1; ref need not be sorted. */
+PetscErrorCode hd_stats_quantile_transform(PetscInt n_ref, const float *ref, PetscInt n, const float *x, float *u);
 
 #endif

@@ -1,4 +1,4 @@
-/* `hadal run -method NAME ...`: train and evaluate one method. */
+/* `hadal run -method NAME ...`: one method's steps (include/hadal/methods.h), in order. */
 #include <string.h>
 #include <hadal/log.h>
 #include <hadal/methods.h>
@@ -6,34 +6,61 @@
 #include <hadal/signals.h>
 #include "commands.h"
 
-typedef struct {
-  const char *name;
-  PetscErrorCode (*run)(MPI_Comm, const char *, PetscBool *);
-  const char *usage;
-} hd_method_entry;
+/* Collective on world. read_options, the option check, setup, the ensemble, evaluate and report
+ * (or stopped, when a signal cut the ensemble short), destroy. */
+static PetscErrorCode hd_run_method(MPI_Comm world, const hd_method *m)
+{
+  hd_run      run = {.world = world, .t0 = hd_wtime()};
+  hd_ensemble ens;
+  void       *ctx;
+  PetscBool   help_only;
+  char        usage[2048];
+  size_t      used;
 
-static const hd_method_entry hd_methods[] = {
-  {"ae", hd_method_ae, "hadal run -method ae -data FILE -out DIR [-seed S] [-epochs N] [-hidden 64,32,3] ..."},
-  {"cwola", hd_method_cwola, "hadal run -method cwola -data FILE -out DIR [-options_file inputs/cwola_lhco.opts] ..."},
-};
+  PetscFunctionBegin;
+  /* -help shows the method's usage and what the other methods are */
+  used = (size_t)snprintf(usage, sizeof(usage), "%s\n\nmethods (-method NAME):", m->usage);
+  for (const hd_method *const *k = hd_methods; *k && used < sizeof(usage); k++) used += (size_t)snprintf(usage + used, sizeof(usage) - used, "\n  %-8s %s", (*k)->name, (*k)->summary);
+  PetscCall(PetscMemzero(&ens, sizeof(ens)));
+  PetscCallMPI(MPI_Comm_rank(world, &run.rank));
+  PetscCallMPI(MPI_Comm_size(world, &run.size));
+  PetscCall(PetscCalloc(m->ctx_size, &ctx));
+  PetscCall(m->read_options(&run, ctx));
+  PetscCall(hd_opt_finish(world, usage, &help_only));
+  if (!help_only) PetscCall(m->setup(&run, ctx, &ens));
+  if (!help_only && !run.done) {
+    PetscCall(hd_ensemble_run(&ens, m->run_member, ctx));
+    if (ens.interrupted) PetscCall(m->stopped(&run, ctx));
+    else {
+      PetscCall(m->evaluate(&run, ctx, &ens));
+      PetscCall(m->report(&run, ctx, &ens));
+    }
+  }
+  PetscCall(hd_ensemble_destroy(&ens));
+  PetscCall(m->destroy(ctx));
+  PetscCall(PetscFree(ctx));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args)
 {
-  char      method[64];
-  PetscBool help_only = PETSC_FALSE;
+  static char help[320]; /* the options table keeps the pointer until the run ends */
+  char        method[64], known[256] = "";
+  size_t used = 0;
 
   PetscFunctionBegin;
-  (void)args;
   PetscCheck(nargs == 0, comm, HD_ERR_USER_INPUT, "hadal run takes no positional arguments (got '%s'); name the method with -method", args[0]);
-  PetscCall(hd_opt_string("-method", "the method to run (ae, cwola)", "ae", method, sizeof(method), NULL));
+  for (const hd_method *const *m = hd_methods; *m; m++) used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", (*m)->name);
+  snprintf(help, sizeof(help), "the method to run (%s)", known);
+  PetscCall(hd_opt_string("-method", help, "ae", method, sizeof(method), NULL));
   PetscCall(hd_signals_install());
-  for (size_t i = 0; i < sizeof(hd_methods) / sizeof(hd_methods[0]); i++) {
-    if (!strcmp(method, hd_methods[i].name)) {
-      PetscCall(hd_methods[i].run(comm, hd_methods[i].usage, &help_only));
+  for (const hd_method *const *m = hd_methods; *m; m++) {
+    if (!strcmp(method, (*m)->name)) {
+      PetscCall(hd_run_method(comm, *m));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
-  SETERRQ(comm, HD_ERR_USER_INPUT, "option -method: unknown method '%s' (known: ae, cwola)", method);
+  SETERRQ(comm, HD_ERR_USER_INPUT, "option -method: unknown method '%s' (known: %s)", method, known);
 }
 
 PetscErrorCode hd_cmd_merge(MPI_Comm comm, int nargs, char **args)

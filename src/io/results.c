@@ -67,18 +67,21 @@ static PetscErrorCode hd_results_parents(hid_t fid, const char *name)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t ftype, hid_t mtype, hsize_t n_global, hsize_t offset, hsize_t n_local, const void *local)
+/* Collective. Dataset `name` of n_global rows (of `width` values when width > 0, a plain 1-d
+ * dataset when width == 0); this rank writes rows [offset, offset + n_local). */
+static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t ftype, hid_t mtype, hsize_t n_global, hsize_t width, hsize_t offset, hsize_t n_local, const void *local)
 {
   hid_t   space, did, mspace, dxpl;
-  hsize_t one = 1;
+  int     rank2 = width > 0;
+  hsize_t dims[2] = {n_global, width}, start[2] = {offset, 0}, count[2] = {n_local, width}, one[2] = {1, width > 0 ? width : 1};
 
   PetscFunctionBegin;
   PetscCall(PetscLogStagePush(HD_STAGE_WRITE));
   PetscCall(hd_results_parents(res->out.fid, name));
-  HdCallH5(space = H5Screate_simple(1, &n_global, NULL), "results: cannot create a space for %s", name);
+  HdCallH5(space = H5Screate_simple(1 + rank2, dims, NULL), "results: cannot create a space for %s", name);
   HdCallH5(did = H5Dcreate2(res->out.fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", res->out.path, name);
-  HdCallH5(mspace = H5Screate_simple(1, n_local ? &n_local : &one, NULL), "results: cannot create a space");
-  if (n_local) HdCallH5(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, NULL, &n_local, NULL), "results: cannot select rows of %s", name);
+  HdCallH5(mspace = H5Screate_simple(1 + rank2, n_local ? count : one, NULL), "results: cannot create a space");
+  if (n_local) HdCallH5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL), "results: cannot select rows of %s", name);
   else {
     H5Sselect_none(space);
     H5Sselect_none(mspace);
@@ -96,7 +99,15 @@ static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t 
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local)
 {
   PetscFunctionBegin;
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscInt n_global, PetscInt width, PetscInt offset, PetscInt n_local, const float *local)
+{
+  PetscFunctionBegin;
+  PetscCheck(width >= 1, res->out.comm, HD_ERR_INTERNAL, "results: %s needs at least one column", name);
+  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)width, (hsize_t)offset, (hsize_t)n_local, local));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -106,7 +117,7 @@ PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscIn
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(res->out.comm, &rank));
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, rank == 0 ? (hsize_t)n : 0, values));
+  PetscCall(hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, 0, rank == 0 ? (hsize_t)n : 0, values));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -128,6 +139,35 @@ PetscErrorCode hd_results_discard(hd_results *res)
 {
   PetscFunctionBegin;
   PetscCall(hd_h5_output_discard(&res->out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *found)
+{
+  int rank, yes = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) yes = access(path, F_OK) == 0;
+  PetscCallMPI(MPI_Bcast(&yes, 1, MPI_INT, 0, comm));
+  *found = yes ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta)
+{
+  int rank, ok = 1;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    /* the failure is raised below, on every rank, so that no rank waits on another */
+    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
+    ok = hd_model_write(path, net, meta) == PETSC_SUCCESS;
+    PetscPopErrorHandler();
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write the model file '%s'", path);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

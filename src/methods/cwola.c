@@ -1,15 +1,24 @@
-/* CWoLa hunting (seed 001 section 4; seed 004): in each window of the resonant mass, a classifier
+/* CWoLa hunting (seed 001 section 4; seed 004). In a window of the resonant mass, a classifier
  * learns signal region (SR) against sidebands (SB) on the features alone; if a resonance sits in
  * the SR, the classifier learns it (the mixed samples differ only by their signal fraction, seed
  * 001 eq. 4), and selecting the most SR-like events makes a bump that a fit of the spectrum
  * outside the SR does not predict.
  *
- * Per window: k folds, each scored by an ensemble of classifiers trained on the other folds, every
- * member's scores made uniform by quantile scaling and averaged (seed 004: 50 models); the top eps
- * of events by score are selected in SR and SB alike; the dijet function is fitted to the selected
- * spectrum outside the SR (include/hadal/bumphunt.h), and the observed SR count is compared with
- * the prediction. Units (window x fold x member) are dealt to rank groups; every result is a
- * pure function of (seed, data, options), identical at any rank count. */
+ *   1. Windows: SR [m, m (1 + w)) stepping up in mass, sidebands on both sides   hd_cwola_windows
+ *   2. Features (mass-scaled where asked) standardised; k folds drawn per event   hd_cwola_load,
+ *                                                                                 hd_cwola_folds
+ *   3. Per (window, fold, member): a classifier of SR against SB trained on the
+ *      window's events outside the fold, with SR and SB weighted equally; it
+ *      scores the fold                                                            hd_cwola_unit
+ *   4. Each member's fold scores made uniform (quantile scaling, seed 004) and
+ *      averaged over the members: score = sum_j (2 r_j + 1) / (2 n_fold M)       hd_cwola_evaluate
+ *   5. Per eps: the top eps of the window's events selected; the dijet function
+ *      fitted to the selected spectrum outside the SR; observed SR count against
+ *      the prediction gives the local significance                               hd_cwola_window_evaluate
+ *   6. results.h5, summary.json, the table; per-window files for `hadal merge`    hd_cwola_report
+ *
+ * The units of step 3 are the ensemble (include/hadal/ensemble.h), dealt to rank groups by cost;
+ * every result is a pure function of (seed, data, options), identical at any rank count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +27,6 @@
 #include <hadal/log.h>
 #include <hadal/methods.h>
 #include <hadal/options.h>
-#include <hadal/par.h>
 #include <hadal/results.h>
 #include <hadal/rng.h>
 #include <hadal/stats.h>
@@ -27,16 +35,21 @@
 
 #define HD_CWOLA_MAX_WINDOWS 256
 
+typedef struct {
+  char      data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], scale[16], network[512], scale_by_mass[256];
+  PetscInt  seed, folds, members, group_size, window, fit_params, injection, n_eps;
+  PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
+  double    eps[HD_CWOLA_EPS_MAX];
+  PetscBool log_scale, list_windows;
+} hd_cwola_options;
+
 /* ---- options ---- */
 
-PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_train_config *cfg, PetscBool *help_only, const char *usage)
+static PetscErrorCode hd_cwola_options_read(hd_cwola_options *o, hd_train_config *cfg)
 {
-  int       size;
   PetscReal eps[HD_CWOLA_EPS_MAX];
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(world, &size));
-  PetscCall(PetscMemzero(o, sizeof(*o)));
   PetscCall(hd_opt_string("-data", "event file with /events/features and /events/mass", NULL, o->data, sizeof(o->data), NULL));
   PetscCall(hd_opt_string("-out", "output folder", NULL, o->out, sizeof(o->out), NULL));
   PetscCall(hd_opt_int("-seed", "seed of folds, initialisation, splits and minibatch order", 1, &o->seed, NULL));
@@ -66,9 +79,13 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   cfg->stop_patience = 5;
   cfg->progress      = PETSC_FALSE;
   PetscCall(hd_train_read_options(cfg));
-  PetscCall(hd_opt_finish(world, usage, help_only));
-  if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
+/* Collective (every rank holds the same values): the option values make a scan. */
+static PetscErrorCode hd_cwola_options_check(hd_comm world, hd_cwola_options *o)
+{
+  PetscFunctionBegin;
   PetscCheck(o->data[0] || o->list_windows, world, HD_ERR_USER_INPUT, "option -data is required: the event file to scan");
   PetscCheck(o->out[0] || o->list_windows, world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(o->seed >= 0, world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", o->seed);
@@ -91,7 +108,7 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
 /* The windows of the scan: SR [lo, hi) stepping up from sr_min while hi <= sr_max; sidebands of
  * sb_width on both sides. Log scale: hi = lo (1 + w), next lo = lo (1 + step), SB [lo / (1 + sb),
  * lo) and [hi, hi (1 + sb)). */
-PetscErrorCode hd_cwola_windows(MPI_Comm world, const hd_cwola_options *o, PetscInt *n, hd_cwola_window *w)
+static PetscErrorCode hd_cwola_windows(hd_comm world, const hd_cwola_options *o, PetscInt *n, hd_cwola_window *w)
 {
   double lo = o->sr_min;
 
@@ -134,19 +151,24 @@ static PetscErrorCode hd_cwola_edges(const hd_cwola_options *o, const hd_cwola_w
 /* ---- the data every rank holds ---- */
 
 typedef struct {
+  hd_table  table; /* the event file's table, once per node */
   PetscInt  n, F;
-  float    *x;     /* (n, F) standardised features */
-  float    *mass;  /* (n) */
-  int32_t  *label; /* (n) */
+  float    *x;     /* (n, F) standardised features: table.features, standardised in place */
+  float    *mass;  /* (n) table.mass */
+  int32_t  *label; /* (n) table.label */
   PetscBool *use;  /* (n) false for signal events dropped by -signal_injection */
   int8_t   *fold;  /* (n) */
   PetscBool has_truth;
   double    mass_lo, mass_hi;
 } hd_cwola_table;
 
-static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, hd_cwola_table *t, hd_table *ev)
+/* Collective on world. The table every rank trains on: features (those named by -scale_by_mass
+ * divided by the mass) standardised in place with exact moments reduced across ranks, masses and
+ * labels, held once per node (hd_events_read_shared). The one place that reads the data. */
+static PetscErrorCode hd_cwola_load(hd_comm world, const hd_cwola_options *o, hd_cwola_table *t)
 {
   static const char *const need[] = {"features", "mass", NULL};
+  hd_table                *ev = &t->table;
   double                  *mean, *std;
 
   PetscFunctionBegin;
@@ -181,9 +203,16 @@ static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, h
   PetscCall(PetscMalloc1(N, &t->use));
   PetscCall(PetscMalloc1(N, &t->fold));
   PetscCall(PetscFree2(mean, std));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  /* folds and signal injection: fixed draws per event */
-  PetscInt n_signal = 0;
+/* Folds and the signal injection: fixed draws per event, (seed, HD_STREAM_FOLD, event) and
+ * (seed, HD_STREAM_INJECT, event). */
+static PetscErrorCode hd_cwola_folds(hd_comm world, const hd_cwola_options *o, hd_cwola_table *t)
+{
+  PetscInt N = t->n, n_signal = 0;
+
+  PetscFunctionBegin;
   t->mass_lo        = INFINITY;
   t->mass_hi        = -INFINITY;
   for (PetscInt i = 0; i < N; i++) {
@@ -230,11 +259,12 @@ static PetscErrorCode hd_cwola_table_free(hd_cwola_table *t)
   PetscFunctionBegin;
   PetscCall(PetscFree(t->use));
   PetscCall(PetscFree(t->fold));
+  PetscCall(hd_table_destroy(&t->table));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* The events of window w: rows (sorted), and which are in the SR. */
-static PetscErrorCode hd_cwola_window_events(MPI_Comm world, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
+static PetscErrorCode hd_cwola_window_events(hd_comm world, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
 {
   PetscFunctionBegin;
   p->n_win = p->n_sr = p->n_sb = 0;
@@ -258,22 +288,10 @@ static PetscErrorCode hd_cwola_window_events(MPI_Comm world, const hd_cwola_tabl
 
 /* ---- one classifier ---- */
 
-typedef struct {
-  PetscInt idx;
-  float    out;
-} hd_cwola_ranked;
-
-static int hd_cwola_ranked_cmp(const void *pa, const void *pb)
-{
-  const hd_cwola_ranked *a = pa, *b = pb;
-  if (a->out < b->out) return -1;
-  if (a->out > b->out) return 1;
-  return (a->idx > b->idx) - (a->idx < b->idx);
-}
-
 /* Train member m of (window, fold) on the window's events outside the fold, score the fold, and add
- * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum. Collective on group. */
-static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, const hd_train_config *cfg0, const hd_cwola_table *t, const hd_cwola_window *w, const hd_cwola_part *p, PetscInt fold, PetscInt unit, int64_t *rank_sum, PetscBool *interrupted)
+ * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum (NULL on the ranks of the group
+ * that do not keep the sums). Collective on group. */
+static PetscErrorCode hd_cwola_unit(hd_comm group, const hd_cwola_options *o, const hd_train_config *cfg0, const hd_cwola_table *t, const hd_cwola_window *w, const hd_cwola_part *p, PetscInt fold, PetscInt unit, int64_t *rank_sum, PetscBool *interrupted)
 {
   PetscInt         F = t->F, n_tr = 0, n_te = 0;
   float           *x_tr, *y_tr, *wt_tr, *x_te, *out;
@@ -281,11 +299,9 @@ static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, c
   hd_nn           *net;
   hd_train_config  cfg = *cfg0;
   hd_train_result  res;
-  hd_cwola_ranked *ranked;
-  int              grank;
+  int64_t         *odd;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(group, &grank));
   for (PetscInt k = 0; k < p->n_win; k++) {
     if (t->fold[p->rows[k]] == fold) n_te++;
     else n_tr++;
@@ -327,15 +343,11 @@ static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, c
 
   /* quantile scaling (seed 004): the member's r-th smallest output becomes (2 r + 1) / (2 n); the
    * integers 2 r + 1 are summed over members exactly */
-  if (grank == 0 && n_te > 0 && !res.interrupted) {
-    PetscCall(PetscMalloc1(n_te, &ranked));
-    for (PetscInt k = 0; k < n_te; k++) {
-      ranked[k].idx = te_pos[k];
-      ranked[k].out = out[k];
-    }
-    qsort(ranked, (size_t)n_te, sizeof(*ranked), hd_cwola_ranked_cmp);
-    for (PetscInt r = 0; r < n_te; r++) rank_sum[ranked[r].idx] += 2 * r + 1;
-    PetscCall(PetscFree(ranked));
+  if (rank_sum && n_te > 0 && !res.interrupted) {
+    PetscCall(PetscMalloc1(n_te, &odd));
+    PetscCall(hd_stats_quantile_ranks(n_te, out, odd));
+    for (PetscInt k = 0; k < n_te; k++) rank_sum[te_pos[k]] += odd[k];
+    PetscCall(PetscFree(odd));
   }
   PetscCall(hd_nn_destroy(&net));
   PetscCall(PetscFree3(x_tr, y_tr, wt_tr));
@@ -358,7 +370,7 @@ static int hd_cwola_sel_cmp(const void *pa, const void *pb)
   return (a->k > b->k) - (a->k < b->k);
 }
 
-static PetscErrorCode hd_cwola_evaluate(const hd_cwola_options *o, const hd_cwola_table *t, const hd_cwola_window *w, hd_cwola_part *p)
+static PetscErrorCode hd_cwola_window_evaluate(const hd_cwola_options *o, const hd_cwola_table *t, const hd_cwola_window *w, hd_cwola_part *p)
 {
   hd_cwola_sel *order;
   float        *m_sel;
@@ -460,108 +472,114 @@ static PetscErrorCode hd_cwola_evaluate(const hd_cwola_options *o, const hd_cwol
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_cwola_part_free(hd_cwola_part *p)
-{
-  PetscFunctionBegin;
-  PetscCall(PetscFree2(p->rows, p->score));
-  PetscCall(PetscFree(p->edges));
-  PetscCall(PetscFree2(p->counts, p->fit_mu));
-  PetscCall(PetscFree2(p->roc_eps_b, p->roc_eps_s));
-  PetscCall(PetscFree(p->options));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* ---- the scan ---- */
 
-PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *help_only)
-{
+/* ---- the scan: the steps of include/hadal/methods.h ---- */
+
+typedef struct {
   hd_cwola_options o;
   hd_train_config  cfg;
   hd_cwola_window  win[HD_CWOLA_MAX_WINDOWS];
-  PetscInt         n_win, w0, w1;
+  PetscInt         n_win, w0, w1; /* the scan's windows; this run does [w0, w1) */
   hd_cwola_table   t;
-  hd_table         ev;
-  double           t0 = hd_wtime();
-  int              size;
+  hd_cwola_part   *parts;         /* (n_win) */
+  PetscInt        *sum_at;        /* (n_win) where window k's rank sums start in the ensemble's */
+} hd_cwola;
+
+static PetscErrorCode hd_cwola_read_options(hd_run *run, void *ctx)
+{
+  hd_cwola *c = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_cwola_read_options(world, &o, &cfg, help_only, usage));
-  if (*help_only) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_size(world, &size));
-  PetscCall(hd_cwola_windows(world, &o, &n_win, win));
-  if (o.list_windows) {
+  (void)run;
+  PetscCall(hd_cwola_options_read(&c->o, &c->cfg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The windows, the table, the events of each window, and the ensemble: units (window, fold,
+ * member) with the window's event count as cost, and one rank-sum accumulator per window event. */
+static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
+{
+  hd_cwola         *c = ctx;
+  hd_cwola_options *o = &c->o;
+  hd_comm           world = run->world;
+
+  PetscFunctionBegin;
+  PetscCall(hd_cwola_options_check(world, o));
+  PetscCall(hd_cwola_windows(world, o, &c->n_win, c->win));
+  if (o->list_windows) {
     /* for job arrays: the size of the array, without reading the data */
-    PetscCall(hd_log(world, "windows: %" PetscInt_FMT "\n", n_win));
-    for (PetscInt k = 0; k < n_win; k++) PetscCall(hd_log(world, "%4" PetscInt_FMT "  SR [%.1f, %.1f)  SB [%.1f, %.1f) GeV\n", k, win[k].sr_lo, win[k].sr_hi, win[k].sb_lo, win[k].sb_hi));
+    PetscCall(hd_log(world, "windows: %" PetscInt_FMT "\n", c->n_win));
+    for (PetscInt k = 0; k < c->n_win; k++) PetscCall(hd_log(world, "%4" PetscInt_FMT "  SR [%.1f, %.1f)  SB [%.1f, %.1f) GeV\n", k, c->win[k].sr_lo, c->win[k].sr_hi, c->win[k].sb_lo, c->win[k].sb_hi));
+    run->done = PETSC_TRUE;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCheck(o.window < n_win, world, HD_ERR_USER_INPUT, "option -window %" PetscInt_FMT ": the scan has windows 0 to %" PetscInt_FMT, o.window, n_win - 1);
-  w0 = o.window >= 0 ? o.window : 0;
-  w1 = o.window >= 0 ? o.window + 1 : n_win;
+  PetscCheck(o->window < c->n_win, world, HD_ERR_USER_INPUT, "option -window %" PetscInt_FMT ": the scan has windows 0 to %" PetscInt_FMT, o->window, c->n_win - 1);
+  c->w0 = o->window >= 0 ? o->window : 0;
+  c->w1 = o->window >= 0 ? o->window + 1 : c->n_win;
 
-  PetscCall(hd_cwola_load(world, &o, &t, &ev));
-  for (PetscInt k = w0; k < w1; k++)
+  PetscCall(hd_cwola_load(world, o, &c->t));
+  PetscCall(hd_cwola_folds(world, o, &c->t));
+  for (PetscInt k = c->w0; k < c->w1; k++)
     /* below the lowest mass the spectrum is cut (a trigger, a generator threshold): no fit can
      * describe a sideband there; above the highest, a falling spectrum simply has no events */
-    PetscCheck(win[k].sb_lo >= t.mass_lo && win[k].sr_hi <= t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (SR [%.0f, %.0f), sidebands from %.0f GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, win[k].sr_lo, win[k].sr_hi, win[k].sb_lo, t.mass_lo, t.mass_hi, o.data);
+    PetscCheck(c->win[k].sb_lo >= c->t.mass_lo && c->win[k].sr_hi <= c->t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (SR [%.0f, %.0f), sidebands from %.0f GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, c->win[k].sr_lo, c->win[k].sr_hi, c->win[k].sb_lo, c->t.mass_lo, c->t.mass_hi, o->data);
 
-  hd_cwola_part *parts;
-  PetscCall(PetscCalloc1(n_win, &parts));
-  double *costs;
-  PetscInt n_units = (w1 - w0) * o.folds * o.members;
+  PetscInt per_window = o->folds * o->members, n_units = (c->w1 - c->w0) * per_window, n_sums = 0;
+  double  *costs;
+  PetscCall(PetscCalloc1(c->n_win, &c->parts));
+  PetscCall(PetscCalloc1(c->n_win, &c->sum_at));
   PetscCall(PetscMalloc1(n_units, &costs));
-  for (PetscInt k = w0; k < w1; k++) {
-    PetscCall(hd_cwola_window_events(world, &t, &win[k], k, &parts[k]));
-    for (PetscInt u = 0; u < o.folds * o.members; u++) costs[(k - w0) * o.folds * o.members + u] = (double)parts[k].n_win;
+  for (PetscInt k = c->w0; k < c->w1; k++) {
+    PetscCall(hd_cwola_window_events(world, &c->t, &c->win[k], k, &c->parts[k]));
+    for (PetscInt u = 0; u < per_window; u++) costs[(k - c->w0) * per_window + u] = (double)c->parts[k].n_win;
+    c->sum_at[k] = n_sums;
+    n_sums += c->parts[k].n_win;
   }
+  hd_ensemble_config ec = {.n_members = n_units, .costs = costs, .group_size = o->group_size, .n_sums = n_sums, .progress = "cwola: classifiers of group 0"};
+  PetscCall(hd_ensemble_create(world, &ec, ens));
+  PetscCall(PetscFree(costs));
+  PetscCall(hd_results_mkdir(world, o->out));
+  PetscInt nw = c->w1 - c->w0;
+  PetscCall(hd_log(world, "cwola: %" PetscInt_FMT " events x %" PetscInt_FMT " features from '%s'; %" PetscInt_FMT " window%s x %" PetscInt_FMT " folds x %" PetscInt_FMT " members = %" PetscInt_FMT " classifiers on %d ranks (%" PetscInt_FMT " groups)\n", c->t.n, c->t.F, o->data, nw, nw > 1 ? "s" : "", o->folds, o->members, n_units, run->size, ens->groups.n_groups));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  hd_par_groups   groups = {0};
-  hd_par_schedule sched  = {0};
-  PetscCall(hd_par_groups_create(world, o.group_size, &groups));
-  PetscCall(hd_par_schedule_create(&groups, n_units, costs, &sched));
-  PetscCall(hd_results_mkdir(world, o.out));
-  PetscCall(hd_log(world, "cwola: %" PetscInt_FMT " events x %" PetscInt_FMT " features from '%s'; %" PetscInt_FMT " window%s x %" PetscInt_FMT " folds x %" PetscInt_FMT " members = %" PetscInt_FMT " classifiers on %d ranks (%" PetscInt_FMT " groups)\n", t.n, t.F, o.data, w1 - w0, w1 - w0 > 1 ? "s" : "", o.folds, o.members, n_units, size, groups.n_groups));
+/* Unit u of this run is classifier `member` of (window, fold); its id (seed stream) is the same
+ * in a whole scan and in a -window run. */
+static PetscErrorCode hd_cwola_member(hd_ensemble_member *m, void *ctx)
+{
+  hd_cwola *c  = ctx;
+  PetscInt  pw = c->o.folds * c->o.members, u = m->member;
+  PetscInt  wk = c->w0 + u / pw, fold = (u / c->o.members) % c->o.folds, unit = (wk * c->o.folds + fold) * c->o.members + u % c->o.members;
 
-  /* train every unit this group owns; quantile ranks summed per window event */
-  int64_t **rank_sum;
-  PetscCall(PetscMalloc1(n_win, &rank_sum));
-  for (PetscInt k = 0; k < n_win; k++) rank_sum[k] = NULL;
-  for (PetscInt k = w0; k < w1; k++) PetscCall(PetscCalloc1(parts[k].n_win, &rank_sum[k]));
-  hd_progress prog;
-  PetscInt    done    = 0;
-  PetscBool   stopped = PETSC_FALSE;
-  hd_progress_begin(&prog, groups.group, "cwola: classifiers of group 0", "models", (double)(sched.start[1] - sched.start[0]));
-  for (PetscInt c = 0, u; hd_par_schedule_next(&sched, groups.group_index, &c, &u);) {
-    PetscInt wk = w0 + u / (o.folds * o.members), fold = (u / o.members) % o.folds;
-    PetscInt unit = (wk * o.folds + fold) * o.members + u % o.members; /* the same id in a -window run */
-    PetscCall(hd_cwola_unit(groups.group, &o, &cfg, &t, &win[wk], &parts[wk], fold, unit, rank_sum[wk], &stopped));
-    if (stopped) break;
-    done++;
-    if (groups.group_index == 0) PetscCall(hd_progress_update(&prog, (double)done));
-  }
-  if (groups.group_index == 0 && !stopped) PetscCall(hd_progress_end(&prog, (double)done));
-  /* a scan cut short by SIGTERM/SIGUSR1 has no valid result: say so, and write nothing */
-  int any_stopped, mine = stopped;
-  PetscCallMPI(MPI_Allreduce(&mine, &any_stopped, 1, MPI_INT, MPI_MAX, world));
-  PetscCheck(!any_stopped, world, HD_ERR_USER_INPUT, "interrupted by a signal before the scan finished: no results written (run it again, or, with -window, the windows that are missing)");
+  PetscFunctionBegin;
+  PetscCall(hd_cwola_unit(m->group, &c->o, &c->cfg, &c->t, &c->win[wk], &c->parts[wk], fold, unit, m->sums ? m->sums + c->sum_at[wk] : NULL, &m->interrupted));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  /* every event's score: its summed ranks (exact integers) over 2 n_fold members */
-  for (PetscInt k = w0; k < w1; k++) {
-    hd_cwola_part *p = &parts[k];
-    int64_t       *all;
+/* Per window: every event's score is its summed quantile ranks (exact integers) over the
+ * 2 n_fold x members of its fold's classifiers; then selections, fits and metrics, and the
+ * window's file (DIR/windows/window_NNN.h5). */
+static PetscErrorCode hd_cwola_evaluate(hd_run *run, void *ctx, const hd_ensemble *ens)
+{
+  hd_cwola         *c = ctx;
+  hd_cwola_options *o = &c->o;
+
+  PetscFunctionBegin;
+  for (PetscInt k = c->w0; k < c->w1; k++) {
+    hd_cwola_part *p          = &c->parts[k];
+    const int64_t *sum        = ens->sums + c->sum_at[k];
     PetscInt       n_fold[32] = {0};
-    PetscCall(PetscMalloc1(p->n_win, &all));
-    PetscCallMPI(MPI_Allreduce(rank_sum[k], all, (int)p->n_win, MPI_INT64_T, MPI_SUM, world));
-    for (PetscInt j = 0; j < p->n_win; j++) n_fold[t.fold[p->rows[j]]]++;
-    for (PetscInt j = 0; j < p->n_win; j++) p->score[j] = (float)((double)all[j] / (2.0 * (double)n_fold[t.fold[p->rows[j]]] * (double)o.members));
-    PetscCall(PetscFree(all));
-    PetscCall(hd_cwola_evaluate(&o, &t, &win[k], p));
-    p->window         = win[k];
+    for (PetscInt j = 0; j < p->n_win; j++) n_fold[c->t.fold[p->rows[j]]]++;
+    for (PetscInt j = 0; j < p->n_win; j++) p->score[j] = (float)((double)sum[j] / (2.0 * (double)n_fold[c->t.fold[p->rows[j]]] * (double)o->members));
+    PetscCall(hd_cwola_window_evaluate(o, &c->t, &c->win[k], p));
+    p->window         = c->win[k];
     p->index          = k;
-    p->models_trained = o.folds * o.members;
-    p->n_windows      = n_win;
-    for (PetscInt e = 0; e < o.n_eps; e++) p->eps[e] = o.eps[e];
-    snprintf(p->data, sizeof(p->data), "%s", o.data);
+    p->models_trained = o->folds * o->members;
+    p->n_windows      = c->n_win;
+    for (PetscInt e = 0; e < o->n_eps; e++) p->eps[e] = o->eps[e];
+    snprintf(p->data, sizeof(p->data), "%s", o->data);
     PetscCall(PetscOptionsGetAll(NULL, &p->options));
     /* the scan's options, as a single job would have them: without "-window INDEX" */
     char *at = strstr(p->options, "-window ");
@@ -571,23 +589,53 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
       while (*end == ' ') end++;
       memmove(at, end, strlen(end) + 1);
     }
-    p->wall_s         = hd_wtime() - t0;
-    PetscCall(hd_cwola_part_write(world, &o, p, t.n));
+    p->wall_s = hd_wtime() - run->t0;
+    PetscCall(hd_cwola_part_write(run->world, o->out, p, c->t.n));
   }
-
-  if (o.window < 0) PetscCall(hd_cwola_report(world, o.out, n_win, parts, t.n, hd_wtime() - t0));
-  else PetscCall(hd_log(world, "cwola: window %" PetscInt_FMT " done (%.1f s); combine the windows with: hadal merge -out %s\n", o.window, hd_wtime() - t0, o.out));
-
-  for (PetscInt k = 0; k < n_win; k++) {
-    PetscCall(PetscFree(rank_sum[k]));
-    PetscCall(hd_cwola_part_free(&parts[k]));
-  }
-  PetscCall(PetscFree(rank_sum));
-  PetscCall(PetscFree(parts));
-  PetscCall(PetscFree(costs));
-  PetscCall(hd_par_schedule_destroy(&sched));
-  PetscCall(hd_par_groups_destroy(&groups));
-  PetscCall(hd_cwola_table_free(&t));
-  PetscCall(hd_table_destroy(&ev));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+static PetscErrorCode hd_cwola_report(hd_run *run, void *ctx, const hd_ensemble *ens)
+{
+  hd_cwola *c = ctx;
+
+  PetscFunctionBegin;
+  (void)ens;
+  if (c->o.window < 0) PetscCall(hd_cwola_write_report(run->world, c->o.out, c->n_win, c->parts, c->t.n, hd_wtime() - run->t0));
+  else PetscCall(hd_log(run->world, "cwola: window %" PetscInt_FMT " done (%.1f s); combine the windows with: hadal merge -out %s\n", c->o.window, hd_wtime() - run->t0, c->o.out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A scan cut short by SIGTERM/SIGUSR1 has no valid result: say so, and write nothing. */
+static PetscErrorCode hd_cwola_stopped(hd_run *run, void *ctx)
+{
+  PetscFunctionBegin;
+  (void)ctx;
+  SETERRQ(run->world, HD_ERR_USER_INPUT, "interrupted by a signal before the scan finished: no results written (run it again, or, with -window, the windows that are missing)");
+}
+
+static PetscErrorCode hd_cwola_destroy(void *ctx)
+{
+  hd_cwola *c = ctx;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < c->n_win && c->parts; k++) PetscCall(hd_cwola_part_free(&c->parts[k]));
+  PetscCall(PetscFree(c->parts));
+  PetscCall(PetscFree(c->sum_at));
+  PetscCall(hd_cwola_table_free(&c->t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const hd_method hd_method_cwola = {
+  .name         = "cwola",
+  .summary      = "CWoLa hunting: SR-vs-sideband classifiers in a scan of mass windows, then bump hunts (seeds 001, 004)",
+  .usage        = "hadal run -method cwola -data FILE -out DIR [-options_file inputs/cwola_lhco.opts] ...",
+  .ctx_size     = sizeof(hd_cwola),
+  .read_options = hd_cwola_read_options,
+  .setup        = hd_cwola_setup,
+  .run_member   = hd_cwola_member,
+  .evaluate     = hd_cwola_evaluate,
+  .report       = hd_cwola_report,
+  .stopped      = hd_cwola_stopped,
+  .destroy      = hd_cwola_destroy,
+};

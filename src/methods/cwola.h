@@ -1,20 +1,13 @@
-/* CWoLa hunting, shared between the scan (cwola.c) and its outputs and `hadal merge`
- * (cwola_output.c). Internal to src/methods. */
+/* CWoLa hunting's results per window and the files made from them (cwola_output.c), used by the
+ * scan (cwola.c) and by `hadal merge`. Internal to src/methods; cwola_output.c needs nothing from
+ * cwola.c. */
 #ifndef HADAL_METHODS_CWOLA_H
 #define HADAL_METHODS_CWOLA_H
 
 #include <stdint.h>
-#include <hadal/train.h>
+#include <hadal/par.h>
 
 #define HD_CWOLA_EPS_MAX 16
-
-typedef struct {
-  char      data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], scale[16], network[512], scale_by_mass[256];
-  PetscInt  seed, folds, members, group_size, window, fit_params, injection, n_eps;
-  PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
-  double    eps[HD_CWOLA_EPS_MAX];
-  PetscBool log_scale, list_windows;
-} hd_cwola_options;
 
 typedef struct {
   double sr_lo, sr_hi, sb_lo, sb_hi; /* GeV */
@@ -48,15 +41,14 @@ typedef struct {
   char           *options;    /* the scan's options (PetscMalloc'ed), written with the results */
 } hd_cwola_part;
 
-PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_train_config *cfg, PetscBool *help_only, const char *usage);
-PetscErrorCode hd_cwola_windows(MPI_Comm world, const hd_cwola_options *o, PetscInt *n, hd_cwola_window *w);
+/* Not collective. */
 PetscErrorCode hd_cwola_part_free(hd_cwola_part *p);
 /* Collective: rank 0 writes DIR/windows/window_NNN.h5. */
-PetscErrorCode hd_cwola_part_write(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_part *p, PetscInt n_events);
+PetscErrorCode hd_cwola_part_write(hd_comm world, const char *out, const hd_cwola_part *p, PetscInt n_events);
 /* Collective: every rank reads a part file (*found false when absent). */
-PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found);
+PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found);
 /* Collective: DIR/results.h5, DIR/summary.json and the table on stdout from all windows' parts
  * (the scan and `hadal merge` both end here, so they write the same outputs). */
-PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s);
+PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s);
 
 #endif

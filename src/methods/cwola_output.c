@@ -2,17 +2,27 @@
  * from them (results.h5, summary.json, the table) by the scan itself or by `hadal merge`. */
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
-#include <hadal/events.h>
-#include <hadal/h5.h>
 #include <hadal/log.h>
+#include <hadal/methods.h>
 #include <hadal/options.h>
+#include <hadal/record.h>
 #include <hadal/results.h>
 #include "cwola.h"
 
-/* ---- per-window files (written and read with serial HDF5 by whole ranks) ---- */
+/* ---- per-window files (written and read whole by one rank: include/hadal/record.h) ---- */
 
 static void hd_cw_part_path(const char *out, PetscInt index, char *path, size_t len) { snprintf(path, len, "%s/windows/window_%03d.h5", out, (int)index); }
+
+PetscErrorCode hd_cwola_part_free(hd_cwola_part *p)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(p->rows, p->score));
+  PetscCall(PetscFree(p->edges));
+  PetscCall(PetscFree2(p->counts, p->fit_mu));
+  PetscCall(PetscFree2(p->roc_eps_b, p->roc_eps_s));
+  PetscCall(PetscFree(p->options));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 typedef struct {
   const hd_cwola_part *part;
@@ -25,88 +35,84 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
   const hd_cwola_part *p        = ((const hd_cw_part_write_ctx *)ctx)->part;
   PetscInt             n_events = ((const hd_cw_part_write_ctx *)ctx)->n_events;
   PetscInt             ne       = p->n_eps + 1;
-  hid_t                fid;
+  hd_record            f;
   int64_t             *rows;
 
   PetscFunctionBegin;
-  HdCallH5(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", tmp);
-  PetscCall(hd_h5_attr_write_string(fid, "method", "cwola"));
-  PetscCall(hd_h5_attr_write_string(fid, "data", p->data));
-  PetscCall(hd_h5_attr_write_string(fid, "options", p->options ? p->options : ""));
-  PetscCall(hd_h5_attr_write_int(fid, "index", p->index));
-  PetscCall(hd_h5_attr_write_int(fid, "n_windows", p->n_windows));
-  PetscCall(hd_h5_attr_write_int(fid, "n_events", n_events));
-  PetscCall(hd_h5_attr_write_double(fid, "sr_lo", p->window.sr_lo));
-  PetscCall(hd_h5_attr_write_double(fid, "sr_hi", p->window.sr_hi));
-  PetscCall(hd_h5_attr_write_double(fid, "sb_lo", p->window.sb_lo));
-  PetscCall(hd_h5_attr_write_double(fid, "sb_hi", p->window.sb_hi));
-  PetscCall(hd_h5_attr_write_int(fid, "n_win", p->n_win));
-  PetscCall(hd_h5_attr_write_int(fid, "n_sr", p->n_sr));
-  PetscCall(hd_h5_attr_write_int(fid, "n_sb", p->n_sb));
-  PetscCall(hd_h5_attr_write_int(fid, "n_sig_sr", p->n_sig_sr));
-  PetscCall(hd_h5_attr_write_int(fid, "n_eps", p->n_eps));
-  PetscCall(hd_h5_attr_write_int(fid, "n_bins", p->n_bins));
-  PetscCall(hd_h5_attr_write_int(fid, "best_e", p->best_e));
-  PetscCall(hd_h5_attr_write_int(fid, "n_roc", p->n_roc));
-  PetscCall(hd_h5_attr_write_int(fid, "models_trained", p->models_trained));
-  PetscCall(hd_h5_attr_write_double(fid, "s_over_sqrt_b", p->s_over_sqrt_b));
-  PetscCall(hd_h5_attr_write_double(fid, "auc", p->auc));
-  PetscCall(hd_h5_attr_write_double(fid, "sic_max", p->sic_max));
-  PetscCall(hd_h5_attr_write_double(fid, "auc_sr_sb", p->auc_sr_sb));
-  PetscCall(hd_h5_attr_write_double(fid, "wall_s", p->wall_s));
+  PetscCall(hd_record_create(tmp, &f));
+  PetscCall(hd_record_put_string(&f, "method", "cwola"));
+  PetscCall(hd_record_put_string(&f, "data", p->data));
+  PetscCall(hd_record_put_string(&f, "options", p->options));
+  PetscCall(hd_record_put_int(&f, "index", p->index));
+  PetscCall(hd_record_put_int(&f, "n_windows", p->n_windows));
+  PetscCall(hd_record_put_int(&f, "n_events", n_events));
+  PetscCall(hd_record_put_double(&f, "sr_lo", p->window.sr_lo));
+  PetscCall(hd_record_put_double(&f, "sr_hi", p->window.sr_hi));
+  PetscCall(hd_record_put_double(&f, "sb_lo", p->window.sb_lo));
+  PetscCall(hd_record_put_double(&f, "sb_hi", p->window.sb_hi));
+  PetscCall(hd_record_put_int(&f, "n_win", p->n_win));
+  PetscCall(hd_record_put_int(&f, "n_sr", p->n_sr));
+  PetscCall(hd_record_put_int(&f, "n_sb", p->n_sb));
+  PetscCall(hd_record_put_int(&f, "n_sig_sr", p->n_sig_sr));
+  PetscCall(hd_record_put_int(&f, "n_eps", p->n_eps));
+  PetscCall(hd_record_put_int(&f, "n_bins", p->n_bins));
+  PetscCall(hd_record_put_int(&f, "best_e", p->best_e));
+  PetscCall(hd_record_put_int(&f, "n_roc", p->n_roc));
+  PetscCall(hd_record_put_int(&f, "models_trained", p->models_trained));
+  PetscCall(hd_record_put_double(&f, "s_over_sqrt_b", p->s_over_sqrt_b));
+  PetscCall(hd_record_put_double(&f, "auc", p->auc));
+  PetscCall(hd_record_put_double(&f, "sic_max", p->sic_max));
+  PetscCall(hd_record_put_double(&f, "auc_sr_sb", p->auc_sr_sb));
+  PetscCall(hd_record_put_double(&f, "wall_s", p->wall_s));
   PetscCall(PetscMalloc1(PetscMax(p->n_win, 1), &rows));
   for (PetscInt k = 0; k < p->n_win; k++) rows[k] = p->rows[k];
-  PetscCall(hd_h5_write_1d(fid, tmp, "rows", H5T_NATIVE_INT64, H5T_STD_I64LE, p->n_win, rows));
+  PetscCall(hd_record_put_int64s(&f, "rows", p->n_win, rows));
   PetscCall(PetscFree(rows));
-  PetscCall(hd_h5_write_1d(fid, tmp, "score", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, p->n_win, p->score));
-  PetscCall(hd_h5_write_1d(fid, tmp, "eps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_eps, p->eps));
-  PetscCall(hd_h5_write_1d(fid, tmp, "edges", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_bins + 1, p->edges));
-  PetscCall(hd_h5_write_1d(fid, tmp, "counts", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->counts));
-  PetscCall(hd_h5_write_1d(fid, tmp, "fit_mu", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne * p->n_bins, p->fit_mu));
-  PetscCall(hd_h5_write_1d(fid, tmp, "params", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4 * ne, p->params));
-  PetscCall(hd_h5_write_1d(fid, tmp, "n_sr_sel", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->n_sr_sel));
-  PetscCall(hd_h5_write_1d(fid, tmp, "b_sr", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->b_sr));
-  PetscCall(hd_h5_write_1d(fid, tmp, "sigma_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->sigma_b));
-  PetscCall(hd_h5_write_1d(fid, tmp, "z", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->z));
-  PetscCall(hd_h5_write_1d(fid, tmp, "chi2_ndf", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->chi2_ndf));
-  PetscCall(hd_h5_write_1d(fid, tmp, "eff_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ne, p->eff_s));
-  PetscCall(hd_h5_write_1d(fid, tmp, "roc_eps_b", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_b));
-  PetscCall(hd_h5_write_1d(fid, tmp, "roc_eps_s", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, p->n_roc, p->roc_eps_s));
-  HdCallH5(H5Fclose(fid), "cannot close '%s'", tmp);
+  PetscCall(hd_record_put_floats(&f, "score", p->n_win, p->score));
+  PetscCall(hd_record_put_doubles(&f, "eps", p->n_eps, p->eps));
+  PetscCall(hd_record_put_doubles(&f, "edges", p->n_bins + 1, p->edges));
+  PetscCall(hd_record_put_doubles(&f, "counts", ne * p->n_bins, p->counts));
+  PetscCall(hd_record_put_doubles(&f, "fit_mu", ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_record_put_doubles(&f, "params", 4 * ne, p->params));
+  PetscCall(hd_record_put_doubles(&f, "n_sr_sel", ne, p->n_sr_sel));
+  PetscCall(hd_record_put_doubles(&f, "b_sr", ne, p->b_sr));
+  PetscCall(hd_record_put_doubles(&f, "sigma_b", ne, p->sigma_b));
+  PetscCall(hd_record_put_doubles(&f, "z", ne, p->z));
+  PetscCall(hd_record_put_doubles(&f, "chi2_ndf", ne, p->chi2_ndf));
+  PetscCall(hd_record_put_doubles(&f, "eff_s", ne, p->eff_s));
+  PetscCall(hd_record_put_doubles(&f, "roc_eps_b", p->n_roc, p->roc_eps_b));
+  PetscCall(hd_record_put_doubles(&f, "roc_eps_s", p->n_roc, p->roc_eps_s));
+  PetscCall(hd_record_close(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_cwola_part_write(MPI_Comm world, const hd_cwola_options *o, const hd_cwola_part *p, PetscInt n_events)
+PetscErrorCode hd_cwola_part_write(hd_comm world, const char *out, const hd_cwola_part *p, PetscInt n_events)
 {
   char                 path[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
   hd_cw_part_write_ctx ctx = {p, n_events};
 
   PetscFunctionBegin;
-  snprintf(dir, sizeof(dir), "%s/windows", o->out);
+  snprintf(dir, sizeof(dir), "%s/windows", out);
   PetscCall(hd_results_mkdir(world, dir));
-  hd_cw_part_path(o->out, p->index, path, sizeof(path));
+  hd_cw_part_path(out, p->index, path, sizeof(path));
   PetscCall(hd_h5_write_by_rank0(world, path, "window file", hd_cw_part_write_file, &ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found)
+PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part *p, PetscInt *n_events, PetscBool *found)
 {
-  hid_t    fid;
-  int64_t  v, *rows;
-  PetscInt ne;
-  char    *data = NULL;
-  PetscInt n_data;
+  hd_record f;
+  int64_t   v, *rows;
+  PetscInt  ne;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(p, sizeof(*p)));
-  *found = access(path, F_OK) == 0 ? PETSC_TRUE : PETSC_FALSE;
-  PetscCallMPI(MPI_Bcast(found, 1, MPIU_BOOL, 0, world));
+  PetscCall(hd_results_exists(world, path, found));
   if (!*found) PetscFunctionReturn(PETSC_SUCCESS);
-  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (truncated or corrupt?)", path);
+  PetscCall(hd_record_open(path, &f));
 #define HD_CW_INT(name, field) \
   do { \
-    PetscCall(hd_h5_attr_read_int(fid, path, name, &v)); \
+    PetscCall(hd_record_get_int(&f, name, &v)); \
     field = (PetscInt)v; \
   } while (0)
   HD_CW_INT("index", p->index);
@@ -123,57 +129,54 @@ PetscErrorCode hd_cwola_part_read(MPI_Comm world, const char *path, hd_cwola_par
   HD_CW_INT("models_trained", p->models_trained);
 #undef HD_CW_INT
   PetscCheck(p->n_eps >= 1 && p->n_eps <= HD_CWOLA_EPS_MAX && p->n_win > 0 && p->n_bins > 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a CWoLa window file", path);
-  PetscCall(hd_h5_attr_read_double(fid, path, "sr_lo", &p->window.sr_lo));
-  PetscCall(hd_h5_attr_read_double(fid, path, "sr_hi", &p->window.sr_hi));
-  PetscCall(hd_h5_attr_read_double(fid, path, "sb_lo", &p->window.sb_lo));
-  PetscCall(hd_h5_attr_read_double(fid, path, "sb_hi", &p->window.sb_hi));
-  PetscCall(hd_h5_attr_read_double(fid, path, "s_over_sqrt_b", &p->s_over_sqrt_b));
-  PetscCall(hd_h5_attr_read_double(fid, path, "auc", &p->auc));
-  PetscCall(hd_h5_attr_read_double(fid, path, "sic_max", &p->sic_max));
-  PetscCall(hd_h5_attr_read_double(fid, path, "auc_sr_sb", &p->auc_sr_sb));
-  PetscCall(hd_h5_attr_read_double(fid, path, "wall_s", &p->wall_s));
-  PetscCall(hd_h5_attr_read_strings(fid, "data", PETSC_MAX_PATH_LEN, &n_data, &data));
-  if (n_data) snprintf(p->data, sizeof(p->data), "%s", data);
-  PetscCall(PetscFree(data));
+  PetscCall(hd_record_get_double(&f, "sr_lo", &p->window.sr_lo));
+  PetscCall(hd_record_get_double(&f, "sr_hi", &p->window.sr_hi));
+  PetscCall(hd_record_get_double(&f, "sb_lo", &p->window.sb_lo));
+  PetscCall(hd_record_get_double(&f, "sb_hi", &p->window.sb_hi));
+  PetscCall(hd_record_get_double(&f, "s_over_sqrt_b", &p->s_over_sqrt_b));
+  PetscCall(hd_record_get_double(&f, "auc", &p->auc));
+  PetscCall(hd_record_get_double(&f, "sic_max", &p->sic_max));
+  PetscCall(hd_record_get_double(&f, "auc_sr_sb", &p->auc_sr_sb));
+  PetscCall(hd_record_get_double(&f, "wall_s", &p->wall_s));
   {
-    PetscInt n_opt;
-    char    *opt;
-    PetscCall(hd_h5_attr_read_strings(fid, "options", 65536, &n_opt, &opt));
-    if (n_opt) PetscCall(PetscStrallocpy(opt, &p->options));
-    PetscCall(PetscFree(opt));
+    char *data;
+    PetscCall(hd_record_get_string(&f, "data", PETSC_MAX_PATH_LEN, &data));
+    snprintf(p->data, sizeof(p->data), "%s", data);
+    PetscCall(PetscFree(data));
   }
+  PetscCall(hd_record_get_string(&f, "options", 65536, &p->options));
   ne = p->n_eps + 1;
   PetscCall(PetscMalloc2(p->n_win, &p->rows, p->n_win, &p->score));
   PetscCall(PetscMalloc1(p->n_win, &rows));
-  PetscCall(hd_h5_read_1d(fid, path, "rows", H5T_NATIVE_INT64, p->n_win, rows));
+  PetscCall(hd_record_get_int64s(&f, "rows", p->n_win, rows));
   for (PetscInt k = 0; k < p->n_win; k++) p->rows[k] = (PetscInt)rows[k];
   PetscCall(PetscFree(rows));
-  PetscCall(hd_h5_read_1d(fid, path, "score", H5T_NATIVE_FLOAT, p->n_win, p->score));
-  PetscCall(hd_h5_read_1d(fid, path, "eps", H5T_NATIVE_DOUBLE, p->n_eps, p->eps));
+  PetscCall(hd_record_get_floats(&f, "score", p->n_win, p->score));
+  PetscCall(hd_record_get_doubles(&f, "eps", p->n_eps, p->eps));
   PetscCall(PetscMalloc1(p->n_bins + 1, &p->edges));
   PetscCall(PetscMalloc2(ne * p->n_bins, &p->counts, ne * p->n_bins, &p->fit_mu));
-  PetscCall(hd_h5_read_1d(fid, path, "edges", H5T_NATIVE_DOUBLE, p->n_bins + 1, p->edges));
-  PetscCall(hd_h5_read_1d(fid, path, "counts", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->counts));
-  PetscCall(hd_h5_read_1d(fid, path, "fit_mu", H5T_NATIVE_DOUBLE, ne * p->n_bins, p->fit_mu));
-  PetscCall(hd_h5_read_1d(fid, path, "params", H5T_NATIVE_DOUBLE, 4 * ne, p->params));
-  PetscCall(hd_h5_read_1d(fid, path, "n_sr_sel", H5T_NATIVE_DOUBLE, ne, p->n_sr_sel));
-  PetscCall(hd_h5_read_1d(fid, path, "b_sr", H5T_NATIVE_DOUBLE, ne, p->b_sr));
-  PetscCall(hd_h5_read_1d(fid, path, "sigma_b", H5T_NATIVE_DOUBLE, ne, p->sigma_b));
-  PetscCall(hd_h5_read_1d(fid, path, "z", H5T_NATIVE_DOUBLE, ne, p->z));
-  PetscCall(hd_h5_read_1d(fid, path, "chi2_ndf", H5T_NATIVE_DOUBLE, ne, p->chi2_ndf));
-  PetscCall(hd_h5_read_1d(fid, path, "eff_s", H5T_NATIVE_DOUBLE, ne, p->eff_s));
+  PetscCall(hd_record_get_doubles(&f, "edges", p->n_bins + 1, p->edges));
+  PetscCall(hd_record_get_doubles(&f, "counts", ne * p->n_bins, p->counts));
+  PetscCall(hd_record_get_doubles(&f, "fit_mu", ne * p->n_bins, p->fit_mu));
+  PetscCall(hd_record_get_doubles(&f, "params", 4 * ne, p->params));
+  PetscCall(hd_record_get_doubles(&f, "n_sr_sel", ne, p->n_sr_sel));
+  PetscCall(hd_record_get_doubles(&f, "b_sr", ne, p->b_sr));
+  PetscCall(hd_record_get_doubles(&f, "sigma_b", ne, p->sigma_b));
+  PetscCall(hd_record_get_doubles(&f, "z", ne, p->z));
+  PetscCall(hd_record_get_doubles(&f, "chi2_ndf", ne, p->chi2_ndf));
+  PetscCall(hd_record_get_doubles(&f, "eff_s", ne, p->eff_s));
   if (p->n_roc > 0) {
     PetscCall(PetscMalloc2(p->n_roc, &p->roc_eps_b, p->n_roc, &p->roc_eps_s));
-    PetscCall(hd_h5_read_1d(fid, path, "roc_eps_b", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_b));
-    PetscCall(hd_h5_read_1d(fid, path, "roc_eps_s", H5T_NATIVE_DOUBLE, p->n_roc, p->roc_eps_s));
+    PetscCall(hd_record_get_doubles(&f, "roc_eps_b", p->n_roc, p->roc_eps_b));
+    PetscCall(hd_record_get_doubles(&f, "roc_eps_s", p->n_roc, p->roc_eps_s));
   }
-  HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
+  PetscCall(hd_record_close(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* ---- the report ---- */
 
-PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s)
+PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s)
 {
   int        rank, size;
   PetscInt   off, cnt, models = 0, n_eps = parts[0].n_eps, best_w = 0;
@@ -182,9 +185,8 @@ PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, 
   char       name[128];
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(world, &rank));
-  PetscCallMPI(MPI_Comm_size(world, &size));
-  hd_events_block(n_events, rank, size, &off, &cnt);
+  PetscCall(hd_par_rank_size(world, &rank, &size));
+  hd_par_block(n_events, rank, size, &off, &cnt);
   for (PetscInt k = 0; k < n_win; k++) {
     models += parts[k].models_trained;
     if (isnan(parts[best_w].z[parts[best_w].best_e]) || parts[k].z[parts[k].best_e] > parts[best_w].z[parts[best_w].best_e]) best_w = k;
@@ -285,7 +287,7 @@ PetscErrorCode hd_cwola_report(MPI_Comm world, const char *out, PetscInt n_win, 
 }
 
 /* `hadal merge -out DIR`: the report of a scan run one window per task. */
-PetscErrorCode hd_cwola_merge(MPI_Comm world, const char *usage, PetscBool *help_only)
+PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_only)
 {
   char           out[PETSC_MAX_PATH_LEN - 64], path[PETSC_MAX_PATH_LEN];
   hd_cwola_part  first, *parts;
@@ -311,7 +313,7 @@ PetscErrorCode hd_cwola_merge(MPI_Comm world, const char *usage, PetscBool *help
   }
   for (PetscInt k = 0; k < first.n_windows; k++) wall += parts[k].wall_s;
   PetscCall(hd_log(world, "merge: %" PetscInt_FMT " windows from %s/windows\n", first.n_windows, out));
-  PetscCall(hd_cwola_report(world, out, first.n_windows, parts, n_events, wall));
+  PetscCall(hd_cwola_write_report(world, out, first.n_windows, parts, n_events, wall));
   for (PetscInt k = 0; k < first.n_windows; k++) PetscCall(hd_cwola_part_free(&parts[k]));
   PetscCall(PetscFree(parts));
   PetscFunctionReturn(PETSC_SUCCESS);
