@@ -71,6 +71,7 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
   }
   for (int i = 0; i < hd_n_commands; i++) {
     if (!strcmp(command, hd_commands[i].name)) {
+      PetscCall(hd_opt_begin(PETSC_COMM_WORLD, command));
       PetscCall(hd_commands[i].fn(PETSC_COMM_WORLD, nargs, args));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
