@@ -30,21 +30,23 @@ static PetscErrorCode hd_ae_spec(MPI_Comm comm, const PetscInt *hidden, PetscInt
 }
 
 /* SHA-256 of the parameters as little-endian float32, so two runs compare without tools. */
-static void hd_ae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
+static PetscErrorCode hd_ae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
 {
   hd_sha256     s;
   unsigned char digest[HD_SHA256_BYTES];
 
-  hd_sha256_init(&s);
+  PetscFunctionBegin;
+  PetscCall(hd_sha256_init(&s));
   for (PetscInt i = 0; i < n; i++) {
     uint32_t      u;
     unsigned char b[4];
     memcpy(&u, &p[i], 4);
     for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
-    hd_sha256_update(&s, b, 4);
+    PetscCall(hd_sha256_update(&s, b, 4));
   }
-  hd_sha256_final(&s, digest);
+  PetscCall(hd_sha256_final(&s, digest));
   hd_sha256_to_hex(digest, hex);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* One member: build, initialise from (seed, member), train on the group, score every event. */
@@ -191,7 +193,7 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
       rec[5 * m + 2] = tres.best_val_loss;
       rec[5 * m + 3] = tres.events_per_s;
       rec[5 * m + 4] = (double)net->n_params;
-      hd_ae_params_sha256(net->params, net->n_params, sha + m * HD_SHA256_HEX_LEN);
+      PetscCall(hd_ae_params_sha256(net->params, net->n_params, sha + m * HD_SHA256_HEX_LEN));
     }
     PetscCall(hd_nn_destroy(&net));
   }
@@ -211,7 +213,7 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
     }
     char top_sha[HD_SHA256_HEX_LEN];
     if (n_members == 1) memcpy(top_sha, all_sha, HD_SHA256_HEX_LEN);
-    else hd_sha256_hex(all_sha, (size_t)(n_members * HD_SHA256_HEX_LEN), top_sha);
+    else PetscCall(hd_sha256_hex(all_sha, (size_t)(n_members * HD_SHA256_HEX_LEN), top_sha));
 
     hd_stats_roc roc;
     PetscCall(hd_stats_roc_compute(N, scores, labels, 1000, &roc));
