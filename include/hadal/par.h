@@ -150,4 +150,16 @@ PetscErrorCode hd_par_reducer_sum(hd_par_reducer *r, PetscInt n_local_shards, co
  * Every shard must be held by exactly one rank (checked); n_values <= HD_PAR_MAX_SCALARS. */
 PetscErrorCode hd_par_reducer_sum_scalars(hd_par_reducer *r, PetscInt n_shards, PetscInt first_shard, PetscInt n_local_shards, PetscInt n_values, const double *local, double *sum);
 
+/* ---------------------------------------------------------------------------------------------
+ * Small elementwise reductions for statistics (counts, ranges, fixed-point moments): the same
+ * result on every rank whatever the rank count, because integer sums, minima and maxima do not
+ * depend on the order in which they are taken. out may alias in. */
+
+/* Collective on comm. out[i] = sum over ranks of in[i] (exact while the sum fits in int64). */
+PetscErrorCode hd_par_sum_int64(MPI_Comm comm, PetscInt n, const int64_t *in, int64_t *out);
+/* Collective on comm. out[i] = min (max) over ranks of in[i]; NaN entries are the caller's to
+ * rule out first. */
+PetscErrorCode hd_par_min_double(MPI_Comm comm, PetscInt n, const double *in, double *out);
+PetscErrorCode hd_par_max_double(MPI_Comm comm, PetscInt n, const double *in, double *out);
+
 #endif
