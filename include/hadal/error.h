@@ -7,8 +7,10 @@
  *
  * The top level (src/app/main.c) installs hd_error_handler_push(): it keeps the first message of a
  * failure and its origin, so the program prints one line ("hadal: error: ...") instead of a
- * traceback (the traceback is printed too with -verbose). An error raised on a communicator of
- * more than one rank is collective (every rank raises it) and is printed once. */
+ * traceback (the traceback is printed too with -verbose). When every rank failed (an error raised
+ * on a communicator of all ranks, or bad input that each rank checks on its own, hd_error_agree)
+ * rank 0 prints the one line and the program exits normally with status 1; MPI_Abort is left for
+ * a failure on some ranks only, where the others may wait in a collective. */
 #ifndef HADAL_ERROR_H
 #define HADAL_ERROR_H
 

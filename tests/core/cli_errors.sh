@@ -40,6 +40,17 @@ expect_error "option without a value" "option -steps needs a value" "$HADAL" ben
 expect_error "whole number in e-notation, out of range" "option -steps: 1e12 is out of range" "$HADAL" bench cwola -steps 1e12
 expect_error "non-number value" "option -adam_lr: 'abc' is not a finite number" "$HADAL" run -method ae -data x.h5 -out o -adam_lr abc
 
+# bad input that every rank checks on its own (here the network spec, parsed by each rank) ends
+# the run with one line from one rank, not one per rank and an MPI_Abort
+$PYTHON -c "
+import h5py, numpy as np
+with h5py.File('tiny.h5', 'w') as f:
+    f['events/features'] = np.random.default_rng(0).normal(size=(300, 4)).astype(np.float32)
+    f['events/label'] = np.zeros(300, np.int32)" || fail "cannot write tiny.h5"
+expect_error "bad -activation, 3 ranks" "'bogus' is not an activation" $MPIEXEC -n 3 "$HADAL" run -method ae -data tiny.h5 -out o -activation bogus
+out=$($MPIEXEC -n 3 "$HADAL" run -method ae -data tiny.h5 -out o -activation bogus 2>&1)
+printf '%s\n' "$out" | grep -q "MPI_ABORT" && fail "an error raised on every rank still aborts the job" || pass "no MPI_Abort for an error on every rank"
+
 # a bad options file is one clear line too (PETSc reads it while starting)
 expect_error "missing -options_file" "Unable to open options file missing.opts" "$HADAL" info x.h5 -options_file missing.opts
 printf -- '-epochs 2 -seed 3\n' > two_per_line.opts
