@@ -43,7 +43,7 @@ int main(int argc, char **argv)
   PetscCall(PetscPopErrorHandler());
 
   {
-    int64_t c[3] = {1, rank, -(int64_t)rank << 40}, s[3];
+    int64_t c[3] = {1, rank, -((int64_t)rank << 40)}, s[3];
     double  v[2] = {(double)rank, -0.5 * rank}, lo[2], hi[2];
     int64_t sum_r = (int64_t)size * (size - 1) / 2;
 
