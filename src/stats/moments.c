@@ -16,8 +16,13 @@ PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width,
   PetscCall(PetscCalloc2(width, &amax, width, &gmax));
   PetscCall(PetscMalloc1(width, &e));
   PetscCall(PetscCalloc2(2 * width, &sums, 2 * width, &gsums));
+  /* a NaN counts as Inf, so that it wins the maximum and every rank rejects the column below */
   for (PetscInt i = 0; i < n_local; i++)
-    for (PetscInt j = 0; j < width; j++) amax[j] = PetscMax(amax[j], fabs((double)rows[i * width + j]));
+    for (PetscInt j = 0; j < width; j++) {
+      double a = fabs((double)rows[i * width + j]);
+      if (isnan(a)) a = INFINITY;
+      if (a > amax[j]) amax[j] = a;
+    }
   PetscCall(hd_par_max_double(comm, width, amax, gmax));
   /* a sum of n values below 2^h each stays below 2^62 when h = 62 - ceil(log2 n) */
   headroom = 62 - (int)ceil(log2((double)n_global + 1.0));
