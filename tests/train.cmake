@@ -3,3 +3,11 @@
 hd_add_script_test(ae_reproducible train/ae_reproducible.sh LABELS mpi)
 hd_add_script_test(ae_resume train/ae_resume.sh LABELS mpi)
 set_tests_properties(ae_reproducible ae_resume PROPERTIES TIMEOUT 300)
+# Every objective (separable losses, Anomaly Awareness's weighted soft targets, a coupled
+# DisCo objective, the flow and the DisCo autoencoders) bit-identical at 1-4 ranks and any group
+# size; the gradient of a global batch against finite differences.
+add_executable(test_objectives ${HADAL_TEST_DIR}/train/test_objectives.c)
+target_link_libraries(test_objectives PRIVATE hadal_lib)
+target_include_directories(test_objectives PRIVATE ${HADAL_TEST_DIR})
+hd_add_script_test(objectives_repro train/objectives_repro.sh ARGS $<TARGET_FILE:test_objectives> LABELS mpi)
+set_tests_properties(objectives_repro PROPERTIES TIMEOUT 300)

@@ -1,12 +1,15 @@
 /* Event tables (DESIGN.md section 3), read and written with collective parallel HDF5.
  *
- * Each rank holds a contiguous block of rows: rank r of size P holds rows
- * [floor(N r / P), floor(N (r+1) / P)). A method gets its local rows plus their global offset. */
+ * hd_events_read: each rank holds a contiguous block of rows: rank r of size P holds rows
+ * [floor(N r / P), floor(N (r+1) / P)), with their global offset. hd_events_read_shared: the
+ * whole table once per node, shared by the node's ranks (what methods that train read).
+ * Row counts are PetscInt; element counts (N x F can pass 2^31) are size_t / hsize_t. */
 #ifndef HADAL_EVENTS_H
 #define HADAL_EVENTS_H
 
 #include <stdint.h>
 #include <hadal/error.h>
+#include <hadal/shared.h>
 
 #define HD_NAME_LEN 64
 
@@ -42,10 +45,53 @@ void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt 
 PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev);
 /* Not collective. */
 PetscErrorCode hd_events_free(hd_events *ev);
-/* Collective on comm (the one ev was read on). Methods that train hold the whole table on every
- * rank: this assembles one per-event column from the blocks. `local` holds this rank's n_local
- * rows of `width` values of `type`; `all` receives n_events x width of them in row order. */
-PetscErrorCode hd_events_allgather(MPI_Comm comm, const hd_events *ev, PetscInt width, MPI_Datatype type, const void *local, void *all);
+
+/* The whole table once per node (DESIGN.md section 2): every array holds all N rows, in memory
+ * shared by the ranks of a node (hadal/shared.h), so a node holds one copy whatever its rank count.
+ * Writing, for a method that transforms the table (standardising in place) or derives a full table
+ * of its own (hd_table_alloc1()): each rank writes only its rows [fill_offset, fill_offset +
+ * fill_count), which together cover the node's copy, between two hd_table_sync() calls; nobody
+ * reads those arrays in between. Work that every rank does once over all rows (moments, scores)
+ * splits by [offset, offset + n_local) instead, which covers all rows once over comm. */
+#define HD_TABLE_MAX_ARRAYS 16
+
+typedef struct {
+  hd_events_layout layout;
+  PetscInt         offset, n_local;         /* this rank's block of rows of comm (hd_events_block):
+                                             * its share when work over all rows is split by rank */
+  PetscInt         fill_offset, fill_count; /* this rank's block of its node's rows: what it
+                                             * writes into node-shared arrays */
+  float           *features;                /* [N, F] row-major, NULL when not read */
+  float           *mass;                    /* [N] or NULL */
+  int32_t         *label;                   /* [N] */
+  float           *weight;                  /* [N] or NULL */
+  float           *images;                  /* [N, H, W] or NULL */
+  float           *sets;                    /* [N, P, C] or NULL */
+  int32_t         *set_n;                   /* [N] or NULL */
+  hd_node          node;
+  PetscInt         n_arrays;
+  hd_shared        arrays[HD_TABLE_MAX_ARRAYS];
+} hd_table;
+
+/* Collective on comm. Reads the whole table into node-shared memory, with collective HDF5 reads:
+ * each rank reads its block of its node's copy (fill_offset, fill_count) straight into the shared
+ * array, in pieces of at most HADAL_IO_PIECE_BYTES (default 1 GiB) per call; values are checked
+ * finite. `need` as for hd_events_read. Nodes: hd_node_create (HADAL_NODE_SIZE emulates several).
+ * On return the arrays may be written as above. On failure hd_table_destroy() frees what was made. */
+PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t);
+/* Collective on the comm t was read on. A node-shared array of `bytes` bytes, freed with the table;
+ * hd_table_alloc1(t, n, &p) gives p n elements of *p's type. Contents undefined until filled. */
+PetscErrorCode hd_table_alloc_bytes(hd_table *t, size_t bytes, void **p);
+#define hd_table_alloc1(t, n, p) hd_table_alloc_bytes((t), (size_t)(n) * sizeof(**(p)), (void **)(p))
+/* Collective on the comm t was read on. Every rank's writes to the table's arrays before the call
+ * are seen by every rank of its node after it. */
+PetscErrorCode hd_table_sync(hd_table *t);
+/* Collective on the comm t was read on. Frees every array; t may be zero-initialised. */
+PetscErrorCode hd_table_destroy(hd_table *t);
+
+/* Bytes per HDF5 read or write call (HADAL_IO_PIECE_BYTES, default 1 GiB; below the 2 GiB that one
+ * MPI-IO call can move). Not collective; an invalid value is an error naming it. */
+PetscErrorCode hd_events_piece_bytes(size_t *bytes);
 
 /* Writing: collective on comm throughout. The file is created under a temporary name in the same
  * folder and renamed to `path` by hd_events_writer_close(); hd_events_writer_discard() removes it. */

@@ -4,14 +4,17 @@
  * hd_rng_init(&r, seed, HD_STREAM_GEN_<KIND>, index): an event never depends on which rank made it
  * or on how the rows were split, so one seed gives byte-identical files at any rank count.
  *
- * Two layers: per-event physics (pure functions, no I/O, no MPI: hd_gen_lhco_*, hd_gen_jetimages_*)
- * and the driver hd_generate_write() that splits the rows over the ranks and writes an event file
- * (DESIGN.md section 3) with the collective writer of hadal/events.h. */
+ * Two layers: per-event physics in src/gen/<kind>.c (pure functions, no I/O, no MPI:
+ * hd_gen_lhco_*, hd_gen_jetimages_*), each exported to the driver as an hd_gen_model (the end of
+ * this header); and the driver hd_generate_write() (src/gen/generate.c), the one skeleton every
+ * generator shares: it splits the rows over the ranks, asks the model for chunks of rows and writes
+ * an event file (DESIGN.md section 3) with the collective writer of hadal/events.h. */
 #ifndef HADAL_GENERATE_H
 #define HADAL_GENERATE_H
 
 #include <stdint.h>
 #include <hadal/error.h>
+#include <hadal/events.h>
 
 /* ------------------------------------------------------------------------------------------------
  * lhco: dijet events in the style of the LHC Olympics 2020 R&D set (13 TeV). */
@@ -150,6 +153,37 @@ typedef struct {
   hd_gen_lhco_params      lhco;      /* used when kind is lhco (after hd_gen_lhco_setup) */
   hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
 } hd_gen_config;
+
+/* ------------------------------------------------------------------------------------------------
+ * The skeleton: what a generator gives the driver. A new generator adds its parameters to
+ * hd_gen_config, its kind to hd_gen_kind and its model to the driver's table (src/gen/generate.c). */
+
+/* A chunk of rows to fill, row-major, one pointer per dataset of the model's layout (NULL for the
+ * datasets it does not have): features [count, F], mass, weight, label, set_n [count],
+ * images [count, H, W], sets [count, P, C]. */
+typedef struct {
+  float   *features, *mass, *weight, *images, *sets;
+  int32_t *label, *set_n;
+} hd_gen_rows;
+
+typedef struct {
+  const char        *name;          /* the KIND of `hadal generate KIND` */
+  PetscInt           n_features;
+  const char *const *feature_names; /* n_features column names */
+  /* Not collective. The layout besides n_events and the features: mass, weight, images, sets. */
+  void (*layout)(const hd_gen_config *cfg, hd_events_layout *L);
+  /* Not collective. Scratch space for one rank's rows (may leave *work NULL), and its release. */
+  PetscErrorCode (*work_create)(const hd_gen_config *cfg, void **work);
+  PetscErrorCode (*work_destroy)(void **work);
+  /* Not collective; pure. Rows [row0, row0 + count) of the data set: row i is made from its own
+   * counter-based stream (cfg->seed, the model's stream, i) alone, whatever rank makes it. */
+  PetscErrorCode (*rows)(const hd_gen_config *cfg, void *work, int64_t row0, PetscInt count, const hd_gen_rows *out);
+  /* Collective on the writer's comm. The model's root attributes (classes, signals, parameters);
+   * the driver writes generator, seed, n_events, created and hadal_version before them. */
+  PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
+} hd_gen_model;
+
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

@@ -16,6 +16,7 @@ enum {
   HD_STREAM_SPLIT         = 18, /* validation split: index = (member << 32) | event (train.h) */
   HD_STREAM_FOLD          = 19, /* k-fold assignment: index = event */
   HD_STREAM_INJECT        = 20, /* which signal events a signal-injection run keeps: index = event */
+  HD_STREAM_DEQUANT       = 21, /* dequantisation noise: index = (member << 48) | (epoch << 32) | event (train.h) */
   HD_STREAM_USER          = 64  /* first id free for methods */
 };
 

@@ -81,7 +81,7 @@ PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
   cfg.epochs       = 1;
   cfg.batch        = w->batch;
   cfg.val_fraction = 0;
-  cfg.loss         = w->loss;
+  cfg.objective    = hd_objective_standard(w->loss);
   cfg.progress     = PETSC_FALSE;
   cfg.label        = w->name;
   cfg.max_shards   = max_shards;

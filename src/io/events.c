@@ -1,5 +1,6 @@
 /* Event tables in HDF5, read and written collectively (see include/hadal/events.h). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hadal/events.h>
 #include <hadal/h5.h>
@@ -84,22 +85,60 @@ static PetscErrorCode hd_events_rows_io(hid_t did, hid_t memtype, PetscInt row0,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_events_read_rows(hid_t did, hid_t memtype, PetscInt offset, PetscInt count, const char *path, const char *name, void *buf)
+PetscErrorCode hd_events_piece_bytes(size_t *bytes)
 {
+  const char *s = getenv("HADAL_IO_PIECE_BYTES");
+  char       *end;
+  long long   v;
+
   PetscFunctionBegin;
-  PetscCall(hd_events_rows_io(did, memtype, offset, count, PETSC_FALSE, path, name, buf));
+  *bytes = (size_t)1 << 30;
+  if (!s || !*s) PetscFunctionReturn(PETSC_SUCCESS);
+  v = strtoll(s, &end, 10);
+  PetscCheck(*end == '\0' && v >= 1 && v <= (1LL << 30), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "environment variable HADAL_IO_PIECE_BYTES='%s': expected bytes per I/O call in [1, 2^30]", s);
+  *bytes = (size_t)v;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Non-finite values are bad input: count them on every rank and report the first (global) row. */
-static PetscErrorCode hd_events_check_finite(MPI_Comm comm, const char *path, const char *name, const float *v, PetscInt n_local, PetscInt row, PetscInt offset)
+/* Collective on comm (the file's). Rows [row0, row0 + count) in pieces of at most the piece size
+ * (at least one row each): one HDF5 call, and one MPI-IO request, stays below 2 GiB whatever the
+ * table. Every rank makes as many calls as the rank with most pieces (the others select none). */
+static PetscErrorCode hd_events_rows_pieces(MPI_Comm comm, hid_t did, hid_t memtype, PetscInt row0, PetscInt count, PetscBool write, const char *path, const char *name, void *buf)
 {
-  int64_t bad[2] = {0, INT64_MAX}, all[2];
+  hid_t   fspace;
+  hsize_t dims[3];
+  int     nd;
+  size_t  row_bytes = H5Tget_size(memtype), piece;
+  int64_t per, mine, most;
 
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < n_local * row; i++) {
+  HdCallH5(fspace = H5Dget_space(did), "'%s': cannot read the shape of %s", path, name);
+  HdCallH5(nd = H5Sget_simple_extent_ndims(fspace), "'%s': cannot read the shape of %s", path, name);
+  HdCallH5(H5Sget_simple_extent_dims(fspace, dims, NULL), "'%s': cannot read the shape of %s", path, name);
+  H5Sclose(fspace);
+  for (int d = 1; d < nd; d++) row_bytes *= (size_t)dims[d];
+  PetscCall(hd_events_piece_bytes(&piece));
+  per  = (int64_t)PetscMax(piece / PetscMax(row_bytes, 1), 1);
+  mine = (count + per - 1) / per;
+  PetscCallMPI(MPI_Allreduce(&mine, &most, 1, MPI_INT64_T, MPI_MAX, comm));
+  for (int64_t k = 0; k < most; k++) {
+    int64_t r = k * per, n = PetscMax(0, PetscMin(per, (int64_t)count - r));
+    PetscCall(hd_events_rows_io(did, memtype, row0 + (PetscInt)(n > 0 ? r : 0), (PetscInt)n, write, path, name, n > 0 ? (char *)buf + (size_t)r * row_bytes : NULL));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Non-finite values are bad input: count them on every rank and report the first (global) row.
+ * v holds rows [offset, offset + n) of `row` values each. */
+static PetscErrorCode hd_events_check_finite(MPI_Comm comm, const char *path, const char *name, const float *v, PetscInt n, PetscInt row, PetscInt offset)
+{
+  int64_t bad[2] = {0, INT64_MAX}, all[2];
+  size_t  total = (size_t)n * (size_t)row;
+
+  PetscFunctionBegin;
+  for (size_t i = 0; i < total; i++) {
     if (!isfinite(v[i])) {
-      if (!bad[0]) bad[1] = offset + i / row;
+      if (!bad[0]) bad[1] = offset + (int64_t)(i / (size_t)row);
       bad[0]++;
     }
   }
@@ -109,34 +148,33 @@ static PetscErrorCode hd_events_check_finite(MPI_Comm comm, const char *path, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
+/* Collective on comm. Opens the file, checks the datasets against `need` and each other, fills the
+ * layout. did[d] < 0 for absent datasets; the caller closes the others and the file with
+ * hd_events_close(), on success and failure alike (handles not yet opened are negative). */
+static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char *const *need, hid_t *fid, hid_t did[HD_DS_COUNT], hd_events_layout *L)
 {
-  hid_t    fid, did[HD_DS_COUNT];
   hsize_t  dims[HD_DS_COUNT][3];
-  int      rank, size;
   PetscInt n;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(ev, sizeof(*ev)));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscLogStagePush(HD_STAGE_READ));
-  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
-  PetscCall(hd_h5_open(comm, path, &fid));
-  PetscCheck(H5Lexists(fid, "/events", H5P_DEFAULT) > 0, comm, HD_ERR_FILE_READ, "'%s' is not an event file: it has no /events group", path);
+  PetscCall(PetscMemzero(L, sizeof(*L)));
+  *fid = H5I_INVALID_HID;
+  for (int d = 0; d < HD_DS_COUNT; d++) did[d] = H5I_INVALID_HID;
+  PetscCall(hd_h5_open(comm, path, fid));
+  PetscCheck(H5Lexists(*fid, "/events", H5P_DEFAULT) > 0, comm, HD_ERR_FILE_READ, "'%s' is not an event file: it has no /events group", path);
   for (int d = 0; d < HD_DS_COUNT; d++) {
     int rank_expected = d == HD_DS_FEATURES ? 2 : d == HD_DS_IMAGES || d == HD_DS_SETS ? 3 : 1;
-    PetscCall(hd_events_open_dataset(comm, fid, path, (hd_dataset_id)d, rank_expected, dims[d], &did[d]));
+    PetscCall(hd_events_open_dataset(comm, *fid, path, (hd_dataset_id)d, rank_expected, dims[d], &did[d]));
     PetscCheck(did[d] >= 0 || !hd_events_needed(need, hd_ds_need[d]), comm, HD_ERR_FILE_READ, "'%s' has no %s dataset, which this command needs", path, hd_ds_path[d]);
   }
   PetscCheck(did[HD_DS_LABEL] >= 0, comm, HD_ERR_FILE_READ, "'%s' has no /events/label dataset (every event file has one)", path);
+  PetscCheck(dims[HD_DS_LABEL][0] < (hsize_t)PETSC_MAX_INT, comm, HD_ERR_FILE_READ, "'%s': /events/label has %llu rows, more than this build's PetscInt counts", path, (unsigned long long)dims[HD_DS_LABEL][0]);
   n = (PetscInt)dims[HD_DS_LABEL][0];
   PetscCheck(n > 0, comm, HD_ERR_FILE_READ, "'%s': /events/label is empty (no events)", path);
   for (int d = 0; d < HD_DS_COUNT; d++)
     PetscCheck(did[d] < 0 || (PetscInt)dims[d][0] == n, comm, HD_ERR_FILE_READ, "'%s': %s has %llu rows but /events/label has %" PetscInt_FMT, path, hd_ds_path[d], (unsigned long long)dims[d][0], n);
 
-  hd_events_layout *L = &ev->layout;
-  L->n_events         = n;
+  L->n_events = n;
   if (did[HD_DS_FEATURES] >= 0) {
     L->n_features = (PetscInt)dims[HD_DS_FEATURES][1];
     PetscCheck(L->n_features > 0 || !hd_events_needed(need, "features"), comm, HD_ERR_FILE_READ, "'%s': /events/features has zero features (shape [%" PetscInt_FMT ", 0])", path, n);
@@ -164,42 +202,84 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
     }
     PetscCall(PetscFree(names));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  hd_events_block(n, rank, size, &ev->offset, &ev->n_local);
-  PetscInt nl = ev->n_local, m = PetscMax(nl, 1);
-  PetscCall(PetscMalloc1(m, &ev->label));
-  PetscCall(hd_events_read_rows(did[HD_DS_LABEL], H5T_NATIVE_INT32, ev->offset, nl, path, "/events/label", ev->label));
-  if (L->n_features > 0) {
-    PetscCall(PetscMalloc1(m * L->n_features, &ev->features));
-    PetscCall(hd_events_read_rows(did[HD_DS_FEATURES], H5T_NATIVE_FLOAT, ev->offset, nl, path, "/events/features", ev->features));
-    PetscCall(hd_events_check_finite(comm, path, "/events/features", ev->features, nl, L->n_features, ev->offset));
-  }
-  if (L->has_mass) {
-    PetscCall(PetscMalloc1(m, &ev->mass));
-    PetscCall(hd_events_read_rows(did[HD_DS_MASS], H5T_NATIVE_FLOAT, ev->offset, nl, path, "/events/mass", ev->mass));
-    PetscCall(hd_events_check_finite(comm, path, "/events/mass", ev->mass, nl, 1, ev->offset));
-  }
-  if (L->has_weight) {
-    PetscCall(PetscMalloc1(m, &ev->weight));
-    PetscCall(hd_events_read_rows(did[HD_DS_WEIGHT], H5T_NATIVE_FLOAT, ev->offset, nl, path, "/events/weight", ev->weight));
-    PetscCall(hd_events_check_finite(comm, path, "/events/weight", ev->weight, nl, 1, ev->offset));
-  }
-  if (L->image_h > 0 && hd_events_needed(need, "images")) {
-    hsize_t row = (hsize_t)(L->image_h * L->image_w);
-    PetscCall(PetscMalloc1(m * (PetscInt)row, &ev->images));
-    PetscCall(hd_events_read_rows(did[HD_DS_IMAGES], H5T_NATIVE_FLOAT, ev->offset, nl, path, "/events/images", ev->images));
-    PetscCall(hd_events_check_finite(comm, path, "/events/images", ev->images, nl, (PetscInt)row, ev->offset));
-  }
-  if (L->set_size > 0 && hd_events_needed(need, "sets")) {
-    hsize_t row = (hsize_t)(L->set_size * L->set_width);
-    PetscCall(PetscMalloc1(m * (PetscInt)row, &ev->sets));
-    PetscCall(PetscMalloc1(m, &ev->set_n));
-    PetscCall(hd_events_read_rows(did[HD_DS_SETS], H5T_NATIVE_FLOAT, ev->offset, nl, path, "/events/sets", ev->sets));
-    PetscCall(hd_events_read_rows(did[HD_DS_SET_SIZE], H5T_NATIVE_INT32, ev->offset, nl, path, "/events/set_size", ev->set_n));
-  }
+static PetscErrorCode hd_events_close(hid_t fid, hid_t did[HD_DS_COUNT])
+{
+  PetscFunctionBegin;
   for (int d = 0; d < HD_DS_COUNT; d++)
     if (did[d] >= 0) H5Dclose(did[d]);
-  HdCallH5(H5Fclose(fid), "cannot close '%s'", path);
+  if (fid >= 0) H5Fclose(fid);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Which datasets a read fills, and the values per row of each (0: not read). */
+static void hd_events_row_sizes(const hd_events_layout *L, const char *const *need, PetscInt width[HD_DS_COUNT])
+{
+  for (int d = 0; d < HD_DS_COUNT; d++) width[d] = 0;
+  width[HD_DS_LABEL] = 1;
+  width[HD_DS_FEATURES] = L->n_features;
+  if (L->has_mass) width[HD_DS_MASS] = 1;
+  if (L->has_weight) width[HD_DS_WEIGHT] = 1;
+  if (L->image_h > 0 && hd_events_needed(need, "images")) width[HD_DS_IMAGES] = L->image_h * L->image_w;
+  if (L->set_size > 0 && hd_events_needed(need, "sets")) {
+    width[HD_DS_SETS]     = L->set_size * L->set_width;
+    width[HD_DS_SET_SIZE] = 1;
+  }
+}
+
+/* Where each dataset goes in an hd_events or hd_table (same field order). */
+#define HD_EVENTS_POINTERS(e) {(void **)&(e)->features, (void **)&(e)->mass, (void **)&(e)->label, (void **)&(e)->weight, (void **)&(e)->images, (void **)&(e)->sets, (void **)&(e)->set_n}
+
+static hid_t hd_events_memtype(hd_dataset_id d) { return d == HD_DS_LABEL || d == HD_DS_SET_SIZE ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT; }
+
+/* Collective on comm. Float datasets but set_size hold finite values: each rank checks rows
+ * [row0, row0 + n) of what was read, with `base` the row of the buffers' first row. */
+static PetscErrorCode hd_events_check_all(MPI_Comm comm, const char *path, const PetscInt width[HD_DS_COUNT], void **const ptr[HD_DS_COUNT], PetscInt base, PetscInt row0, PetscInt n)
+{
+  PetscFunctionBegin;
+  for (int d = 0; d < HD_DS_COUNT; d++) {
+    if (!width[d] || d == HD_DS_LABEL || d == HD_DS_SET_SIZE || d == HD_DS_SETS) continue; /* sets: padding may hold anything */
+    PetscCall(hd_events_check_finite(comm, path, hd_ds_path[d], (const float *)*ptr[d] + (size_t)(row0 - base) * (size_t)width[d], n, width[d], row0));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective on comm. The reads of hd_events_read, on an open file. */
+static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, const char *const *need, const hid_t did[HD_DS_COUNT], hd_events *ev)
+{
+  int      rank, size;
+  PetscInt width[HD_DS_COUNT];
+  void   **ptr[HD_DS_COUNT] = HD_EVENTS_POINTERS(ev);
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  hd_events_block(ev->layout.n_events, rank, size, &ev->offset, &ev->n_local);
+  hd_events_row_sizes(&ev->layout, need, width);
+  for (int d = 0; d < HD_DS_COUNT; d++) {
+    if (!width[d]) continue;
+    PetscCall(PetscMalloc((size_t)PetscMax(ev->n_local, 1) * (size_t)width[d] * 4, ptr[d])); /* all values are 4 bytes */
+    PetscCall(hd_events_rows_pieces(comm, did[d], hd_events_memtype((hd_dataset_id)d), ev->offset, ev->n_local, PETSC_FALSE, path, hd_ds_path[d], *ptr[d]));
+  }
+  PetscCall(hd_events_check_all(comm, path, width, ptr, ev->offset, ev->offset, ev->n_local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
+{
+  hid_t          fid, did[HD_DS_COUNT];
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(ev, sizeof(*ev)));
+  PetscCall(PetscLogStagePush(HD_STAGE_READ));
+  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
+  ierr = hd_events_open(comm, path, need, &fid, did, &ev->layout);
+  if (!ierr) ierr = hd_events_read_blocks(comm, path, need, did, ev);
+  PetscCall(hd_events_close(fid, did)); /* on every path: no handle outlives a failed read */
+  PetscCall(ierr);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -219,23 +299,83 @@ PetscErrorCode hd_events_free(hd_events *ev)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_events_allgather(MPI_Comm comm, const hd_events *ev, PetscInt width, MPI_Datatype type, const void *local, void *all)
+/* ---- the node-shared table ---- */
+
+PetscErrorCode hd_table_alloc_bytes(hd_table *t, size_t bytes, void **p)
 {
-  int  rank, size, *counts, *displs;
+  PetscFunctionBegin;
+  PetscCheck(t->n_arrays < HD_TABLE_MAX_ARRAYS, PETSC_COMM_SELF, HD_ERR_INTERNAL, "a table holds at most %d node-shared arrays", HD_TABLE_MAX_ARRAYS);
+  PetscCall(hd_shared_alloc(&t->node, bytes, &t->arrays[t->n_arrays]));
+  *p = t->arrays[t->n_arrays++].base;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_table_sync(hd_table *t)
+{
+  PetscFunctionBegin;
+  /* one node barrier publishes every array: the memory barriers are per window */
+  for (PetscInt k = 0; k < t->n_arrays; k++) PetscCallMPI(MPI_Win_sync(t->arrays[k].win));
+  PetscCallMPI(MPI_Barrier(t->node.node));
+  for (PetscInt k = 0; k < t->n_arrays; k++) PetscCallMPI(MPI_Win_sync(t->arrays[k].win));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_table_destroy(hd_table *t)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = t->n_arrays - 1; k >= 0; k--) PetscCall(hd_shared_free(&t->arrays[k]));
+  t->n_arrays = 0;
+  PetscCall(hd_node_destroy(&t->node));
+  PetscCall(PetscFree(t->layout.feature_names));
+  t->features = t->mass = t->weight = t->images = t->sets = NULL;
+  t->label = t->set_n = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective on comm. The reads of hd_events_read_shared, on an open file: every rank reads its
+ * block of its node's copy into the node's shared array; all ranks of comm take part in each
+ * collective read (ranks of different nodes select the same rows: each node gets its own copy
+ * from the file). */
+static PetscErrorCode hd_events_read_node(MPI_Comm comm, const char *path, const char *const *need, const hid_t did[HD_DS_COUNT], hd_table *t)
+{
+  int      rank, size;
+  PetscInt width[HD_DS_COUNT], N = t->layout.n_events;
+  void   **ptr[HD_DS_COUNT] = HD_EVENTS_POINTERS(t);
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCheck((double)ev->layout.n_events * (double)width < 2147483647.0, comm, HD_ERR_USER_INPUT, "%" PetscInt_FMT " events x %" PetscInt_FMT " values are too many to hold on every rank", ev->layout.n_events, width);
-  PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  for (int r = 0; r < size; r++) {
-    PetscInt off, cnt;
-    hd_events_block(ev->layout.n_events, r, size, &off, &cnt);
-    counts[r] = (int)(cnt * width);
-    displs[r] = (int)(off * width);
+  hd_events_block(N, rank, size, &t->offset, &t->n_local);
+  hd_node_block(&t->node, N, &t->fill_offset, &t->fill_count);
+  hd_events_row_sizes(&t->layout, need, width);
+  for (int d = 0; d < HD_DS_COUNT; d++) {
+    if (!width[d]) continue;
+    PetscCall(hd_table_alloc_bytes(t, (size_t)N * (size_t)width[d] * 4, ptr[d]));
+    PetscCall(hd_events_rows_pieces(comm, did[d], hd_events_memtype((hd_dataset_id)d), t->fill_offset, t->fill_count, PETSC_FALSE, path, hd_ds_path[d], t->fill_count > 0 ? (char *)*ptr[d] + (size_t)t->fill_offset * (size_t)width[d] * 4 : NULL));
   }
-  PetscCallMPI(MPI_Allgatherv(local, counts[rank], type, all, counts, displs, type, comm));
-  PetscCall(PetscFree2(counts, displs));
+  PetscCall(hd_table_sync(t));
+  /* each rank checks its block of comm's rows, so every row is checked once whatever the nodes */
+  PetscCall(hd_events_check_all(comm, path, width, ptr, 0, t->offset, t->n_local));
+  PetscCall(hd_table_sync(t)); /* the checks have read their rows: the caller may now write its own */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t)
+{
+  hid_t          fid, did[HD_DS_COUNT];
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(t, sizeof(*t)));
+  PetscCall(PetscLogStagePush(HD_STAGE_READ));
+  PetscCall(PetscLogEventBegin(HD_EVENT_READ, 0, 0, 0, 0));
+  PetscCall(hd_node_create(comm, &t->node));
+  ierr = hd_events_open(comm, path, need, &fid, did, &t->layout);
+  if (!ierr) ierr = hd_events_read_node(comm, path, need, did, t);
+  PetscCall(hd_events_close(fid, did));
+  PetscCall(ierr); /* the caller's hd_table_destroy frees what was allocated */
+  PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -306,7 +446,7 @@ PetscErrorCode hd_events_writer_create(MPI_Comm comm, const char *path, const hd
 static PetscErrorCode hd_events_write_rows(hd_events_writer w, hd_dataset_id id, hid_t memtype, PetscInt row0, PetscInt count, const void *buf)
 {
   PetscFunctionBegin;
-  PetscCall(hd_events_rows_io(w->did[id], memtype, row0, count, PETSC_TRUE, w->out.path, hd_ds_path[id], (void *)buf));
+  PetscCall(hd_events_rows_pieces(w->out.comm, w->did[id], memtype, row0, count, PETSC_TRUE, w->out.path, hd_ds_path[id], (void *)buf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -64,7 +64,7 @@ static PetscErrorCode hd_ae_member(MPI_Comm group, const char *spec, PetscInt F,
   PetscCall(hd_nn_create(spec, in_shape, PetscMax(1024, PetscMin(cfg->batch, data->n)), &net));
   PetscCall(hd_nn_init(net, cfg->seed, (uint64_t)member, HD_INIT_AUTO));
   PetscCall(hd_train(group, net, data, cfg, tres));
-  if (!tres->interrupted) PetscCall(hd_train_evaluate(group, net, data, HD_TRAIN_LOSS_MSE, PETSC_FALSE, scores));
+  if (!tres->interrupted) PetscCall(hd_train_evaluate(group, net, data, hd_objective_standard(HD_TRAIN_LOSS_MSE), HD_EVAL_SCORE, scores));
   cfg->label = "ae";
   *net_out   = net;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -100,7 +100,7 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   PetscInt        hidden[HD_AE_MAX_LAYERS], n_hidden = HD_AE_MAX_LAYERS, seed_opt, n_members, group_size;
   hd_train_config cfg = hd_train_defaults();
   static const char *const need[] = {"features", NULL};
-  hd_events       ev;
+  hd_table        ev;
   int             rank, size;
   double          t0 = hd_wtime();
 
@@ -134,28 +134,27 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   PetscCall(hd_par_schedule_create(&groups, n_members, NULL, &sched));
 
   /* read, then standardise with exact moments reduced across ranks */
-  PetscCall(hd_events_read(world, data_path, need, &ev));
+  PetscCall(hd_events_read_shared(world, data_path, need, &ev));
   PetscInt N = ev.layout.n_events, F = ev.layout.n_features;
   double  *mean, *std;
   PetscCall(PetscMalloc2(F, &mean, F, &std));
-  PetscCall(hd_stats_moments(world, ev.n_local, F, ev.features, N, mean, std));
+  PetscCall(hd_stats_moments(world, ev.n_local, F, ev.features + (size_t)ev.offset * F, N, mean, std));
   for (PetscInt j = 0; j < F; j++) {
     if (std[j] == 0) {
       PetscCall(hd_log(world, "ae: feature '%s' is constant (%g): it is centred but not scaled\n", ev.layout.feature_names[j], mean[j]));
       std[j] = 1;
     }
   }
-  /* every rank trains on the whole table: gather the standardised blocks */
-  float   *x, *scores, *member_scores, *all_scores;
-  int32_t *labels;
-  PetscCall(PetscMalloc1(N * F, &x));
-  PetscCall(PetscMalloc2(N, &scores, N, &labels));
+  /* every rank trains on the whole table, standardised in place, once per node */
+  float   *x = ev.features, *scores, *member_scores, *all_scores;
+  int32_t *labels = ev.label;
+  PetscCall(PetscMalloc1(N, &scores));
   PetscCall(PetscCalloc1(N * n_members, &member_scores));
   PetscCall(PetscMalloc1(N * n_members, &all_scores));
-  for (PetscInt i = 0; i < ev.n_local; i++)
-    for (PetscInt j = 0; j < F; j++) ev.features[i * F + j] = (float)((ev.features[i * F + j] - mean[j]) / std[j]);
-  PetscCall(hd_events_allgather(world, &ev, F, MPI_FLOAT, ev.features, x));
-  PetscCall(hd_events_allgather(world, &ev, 1, MPI_INT32_T, ev.label, labels));
+  PetscCall(hd_table_sync(&ev)); /* every rank's moments are summed before any row changes */
+  for (PetscInt i = ev.fill_offset; i < ev.fill_offset + ev.fill_count; i++)
+    for (PetscInt j = 0; j < F; j++) x[(size_t)i * F + j] = (float)((x[(size_t)i * F + j] - mean[j]) / std[j]);
+  PetscCall(hd_table_sync(&ev));
 
   PetscCall(hd_ae_spec(world, hidden, n_hidden, act, F, spec, sizeof(spec)));
   PetscCall(hd_results_mkdir(world, out));
@@ -276,11 +275,10 @@ PetscErrorCode hd_method_ae(MPI_Comm world, const char *usage, PetscBool *help_o
   PetscCall(PetscFree2(sha, all_sha));
   PetscCall(hd_par_schedule_destroy(&sched));
   PetscCall(hd_par_groups_destroy(&groups));
-  PetscCall(PetscFree2(scores, labels));
+  PetscCall(PetscFree(scores));
   PetscCall(PetscFree(member_scores));
   PetscCall(PetscFree(all_scores));
-  PetscCall(PetscFree(x));
   PetscCall(PetscFree2(mean, std));
-  PetscCall(hd_events_free(&ev));
+  PetscCall(hd_table_destroy(&ev));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

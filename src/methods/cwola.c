@@ -62,7 +62,7 @@ PetscErrorCode hd_cwola_read_options(MPI_Comm world, hd_cwola_options *o, hd_tra
   *cfg               = hd_train_defaults();
   cfg->epochs        = 20;
   cfg->batch         = 128;
-  cfg->loss          = HD_TRAIN_LOSS_BCE;
+  cfg->objective     = hd_objective_standard(HD_TRAIN_LOSS_BCE);
   cfg->stop_patience = 5;
   cfg->progress      = PETSC_FALSE;
   PetscCall(hd_train_read_options(cfg));
@@ -144,13 +144,13 @@ typedef struct {
   double    mass_lo, mass_hi;
 } hd_cwola_table;
 
-static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, hd_cwola_table *t, hd_events *ev)
+static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, hd_cwola_table *t, hd_table *ev)
 {
   static const char *const need[] = {"features", "mass", NULL};
   double                  *mean, *std;
 
   PetscFunctionBegin;
-  PetscCall(hd_events_read(world, o->data, need, ev));
+  PetscCall(hd_events_read_shared(world, o->data, need, ev));
   t->n = ev->layout.n_events;
   t->F = ev->layout.n_features;
   PetscInt N = t->n, F = t->F;
@@ -162,22 +162,24 @@ static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, h
     PetscInt j = 0;
     while (j < F && strcmp(ev->layout.feature_names[j], name)) j++;
     PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", o->data, name);
-    for (PetscInt i = 0; i < ev->n_local; i++) {
-      PetscCheck(ev->mass[i] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "'%s': event %" PetscInt_FMT " has mass %g: cannot scale features by it", o->data, ev->offset + i, (double)ev->mass[i]);
-      ev->features[i * F + j] /= ev->mass[i];
+    for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++) {
+      PetscCheck(ev->mass[i] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "'%s': event %" PetscInt_FMT " has mass %g: cannot scale features by it", o->data, i, (double)ev->mass[i]);
+      ev->features[(size_t)i * F + j] /= ev->mass[i];
     }
   }
-  /* standardise with exact moments reduced across ranks, then give every rank the whole table */
+  /* standardise in place with exact moments reduced across ranks: one table per node */
+  PetscCall(hd_table_sync(ev));
   PetscCall(PetscMalloc2(F, &mean, F, &std));
-  PetscCall(hd_stats_moments(world, ev->n_local, F, ev->features, N, mean, std));
-  for (PetscInt i = 0; i < ev->n_local; i++)
-    for (PetscInt j = 0; j < F; j++) ev->features[i * F + j] = (float)((ev->features[i * F + j] - mean[j]) / (std[j] > 0 ? std[j] : 1.0));
-  PetscCall(PetscMalloc1(N * F, &t->x));
-  PetscCall(PetscMalloc3(N, &t->mass, N, &t->label, N, &t->use));
+  PetscCall(hd_stats_moments(world, ev->n_local, F, ev->features + (size_t)ev->offset * F, N, mean, std));
+  PetscCall(hd_table_sync(ev));
+  for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++)
+    for (PetscInt j = 0; j < F; j++) ev->features[(size_t)i * F + j] = (float)((ev->features[(size_t)i * F + j] - mean[j]) / (std[j] > 0 ? std[j] : 1.0));
+  PetscCall(hd_table_sync(ev));
+  t->x     = ev->features;
+  t->mass  = ev->mass;
+  t->label = ev->label;
+  PetscCall(PetscMalloc1(N, &t->use));
   PetscCall(PetscMalloc1(N, &t->fold));
-  PetscCall(hd_events_allgather(world, ev, F, MPI_FLOAT, ev->features, t->x));
-  PetscCall(hd_events_allgather(world, ev, 1, MPI_FLOAT, ev->mass, t->mass));
-  PetscCall(hd_events_allgather(world, ev, 1, MPI_INT32_T, ev->label, t->label));
   PetscCall(PetscFree2(mean, std));
 
   /* folds and signal injection: fixed draws per event */
@@ -226,8 +228,7 @@ static PetscErrorCode hd_cwola_load(MPI_Comm world, const hd_cwola_options *o, h
 static PetscErrorCode hd_cwola_table_free(hd_cwola_table *t)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree(t->x));
-  PetscCall(PetscFree3(t->mass, t->label, t->use));
+  PetscCall(PetscFree(t->use));
   PetscCall(PetscFree(t->fold));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -317,12 +318,12 @@ static PetscErrorCode hd_cwola_unit(MPI_Comm group, const hd_cwola_options *o, c
   PetscCall(hd_nn_init(net, (uint64_t)o->seed, (uint64_t)unit, HD_INIT_AUTO));
   cfg.seed   = (uint64_t)o->seed;
   cfg.member = unit;
-  cfg.loss   = HD_TRAIN_LOSS_BCE;
+  cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
   hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
   PetscCall(hd_train(group, net, &tr, &cfg, &res));
   *interrupted = res.interrupted;
   hd_train_data te = {.n = n_te, .in_size = F, .x = x_te, .target = NULL};
-  if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, HD_TRAIN_LOSS_BCE, PETSC_TRUE, out));
+  if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, hd_objective_standard(HD_TRAIN_LOSS_BCE), HD_EVAL_OUTPUT, out));
 
   /* quantile scaling (seed 004): the member's r-th smallest output becomes (2 r + 1) / (2 n); the
    * integers 2 r + 1 are summed over members exactly */
@@ -479,7 +480,7 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
   hd_cwola_window  win[HD_CWOLA_MAX_WINDOWS];
   PetscInt         n_win, w0, w1;
   hd_cwola_table   t;
-  hd_events        ev;
+  hd_table         ev;
   double           t0 = hd_wtime();
   int              size;
 
@@ -587,6 +588,6 @@ PetscErrorCode hd_method_cwola(MPI_Comm world, const char *usage, PetscBool *hel
   PetscCall(hd_par_schedule_destroy(&sched));
   PetscCall(hd_par_groups_destroy(&groups));
   PetscCall(hd_cwola_table_free(&t));
-  PetscCall(hd_events_free(&ev));
+  PetscCall(hd_table_destroy(&ev));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

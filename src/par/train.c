@@ -21,7 +21,7 @@ hd_train_config hd_train_defaults(void)
   c.seed         = 1;
   c.epochs       = 20;
   c.batch        = 256;
-  c.loss         = HD_TRAIN_LOSS_MSE;
+  c.objective    = NULL;
   c.optim        = hd_nn_optim_adam_defaults();
   c.val_fraction = 0.2;
   c.lr_factor    = 0.5;
@@ -62,27 +62,36 @@ PetscErrorCode hd_train_read_options(hd_train_config *c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The loss of rows [0, B) of a gathered batch, accumulated into net->dout (when grad) with the
- * normalisation `norm` (the global minibatch size). */
-static PetscErrorCode hd_train_loss_eval(hd_nn *net, hd_train_loss kind, const float *target, PetscInt target_ld, const float *weight, PetscInt B, double norm, PetscBool grad, float *per_event, double *loss)
+/* ---- the separable losses of nn.h as objectives (output 0 against the shard's targets) ---- */
+
+static PetscErrorCode hd_objective_standard_loss(const hd_objective *obj, hd_nn *net, const hd_train_shard *s, PetscBool grad, double *loss, float *per_event, float *values)
 {
-  float *dz = grad ? net->dout : NULL;
-  PetscInt K = net->out_size;
+  float   *dz = grad ? net->dout : NULL;
+  PetscInt K  = net->out_size;
 
   PetscFunctionBegin;
-  switch (kind) {
+  (void)values;
+  switch ((hd_train_loss)(intptr_t)obj->ctx) {
   case HD_TRAIN_LOSS_MSE:
-    PetscCall(hd_nn_loss_mse(loss, dz, per_event, net->output, target, target_ld, weight, B, K, norm));
+    PetscCall(hd_nn_loss_mse(loss, dz, per_event, net->output, s->target, s->target_ld, s->weight, s->n, K, s->norm));
     break;
   case HD_TRAIN_LOSS_BCE:
-    PetscCall(hd_nn_loss_bce_logits(loss, dz, per_event, net->output, target, target_ld, weight, B, K, norm));
+    PetscCall(hd_nn_loss_bce_logits(loss, dz, per_event, net->output, s->target, s->target_ld, s->weight, s->n, K, s->norm));
     break;
   case HD_TRAIN_LOSS_SOFTMAX_CE:
-    PetscCall(hd_nn_loss_softmax_ce(loss, dz, per_event, net->output, target, target_ld, weight, B, K, norm));
+    PetscCall(hd_nn_loss_softmax_ce(loss, dz, per_event, net->output, s->target, s->target_ld, s->weight, s->n, K, s->norm));
     break;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+static const hd_objective hd_objectives_standard[3] = {
+  {.name = "mse", .loss = hd_objective_standard_loss, .ctx = (void *)(intptr_t)HD_TRAIN_LOSS_MSE},
+  {.name = "bce", .loss = hd_objective_standard_loss, .ctx = (void *)(intptr_t)HD_TRAIN_LOSS_BCE},
+  {.name = "softmax_ce", .loss = hd_objective_standard_loss, .ctx = (void *)(intptr_t)HD_TRAIN_LOSS_SOFTMAX_CE},
+};
+
+const hd_objective *hd_objective_standard(hd_train_loss loss) { return &hd_objectives_standard[loss]; }
 
 /* Scratch for gathering rows of the table into contiguous batch buffers. */
 typedef struct {
@@ -109,30 +118,66 @@ static PetscErrorCode hd_train_rows_destroy(hd_train_rows *r)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Gather rows idx[0..B) into r; returns the target pointer and leading dimension to use. */
-static void hd_train_gather(const hd_train_data *d, const PetscInt *idx, PetscInt B, hd_train_rows *r, const float **target, PetscInt *target_ld)
+/* Gathers rows idx[0..B) into r and describes them as a shard of a global minibatch. */
+static void hd_train_gather(const hd_train_data *d, const PetscInt *idx, PetscInt B, hd_train_rows *r, hd_train_shard *s)
 {
   for (PetscInt i = 0; i < B; i++) memcpy(r->x + i * d->in_size, d->x + idx[i] * d->in_size, (size_t)d->in_size * sizeof(float));
   if (d->weight)
     for (PetscInt i = 0; i < B; i++) r->w[i] = d->weight[idx[i]];
+  s->n      = B;
+  s->rows   = idx;
+  s->x      = r->x;
+  s->weight = d->weight ? r->w : NULL;
   if (!d->target) { /* autoencoder: the target is the input */
-    *target    = r->x;
-    *target_ld = d->in_size;
+    s->target    = r->x;
+    s->target_ld = d->in_size;
   } else if (d->target_ld == 0) {
-    *target    = d->target;
-    *target_ld = 0;
+    s->target    = d->target;
+    s->target_ld = 0;
   } else {
     for (PetscInt i = 0; i < B; i++) memcpy(r->t + i * d->target_ld, d->target + idx[i] * d->target_ld, (size_t)d->target_ld * sizeof(float));
-    *target    = r->t;
-    *target_ld = d->target_ld;
+    s->target    = r->t;
+    s->target_ld = d->target_ld;
   }
 }
 
-/* Loss of the events idx[0..n) without gradients, in fixed chunks dealt to the group: the sum over
- * chunks is formed in chunk order on every rank. Events outside every chunk do not exist. */
-static PetscErrorCode hd_train_loss_over(MPI_Comm group, hd_nn *net, const hd_train_data *d, hd_train_loss kind, const PetscInt *idx, PetscInt n, hd_train_rows *rows, double *loss)
+/* The fixed evaluation chunks [c0, c0 + nc) that `rank` of `size` computes over n events, and the
+ * events they cover: a contiguous range, the same chunks at any rank count. */
+static void hd_train_rank_chunks(PetscInt n, int rank, int size, PetscInt *e0, PetscInt *e1)
 {
-  PetscInt n_chunks = (n + HD_EVAL_CHUNK - 1) / HD_EVAL_CHUNK, c0, nc;
+  PetscInt n_chunks = (n + HD_EVAL_CHUNK - 1) / HD_EVAL_CHUNK;
+  PetscInt c0 = (n_chunks * rank) / size, c1 = (n_chunks * (rank + 1)) / size;
+
+  *e0 = PetscMin(c0 * HD_EVAL_CHUNK, n);
+  *e1 = PetscMin(c1 * HD_EVAL_CHUNK, n);
+}
+
+/* Shares rows [e0(r), e1(r)) x width of `local` computed by every rank r of the group into all
+ * (n x width) on every rank. Collective on group. */
+static PetscErrorCode hd_train_allgather_rows(MPI_Comm group, PetscInt n, PetscInt width, const PetscInt *first, float *all)
+{
+  int  size, *counts, *displs;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  for (int r = 0; r < size; r++) {
+    PetscInt64 c = (PetscInt64)(first[r + 1] - first[r]) * width, o = (PetscInt64)first[r] * width;
+    PetscCheck(c + o <= PETSC_MPI_INT_MAX, group, HD_ERR_INTERNAL, "%" PetscInt_FMT " x %" PetscInt_FMT " values are too many for one MPI_Allgatherv", n, width);
+    counts[r] = (int)c;
+    displs[r] = (int)o;
+  }
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts, displs, MPI_FLOAT, group));
+  PetscCall(PetscFree2(counts, displs));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Separable loss (and, with `values`, the per-event coupling values, n_values each) of events
+ * idx[0..n) without gradients, in fixed chunks dealt to the group: the chunk losses are added in
+ * chunk order on every rank, and the values of every event reach every rank. */
+static PetscErrorCode hd_train_loss_over(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_objective *obj, const PetscInt *idx, PetscInt n, hd_train_rows *rows, double *loss, float *values)
+{
+  PetscInt n_chunks = (n + HD_EVAL_CHUNK - 1) / HD_EVAL_CHUNK, nv = obj->n_values, e0, e1, *first;
   int      rank, size;
   double  *part, *all;
 
@@ -143,29 +188,57 @@ static PetscErrorCode hd_train_loss_over(MPI_Comm group, hd_nn *net, const hd_tr
   PetscCallMPI(MPI_Comm_size(group, &size));
   PetscCall(PetscCalloc1(n_chunks, &part));
   PetscCall(PetscMalloc1(n_chunks, &all));
-  c0 = (n_chunks * rank) / size;
-  nc = (n_chunks * (rank + 1)) / size - c0;
-  for (PetscInt c = c0; c < c0 + nc; c++) {
-    PetscInt     b0 = c * HD_EVAL_CHUNK, B = PetscMin(HD_EVAL_CHUNK, n - b0), ld;
-    const float *t;
-    hd_train_gather(d, idx + b0, B, rows, &t, &ld);
-    PetscCall(hd_nn_forward(net, rows->x, B));
-    PetscCall(hd_train_loss_eval(net, kind, t, ld, rows->w, B, (double)n, PETSC_FALSE, NULL, &part[c]));
+  hd_train_rank_chunks(n, rank, size, &e0, &e1);
+  for (PetscInt b0 = e0; b0 < e1; b0 += HD_EVAL_CHUNK) {
+    hd_train_shard sh = {0};
+    hd_train_gather(d, idx + b0, PetscMin(HD_EVAL_CHUNK, e1 - b0), rows, &sh);
+    sh.norm   = (double)n;
+    sh.first  = b0;
+    sh.batch  = n;
+    sh.epoch  = -1;
+    PetscCall(hd_nn_forward(net, rows->x, sh.n));
+    PetscCall(obj->loss(obj, net, &sh, PETSC_FALSE, &part[b0 / HD_EVAL_CHUNK], NULL, values ? values + b0 * nv : NULL));
   }
-  /* each chunk has one owner and losses are >= 0, so the sum with zeros is exact */
+  /* each chunk has one owner, so the sum with zeros is exact */
   PetscCallMPI(MPI_Allreduce(part, all, (int)n_chunks, MPI_DOUBLE, MPI_SUM, group));
   for (PetscInt c = 0; c < n_chunks; c++) *loss += all[c];
+  if (values) {
+    PetscCall(PetscMalloc1(size + 1, &first));
+    for (int r = 0; r < size; r++) hd_train_rank_chunks(n, r, size, &first[r], &e1);
+    first[size] = n;
+    PetscCall(hd_train_allgather_rows(group, n, nv, first, values));
+    PetscCall(PetscFree(first));
+  }
   PetscCall(PetscFree(part));
   PetscCall(PetscFree(all));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, const hd_train_data *d, const hd_train_config *c)
+/* The coupling term of a validation set: the mean over consecutive blocks of `batch` events (the
+ * last block may be shorter) of lambda x couple(block), the same on every rank. */
+static PetscErrorCode hd_train_coupling_over(const hd_objective *obj, PetscInt n, PetscInt batch, const float *values, double *loss)
+{
+  PetscInt n_blocks = (n + batch - 1) / batch;
+
+  PetscFunctionBegin;
+  *loss = 0;
+  for (PetscInt k = 0; k < n_blocks; k++) {
+    PetscInt b0 = k * batch;
+    double   l  = 0;
+    PetscCall(obj->couple(obj, PetscMin(batch, n - b0), values + b0 * obj->n_values, &l, NULL));
+    *loss += obj->coupling * l;
+  }
+  if (n_blocks) *loss /= (double)n_blocks;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, const hd_train_data *d, const hd_train_config *c, const hd_objective *obj)
 {
   PetscFunctionBegin;
   PetscCheck(d->in_size == net->in_size, group, HD_ERR_USER_INPUT, "%s: the data has %" PetscInt_FMT " inputs per event, the network takes %" PetscInt_FMT, c->label, d->in_size, net->in_size);
-  PetscCheck(d->target || d->in_size == net->out_size, group, HD_ERR_USER_INPUT, "%s: an autoencoder needs as many outputs (%" PetscInt_FMT ") as inputs (%" PetscInt_FMT ")", c->label, net->out_size, d->in_size);
-  PetscCheck(!d->target || d->target_ld == 0 || d->target_ld == net->out_size, group, HD_ERR_USER_INPUT, "%s: targets have %" PetscInt_FMT " values per event, the network gives %" PetscInt_FMT, c->label, d->target_ld, net->out_size);
+  PetscCheck(d->target || obj->n_values > 0 || obj->loss != hd_objective_standard_loss || d->in_size == net->out_size, group, HD_ERR_USER_INPUT, "%s: an autoencoder needs as many outputs (%" PetscInt_FMT ") as inputs (%" PetscInt_FMT ")", c->label, net->out_size, d->in_size);
+  PetscCheck(!d->target || d->target_ld == 0 || obj->loss != hd_objective_standard_loss || d->target_ld == net->out_size, group, HD_ERR_USER_INPUT, "%s: targets have %" PetscInt_FMT " values per event, the network gives %" PetscInt_FMT, c->label, d->target_ld, net->out_size);
+  PetscCheck(obj->n_values == 0 || (obj->couple && obj->couple_backward), group, HD_ERR_INTERNAL, "%s: objective '%s' has coupling values but no coupling step", c->label, obj->name);
   PetscCheck(c->epochs >= 1, group, HD_ERR_USER_INPUT, "-epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
   PetscCheck(c->batch >= 1, group, HD_ERR_USER_INPUT, "-batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
   PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, group, HD_ERR_USER_INPUT, "-val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
@@ -193,25 +266,191 @@ static PetscErrorCode hd_train_save(MPI_Comm group, const hd_train_config *c, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* What one step of training needs besides the network: the scratch rows and, for a coupled
+ * objective, the per-event values of the global batch and their gradient. */
+typedef struct {
+  const hd_train_data *d;
+  const hd_objective  *obj;
+  hd_train_rows        rows;
+  float              **shard_grads; /* (n_local_max) one gradient buffer per local shard */
+  PetscInt             n_local_max;
+  PetscInt            *bounds;      /* (max_shards + 1) */
+  PetscInt            *first;       /* (size + 1) first event of each rank's shards in the batch */
+  float               *values;      /* (batch, n_values) */
+  float               *dvalues;     /* (batch, n_values) */
+} hd_train_step_work;
+
+/* The forward of shard s of the batch at idx (Bb events) and its separable loss; with grad the
+ * loss's gradient is in the output gradients. */
+static PetscErrorCode hd_train_shard_forward(hd_nn *net, const hd_train_config *c, hd_train_step_work *w, const PetscInt *idx, PetscInt Bb, PetscInt s, PetscInt epoch, PetscBool grad, double *loss, float *values)
+{
+  hd_train_shard sh = {0};
+
+  PetscFunctionBegin;
+  hd_train_gather(w->d, idx + w->bounds[s], w->bounds[s + 1] - w->bounds[s], &w->rows, &sh);
+  sh.norm   = (double)Bb;
+  sh.first  = w->bounds[s];
+  sh.batch  = Bb;
+  sh.epoch  = epoch;
+  sh.seed   = c->seed;
+  sh.member = c->member;
+  if (w->obj->transform && epoch >= 0) PetscCall(w->obj->transform(w->obj, &sh, w->rows.x));
+  PetscCall(PetscLogEventBegin(HD_EVENT_FORWARD, 0, 0, 0, 0));
+  PetscCall(hd_nn_forward(net, w->rows.x, sh.n));
+  PetscCall(w->obj->loss(w->obj, net, &sh, grad, loss, NULL, values));
+  if (grad && w->obj->n_values > 0) PetscCall(w->obj->couple_backward(w->obj, net, &sh, w->dvalues + sh.first * w->obj->n_values));
+  PetscCall(PetscLogEventEnd(HD_EVENT_FORWARD, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* One training step on the Bb events idx[0..Bb): this rank's shards [s0, s0 + ns) of S,
+ * their gradients summed exactly over the group into net->grads; shard losses into losses[s]
+ * (the coupling term counted once, in shard 0's entry). Collective on group. */
+static PetscErrorCode hd_train_step(MPI_Comm group, hd_nn *net, const hd_train_config *c, hd_train_step_work *w, hd_par_reducer *reducer, const PetscInt *idx, PetscInt Bb, PetscInt epoch, double *losses)
+{
+  const hd_objective *obj = w->obj;
+  PetscInt            S, s0, ns, nv = obj->n_values;
+  int                 rank, size;
+  float              *grads = net->grads;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(group, &rank));
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  PetscCall(hd_par_shards(Bb, c->min_shard, c->max_shards, &S, w->bounds));
+  hd_par_rank_shards(S, rank, size, &s0, &ns);
+  if (nv > 0) {
+    /* pass 1: every shard's coupling values, shared in shard order; the coupling term and its
+     * gradient wrt every value, computed identically on every rank */
+    double coupling = 0;
+    for (int r = 0; r < size; r++) {
+      PetscInt a, k;
+      hd_par_rank_shards(S, r, size, &a, &k);
+      w->first[r] = w->bounds[PetscMin(a, S)];
+    }
+    w->first[size] = Bb;
+    for (PetscInt k = 0; k < ns; k++) {
+      double l = 0;
+      PetscCall(hd_train_shard_forward(net, c, w, idx, Bb, s0 + k, epoch, PETSC_FALSE, &l, w->values + w->bounds[s0 + k] * nv));
+    }
+    PetscCall(hd_train_allgather_rows(group, Bb, nv, w->first, w->values));
+    PetscCall(PetscArrayzero(w->dvalues, Bb * nv));
+    PetscCall(obj->couple(obj, Bb, w->values, &coupling, w->dvalues));
+    for (PetscInt i = 0; i < Bb * nv; i++) w->dvalues[i] *= (float)obj->coupling;
+    if (ns > 0 && s0 == 0) losses[0] += obj->coupling * coupling;
+  }
+  /* pass 2 (the only one for a separable objective): forward, loss, backward per shard */
+  for (PetscInt k = 0; k < ns; k++) {
+    double l = 0;
+    net->grads = w->shard_grads[k];
+    PetscCall(hd_nn_zero_grad(net));
+    PetscCall(hd_train_shard_forward(net, c, w, idx, Bb, s0 + k, epoch, PETSC_TRUE, &l, NULL));
+    PetscCall(PetscLogEventBegin(HD_EVENT_BACKWARD, 0, 0, 0, 0));
+    PetscCall(hd_nn_backward(net, NULL));
+    PetscCall(PetscLogEventEnd(HD_EVENT_BACKWARD, 0, 0, 0, 0));
+    losses[s0 + k] += l;
+  }
+  net->grads = grads;
+  PetscCall(PetscLogEventBegin(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
+  PetscCall(hd_par_reducer_sum(reducer, ns, (const float *const *)w->shard_grads, net->grads));
+  PetscCall(PetscLogEventEnd(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The step's work space for global batches of up to B events (rows not included: their size
+ * depends on what else the caller evaluates). *S_full: the shard count of a full batch. */
+static PetscErrorCode hd_train_work_create(MPI_Comm group, const hd_nn *net, const hd_train_data *d, const hd_objective *obj, const hd_train_config *c, PetscInt B, hd_train_step_work *w, PetscInt *S_full)
+{
+  int size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  w->d   = d;
+  w->obj = obj;
+  PetscCall(PetscMalloc1(c->max_shards + 1, &w->bounds));
+  PetscCall(PetscMalloc1(size + 1, &w->first));
+  PetscCall(hd_par_shards(B, c->min_shard, c->max_shards, S_full, w->bounds));
+  w->n_local_max = PetscMax((*S_full + size - 1) / size, 1);
+  PetscCall(PetscMalloc1(w->n_local_max, &w->shard_grads));
+  for (PetscInt k = 0; k < w->n_local_max; k++) PetscCall(PetscMalloc1(net->n_params, &w->shard_grads[k]));
+  if (obj->n_values > 0) PetscCall(PetscMalloc2(B * obj->n_values, &w->values, B * obj->n_values, &w->dvalues));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_train_work_destroy(hd_train_step_work *w)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < w->n_local_max; k++) PetscCall(PetscFree(w->shard_grads[k]));
+  PetscCall(PetscFree(w->shard_grads));
+  PetscCall(PetscFree(w->bounds));
+  PetscCall(PetscFree(w->first));
+  if (w->values) PetscCall(PetscFree2(w->values, w->dvalues));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The exact shard reducer over the network's tensor table. Not collective. */
+static PetscErrorCode hd_train_reducer_create(MPI_Comm group, const hd_nn *net, hd_par_reducer *reducer)
+{
+  PetscInt    *offsets, *sizes;
+  const char **names;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(net->n_tensors, &offsets, net->n_tensors, &sizes, net->n_tensors, &names));
+  for (PetscInt t = 0; t < net->n_tensors; t++) {
+    offsets[t] = net->tensors[t].offset;
+    sizes[t]   = net->tensors[t].size;
+    names[t]   = net->tensors[t].name;
+  }
+  PetscCall(hd_par_reducer_create(group, net->n_params, net->n_tensors, offsets, sizes, reducer));
+  PetscCall(hd_par_reducer_set_names(reducer, names));
+  PetscCall(PetscFree3(offsets, sizes, names));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_train_gradient(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_train_config *c, const PetscInt *rows, PetscInt n, PetscInt epoch, double *loss)
+{
+  const hd_objective *obj = c->objective ? c->objective : hd_objective_standard(HD_TRAIN_LOSS_MSE);
+  hd_train_step_work  w   = {0};
+  hd_par_reducer      reducer = {0};
+  PetscInt            S;
+  double             *losses, *all;
+
+  PetscFunctionBegin;
+  PetscCall(hd_train_check_config(group, net, d, c, obj));
+  PetscCheck(n >= 1 && n <= net->max_batch * c->max_shards, group, HD_ERR_USER_INPUT, "%s: a batch of %" PetscInt_FMT " events", c->label, n);
+  PetscCall(hd_train_work_create(group, net, d, obj, c, n, &w, &S));
+  PetscCall(hd_train_rows_create(d, w.bounds[1] - w.bounds[0], &w.rows));
+  PetscCall(hd_train_reducer_create(group, net, &reducer));
+  PetscCall(PetscCalloc2(S, &losses, S, &all));
+  PetscCall(hd_train_step(group, net, c, &w, &reducer, rows, n, epoch, losses));
+  PetscCallMPI(MPI_Allreduce(losses, all, (int)S, MPI_DOUBLE, MPI_SUM, group));
+  *loss = 0;
+  for (PetscInt k = 0; k < S; k++) *loss += all[k];
+  PetscCall(PetscFree2(losses, all));
+  PetscCall(hd_par_reducer_destroy(&reducer));
+  PetscCall(hd_train_rows_destroy(&w.rows));
+  PetscCall(hd_train_work_destroy(&w));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_train_config *c, hd_train_result *res)
 {
-  int            rank, size;
-  PetscInt      *train_idx, *train_base, *val_idx, n_train = 0, n_val = 0, n_params = net->n_params;
-  PetscInt       B, steps_per_epoch, max_shards_local, *bounds, S_full;
-  float        **shard_grads, *best;
-  double        *step_losses, *step_losses_all;
-  hd_nn_optim    opt;
-  hd_nn_plateau  plateau;
-  hd_par_reducer reducer = {0};
-  hd_train_rows  rows;
-  PetscInt      *offsets, *sizes;
-  PetscInt       epoch0 = 0, step0 = 0;
-  double         train_events = 0, events_at_start = 0, t_start;
-  PetscBool      stop = PETSC_FALSE;
+  const hd_objective *obj = c->objective ? c->objective : hd_objective_standard(HD_TRAIN_LOSS_MSE);
+  int                 rank, size;
+  PetscInt           *train_idx, *train_base, *val_idx, n_train = 0, n_val = 0, n_params = net->n_params, nv = obj->n_values;
+  PetscInt            B, steps_per_epoch, S_full;
+  float              *best, *val_values = NULL;
+  double             *step_losses, *step_losses_all;
+  hd_nn_optim         opt;
+  hd_nn_plateau       plateau;
+  hd_par_reducer      reducer = {0};
+  hd_train_step_work  w = {0};
+  PetscInt            epoch0 = 0, step0 = 0;
+  double              train_events = 0, events_at_start = 0, t_start;
+  PetscBool           stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(PetscLogStagePush(HD_STAGE_TRAIN));
-  PetscCall(hd_train_check_config(group, net, d, c));
+  PetscCall(hd_train_check_config(group, net, d, c, obj));
   PetscCall(PetscMemzero(res, sizeof(*res)));
   PetscCallMPI(MPI_Comm_rank(group, &rank));
   PetscCallMPI(MPI_Comm_size(group, &size));
@@ -231,33 +470,18 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   B               = PetscMin(c->batch, n_train);
   steps_per_epoch = (n_train + B - 1) / B;
 
-  PetscCall(PetscMalloc1(c->max_shards + 1, &bounds));
-  PetscCall(hd_par_shards(B, c->min_shard, c->max_shards, &S_full, bounds));
-  max_shards_local = PetscMax((S_full + size - 1) / size, 1);
-  PetscCall(PetscMalloc1(max_shards_local, &shard_grads));
-  for (PetscInt k = 0; k < max_shards_local; k++) PetscCall(PetscMalloc1(n_params, &shard_grads[k]));
+  PetscCall(hd_train_work_create(group, net, d, obj, c, B, &w, &S_full));
+  if (nv > 0 && n_val > 0) PetscCall(PetscMalloc1(n_val * nv, &val_values));
   /* the largest batch a forward sees: a shard, or a validation chunk */
-  PetscInt max_rows = PetscMax(bounds[1] - bounds[0], PetscMin(HD_EVAL_CHUNK, n_val));
-  PetscCall(hd_train_rows_create(d, max_rows, &rows));
+  PetscInt max_rows = PetscMax(w.bounds[1] - w.bounds[0], PetscMin(HD_EVAL_CHUNK, n_val));
+  PetscCall(hd_train_rows_create(d, max_rows, &w.rows));
   PetscCheck(net->max_batch >= max_rows, group, HD_ERR_INTERNAL, "%s: the network was built for batches of %" PetscInt_FMT " events, training needs %" PetscInt_FMT, c->label, net->max_batch, max_rows);
   PetscCall(PetscCalloc1(steps_per_epoch * S_full, &step_losses));
   PetscCall(PetscMalloc1(steps_per_epoch * S_full, &step_losses_all));
   PetscCall(PetscMalloc1(n_params, &best));
   PetscCall(PetscArraycpy(best, net->params, n_params));
 
-  PetscCall(PetscMalloc2(net->n_tensors, &offsets, net->n_tensors, &sizes));
-  for (PetscInt t = 0; t < net->n_tensors; t++) {
-    offsets[t] = net->tensors[t].offset;
-    sizes[t]   = net->tensors[t].size;
-  }
-  PetscCall(hd_par_reducer_create(group, n_params, net->n_tensors, offsets, sizes, &reducer));
-  {
-    const char **names;
-    PetscCall(PetscMalloc1(net->n_tensors, &names));
-    for (PetscInt t = 0; t < net->n_tensors; t++) names[t] = net->tensors[t].name;
-    PetscCall(hd_par_reducer_set_names(&reducer, names));
-    PetscCall(PetscFree(names));
-  }
+  PetscCall(hd_train_reducer_create(group, net, &reducer));
   PetscCall(hd_nn_optim_create(&c->optim, n_params, &opt));
   PetscCall(hd_nn_plateau_init(&plateau, c->lr_patience, c->lr_factor, c->stop_patience, 0.0));
 
@@ -302,31 +526,8 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     PetscInt step;
     for (step = (epoch == epoch0 ? step0 : 0); step < steps_per_epoch; step++) {
       PetscInt b0 = step * B, Bb = PetscMin(B, n_train - b0);
-      PetscInt S, s0, ns;
-      PetscCall(hd_par_shards(Bb, c->min_shard, c->max_shards, &S, bounds));
-      hd_par_rank_shards(S, rank, size, &s0, &ns);
-      float   *grads = net->grads;
 
-      for (PetscInt k = 0; k < ns; k++) {
-        PetscInt     s = s0 + k, Bs = bounds[s + 1] - bounds[s], ld;
-        const float *t;
-        double       l = 0;
-        hd_train_gather(d, train_idx + b0 + bounds[s], Bs, &rows, &t, &ld);
-        net->grads = shard_grads[k];
-        PetscCall(hd_nn_zero_grad(net));
-        PetscCall(PetscLogEventBegin(HD_EVENT_FORWARD, 0, 0, 0, 0));
-        PetscCall(hd_nn_forward(net, rows.x, Bs));
-        PetscCall(hd_train_loss_eval(net, c->loss, t, ld, rows.w, Bs, (double)Bb, PETSC_TRUE, NULL, &l));
-        PetscCall(PetscLogEventEnd(HD_EVENT_FORWARD, 0, 0, 0, 0));
-        PetscCall(PetscLogEventBegin(HD_EVENT_BACKWARD, 0, 0, 0, 0));
-        PetscCall(hd_nn_backward(net, NULL));
-        PetscCall(PetscLogEventEnd(HD_EVENT_BACKWARD, 0, 0, 0, 0));
-        step_losses[step * S_full + s] = l;
-      }
-      net->grads = grads;
-      PetscCall(PetscLogEventBegin(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
-      PetscCall(hd_par_reducer_sum(&reducer, ns, (const float *const *)shard_grads, net->grads));
-      PetscCall(PetscLogEventEnd(HD_EVENT_ALLREDUCE, 0, 0, 0, 0));
+      PetscCall(hd_train_step(group, net, c, &w, &reducer, train_idx + b0, Bb, epoch, step_losses + step * S_full));
       PetscCall(PetscLogEventBegin(HD_EVENT_OPTIM, 0, 0, 0, 0));
       PetscCall(hd_nn_optim_step(&opt, net->params, net->grads));
       PetscCall(PetscLogEventEnd(HD_EVENT_OPTIM, 0, 0, 0, 0));
@@ -353,8 +554,14 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     PetscCallMPI(MPI_Allreduce(step_losses, step_losses_all, (int)(steps_per_epoch * S_full), MPI_DOUBLE, MPI_SUM, group));
     for (PetscInt k = 0; k < steps_per_epoch * S_full; k++) train_loss += step_losses_all[k];
     train_loss /= steps_per_epoch;
-    if (n_val > 0) PetscCall(hd_train_loss_over(group, net, d, c->loss, val_idx, n_val, &rows, &val_loss));
-    else val_loss = train_loss;
+    if (n_val > 0) {
+      PetscCall(hd_train_loss_over(group, net, d, obj, val_idx, n_val, &w.rows, &val_loss, val_values));
+      if (nv > 0) {
+        double coupling;
+        PetscCall(hd_train_coupling_over(obj, n_val, B, val_values, &coupling));
+        val_loss += coupling;
+      }
+    } else val_loss = train_loss;
     PetscCheck(isfinite(train_loss), group, HD_ERR_USER_INPUT, "%s: the training loss is %g at epoch %" PetscInt_FMT ": lower the learning rate (-adam_lr / -sgd_lr) or check the inputs", c->label, train_loss, epoch + 1);
     PetscCall(hd_nn_plateau_update(&plateau, val_loss, &improved, &lr_scale, &early));
     if (improved) PetscCall(PetscArraycpy(best, net->params, n_params));
@@ -391,14 +598,12 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
 
   PetscCall(hd_par_reducer_destroy(&reducer));
   PetscCall(hd_nn_optim_destroy(&opt));
-  PetscCall(hd_train_rows_destroy(&rows));
-  for (PetscInt k = 0; k < max_shards_local; k++) PetscCall(PetscFree(shard_grads[k]));
-  PetscCall(PetscFree(shard_grads));
-  PetscCall(PetscFree(bounds));
+  PetscCall(hd_train_rows_destroy(&w.rows));
+  PetscCall(hd_train_work_destroy(&w));
+  PetscCall(PetscFree(val_values));
   PetscCall(PetscFree(step_losses));
   PetscCall(PetscFree(step_losses_all));
   PetscCall(PetscFree(best));
-  PetscCall(PetscFree2(offsets, sizes));
   PetscCall(PetscFree(train_idx));
   PetscCall(PetscFree(train_base));
   PetscCall(PetscFree(val_idx));
@@ -406,40 +611,45 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_train_evaluate(MPI_Comm group, hd_nn *net, const hd_train_data *d, hd_train_loss loss, PetscBool want_output, float *out)
+PetscErrorCode hd_train_evaluate(MPI_Comm group, hd_nn *net, const hd_train_data *d, const hd_objective *obj, hd_train_eval_what what, float *out)
 {
-  PetscInt      n_chunks = (d->n + HD_EVAL_CHUNK - 1) / HD_EVAL_CHUNK, width = want_output ? net->out_size : 1;
-  int           rank, size, *counts, *displs;
+  PetscInt      width, e0, e1, *idx, *first;
+  int           rank, size;
   hd_train_rows rows;
-  PetscInt     *idx;
 
   PetscFunctionBegin;
+  if (!obj) obj = hd_objective_standard(HD_TRAIN_LOSS_MSE);
+  width = what == HD_EVAL_OUTPUT ? net->out_size : what == HD_EVAL_VALUES ? obj->n_values : 1;
+  PetscCheck(width > 0, group, HD_ERR_INTERNAL, "objective '%s' has no per-event values to evaluate", obj->name);
   PetscCall(PetscLogStagePush(HD_STAGE_EVALUATE));
   PetscCallMPI(MPI_Comm_rank(group, &rank));
   PetscCallMPI(MPI_Comm_size(group, &size));
   PetscCall(hd_train_rows_create(d, PetscMin(HD_EVAL_CHUNK, PetscMax(d->n, 1)), &rows));
   PetscCall(PetscMalloc1(HD_EVAL_CHUNK, &idx));
-  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  PetscCall(PetscMalloc1(size + 1, &first));
   /* rank r computes chunks [n_chunks r / P, n_chunks (r+1) / P): a contiguous range of events */
   for (int r = 0; r < size; r++) {
-    PetscInt c0 = (n_chunks * r) / size, c1 = (n_chunks * (r + 1)) / size;
-    PetscInt e0 = PetscMin(c0 * HD_EVAL_CHUNK, d->n), e1 = PetscMin(c1 * HD_EVAL_CHUNK, d->n);
-    PetscCheck((e1 - e0) * width < PETSC_MAX_INT && e0 * width < PETSC_MAX_INT, group, HD_ERR_INTERNAL, "evaluation buffer too large");
-    counts[r] = (int)((e1 - e0) * width);
-    displs[r] = (int)(e0 * width);
+    hd_train_rank_chunks(d->n, r, size, &e0, &e1);
+    first[r] = e0;
   }
-  for (PetscInt c = (n_chunks * rank) / size; c < (n_chunks * (rank + 1)) / size; c++) {
-    PetscInt     b0 = c * HD_EVAL_CHUNK, B = PetscMin(HD_EVAL_CHUNK, d->n - b0), ld;
-    const float *t;
-    double       l = 0;
+  first[size] = d->n;
+  hd_train_rank_chunks(d->n, rank, size, &e0, &e1);
+  for (PetscInt b0 = e0; b0 < e1; b0 += HD_EVAL_CHUNK) {
+    PetscInt       B  = PetscMin(HD_EVAL_CHUNK, e1 - b0);
+    hd_train_shard sh = {0};
+    double         l  = 0;
     for (PetscInt i = 0; i < B; i++) idx[i] = b0 + i;
-    hd_train_gather(d, idx, B, &rows, &t, &ld);
+    hd_train_gather(d, idx, B, &rows, &sh);
+    sh.norm  = (double)B;
+    sh.first = 0;
+    sh.batch = B;
+    sh.epoch = -1;
     PetscCall(hd_nn_forward(net, rows.x, B));
-    if (want_output) PetscCall(PetscArraycpy(out + b0 * width, net->output, B * width));
-    else PetscCall(hd_train_loss_eval(net, loss, t, ld, NULL, B, (double)B, PETSC_FALSE, out + b0, &l));
+    if (what == HD_EVAL_OUTPUT) PetscCall(PetscArraycpy(out + b0 * width, net->output, B * width));
+    else PetscCall(obj->loss(obj, net, &sh, PETSC_FALSE, &l, what == HD_EVAL_SCORE ? out + b0 : NULL, what == HD_EVAL_VALUES ? out + b0 * width : NULL));
   }
-  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, counts, displs, MPI_FLOAT, group));
-  PetscCall(PetscFree2(counts, displs));
+  PetscCall(hd_train_allgather_rows(group, d->n, width, first, out));
+  PetscCall(PetscFree(first));
   PetscCall(PetscFree(idx));
   PetscCall(hd_train_rows_destroy(&rows));
   PetscCall(PetscLogStagePop());

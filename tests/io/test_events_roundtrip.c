@@ -8,54 +8,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include <hadal/events.h>
-
-static float value_of(PetscInt row, PetscInt col) { return (float)row * 0.5f + (float)col * 0.001f; }
-
-static PetscErrorCode write_table(MPI_Comm comm, const char *path, PetscInt n)
-{
-  hd_events_layout L = {0};
-  char             names[3][HD_NAME_LEN] = {"pt", "eta", "tau21"};
-  hd_events_writer w;
-  int              rank, size;
-  PetscInt         off, cnt;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  L.n_events      = n;
-  L.n_features    = 3;
-  L.feature_names = names;
-  L.has_mass      = PETSC_TRUE;
-  L.has_weight    = PETSC_TRUE;
-  L.image_h       = 2;
-  L.image_w       = 3;
-  L.set_size      = 4;
-  L.set_width     = 2;
-  PetscCall(hd_events_writer_create(comm, path, &L, &w));
-  hd_events_block(n, rank, size, &off, &cnt);
-  /* two calls per rank: the first half of the block, then the rest (either may be empty) */
-  for (int part = 0; part < 2; part++) {
-    PetscInt r0 = off + (part ? cnt / 2 : 0), c = part ? cnt - cnt / 2 : cnt / 2;
-    float    f[64 * 3], m[64], wt[64], im[64 * 6], st[64 * 8];
-    int32_t  lab[64], sn[64];
-    PetscCheck(c <= 64, comm, HD_ERR_INTERNAL, "test block too large");
-    for (PetscInt i = 0; i < c; i++) {
-      PetscInt row = r0 + i;
-      for (int j = 0; j < 3; j++) f[i * 3 + j] = value_of(row, j);
-      m[i]   = 1000.0f + (float)row;
-      wt[i]  = 1.0f / (float)(row + 1);
-      lab[i] = (int32_t)(row % 3) - 1;
-      sn[i]  = (int32_t)(row % 5);
-      for (int j = 0; j < 6; j++) im[i * 6 + j] = value_of(row, 10 + j);
-      for (int j = 0; j < 8; j++) st[i * 8 + j] = value_of(row, 20 + j);
-    }
-    PetscCall(hd_events_writer_write(w, r0, c, f, m, lab, wt, im, st, sn));
-  }
-  PetscCall(hd_events_writer_attr_string(w, "generator", "roundtrip-test"));
-  PetscCall(hd_events_writer_attr_int(w, "seed", 12345));
-  PetscCall(hd_events_writer_close(&w));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
+#include "io/table.h"
 
 static PetscErrorCode check_table(MPI_Comm comm, const char *path, PetscInt n, int *bad)
 {
@@ -68,10 +21,10 @@ static PetscErrorCode check_table(MPI_Comm comm, const char *path, PetscInt n, i
   for (PetscInt i = 0; i < ev.n_local; i++) {
     PetscInt row = ev.offset + i;
     for (int j = 0; j < 3; j++) *bad += ev.features[i * 3 + j] != value_of(row, j);
-    *bad += ev.mass[i] != 1000.0f + (float)row;
-    *bad += ev.weight[i] != 1.0f / (float)(row + 1);
-    *bad += ev.label[i] != (int32_t)(row % 3) - 1;
-    *bad += ev.set_n[i] != (int32_t)(row % 5);
+    *bad += ev.mass[i] != mass_of(row);
+    *bad += ev.weight[i] != weight_of(row);
+    *bad += ev.label[i] != label_of(row);
+    *bad += ev.set_n[i] != set_n_of(row);
     for (int j = 0; j < 6; j++) *bad += ev.images[i * 6 + j] != value_of(row, 10 + j);
     for (int j = 0; j < 8; j++) *bad += ev.sets[i * 8 + j] != value_of(row, 20 + j);
   }
@@ -108,7 +61,7 @@ int main(int argc, char **argv)
 
   const PetscInt sizes[] = {1, 3, 7, 101};
   for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-    PetscCall(write_table(PETSC_COMM_WORLD, path, sizes[k]));
+    PetscCall(write_table(PETSC_COMM_WORLD, path, sizes[k], -1));
     PetscCall(check_table(PETSC_COMM_WORLD, path, sizes[k], &bad));
     /* read the same file through another split: the even ranks alone */
     PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, rank % 2, rank, &half));

@@ -1,6 +1,7 @@
-/* Networks: spec parsing and shapes, the parameter table, bad specs, batch limits, and the
+/* Networks: spec parsing and shapes, the parameter table, bad specs, batch limits, the
  * initialisation's addressing (same (seed, member) -> same weights, whatever else changes) and
- * statistics. */
+ * statistics, and a chain giving bit for bit what its layer kernels called in sequence give
+ * (the graph adds nothing to a chain's arithmetic). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static void test_shapes(void)
 
   /* seed 003's Deep SVDD network */
   PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("dense 512 elu, dense 256 elu, dense 128 elu, dense 34 identity", shape_svdd, 100, &net));
-  CHECK(net->n_layers == 4 && net->out_size == 34, "svdd: %d layers, output %d", (int)net->n_layers, (int)net->out_size);
+  CHECK(net->n_nodes == 4 && net->out_size == 34, "svdd: %d layers, output %d", (int)net->n_nodes, (int)net->out_size);
   CHECK(net->n_params == 69 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 34 + 34, "svdd: %d parameters", (int)net->n_params);
   CHECK(net->tensors[0].ndim == 2 && net->tensors[0].shape[0] == 512 && net->tensors[0].shape[1] == 69, "svdd: first weight is not (512, 69)");
   check_table(net, "svdd");
@@ -41,7 +42,7 @@ static void test_shapes(void)
   {
     static const PetscInt want[7][3] = {{8, 38, 38}, {8, 19, 19}, {16, 17, 17}, {16, 8, 8}, {1024, 1, 1}, {64, 1, 1}, {2, 1, 1}};
     for (PetscInt l = 0; l < 7; l++)
-      CHECK(net->layers[l].out[0] == want[l][0] && net->layers[l].out[1] == want[l][1] && net->layers[l].out[2] == want[l][2], "cnn layer %d: output (%d, %d, %d)", (int)l, (int)net->layers[l].out[0], (int)net->layers[l].out[1], (int)net->layers[l].out[2]);
+      CHECK(net->values[net->nodes[l].out[0]].shape[0] == want[l][0] && net->values[net->nodes[l].out[0]].shape[1] == want[l][1] && net->values[net->nodes[l].out[0]].shape[2] == want[l][2], "cnn layer %d: output (%d, %d, %d)", (int)l, (int)net->values[net->nodes[l].out[0]].shape[0], (int)net->values[net->nodes[l].out[0]].shape[1], (int)net->values[net->nodes[l].out[0]].shape[2]);
   }
   CHECK(net->n_params == 8 * 9 + 8 + 16 * 8 * 9 + 16 + 1024 * 64 + 64 + 64 * 2 + 2, "cnn: %d parameters", (int)net->n_params);
   CHECK(net->tensors[2].ndim == 4 && net->tensors[2].shape[0] == 16 && net->tensors[2].shape[1] == 8 && net->tensors[2].shape[2] == 3, "cnn: second conv weight is not (16, 8, 3, 3)");
@@ -120,10 +121,10 @@ static void test_init(void)
   CHECK(differs > a->tensors[0].size * 9 / 10, "init: members 5 and 6 share %d of %d first-layer weights", (int)(a->tensors[0].size - differs), (int)a->tensors[0].size);
 
   /* addressing: weight 0 of layer l is the first draw of (seed, HD_STREAM_INIT, member << 16 | l) */
-  for (PetscInt l = 0; l < a->n_layers; l++) {
-    const hd_nn_tensor *W = &a->tensors[a->layers[l].weight];
+  for (PetscInt l = 0; l < a->n_nodes; l++) {
+    const hd_nn_tensor *W = &a->tensors[a->nodes[l].weight];
     double              fan_in = (double)W->shape[1], fan_out = (double)W->shape[0];
-    double              bound = a->layers[l].act == HD_ACT_ELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
+    double              bound = a->nodes[l].act == HD_ACT_ELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
     hd_rng              r;
     double              s2 = 0.0, wmax = 0.0;
     float               want;
@@ -140,7 +141,7 @@ static void test_init(void)
     s2 /= (double)W->size;
     /* U(-b, b): variance b^2/3, so 2/fan_in (He) or 2/(fan_in + fan_out) (Glorot) */
     CHECK(wmax <= bound && fabs(s2 / (bound * bound / 3.0) - 1.0) < 0.1, "init layer %d: max |w| %g (bound %g), variance ratio %g", (int)l, wmax, bound, s2 / (bound * bound / 3.0));
-    for (PetscInt i = 0; i < a->tensors[a->layers[l].bias].size; i++) zero_bias &= a->params[a->tensors[a->layers[l].bias].offset + i] == 0.0f;
+    for (PetscInt i = 0; i < a->tensors[a->nodes[l].bias].size; i++) zero_bias &= a->params[a->tensors[a->nodes[l].bias].offset + i] == 0.0f;
     CHECK(zero_bias, "init layer %d: bias not zero", (int)l);
   }
   /* the normal schemes: variance 2/fan_in and 2/(fan_in + fan_out) */
@@ -192,6 +193,81 @@ static void test_position_independence(void)
   }
 }
 
+/* Runs net on x with output gradient r and compares with the reference, bit for bit. */
+static void same_as_reference(hd_nn *net, const char *what, const float *x, const float *r, PetscInt B, const float *out, const float *grads, const float *din_ref)
+{
+  float *din;
+
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &din));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_forward(net, x, B));
+  CHECK(!memcmp(net->output, out, sizeof(float) * (size_t)(B * net->out_size)), "%s: output differs from the kernels in sequence", what);
+  memcpy(net->dout, r, sizeof(float) * (size_t)(B * net->out_size));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_backward(net, din));
+  CHECK(!memcmp(net->grads, grads, sizeof(float) * (size_t)net->n_params), "%s: parameter gradients differ from the kernels in sequence", what);
+  CHECK(!memcmp(din, din_ref, sizeof(float) * (size_t)(B * net->in_size)), "%s: input gradient differs from the kernels in sequence", what);
+  PetscFree(din);
+}
+
+/* The sequence of kernel calls a chain stands for, done by hand: outputs, parameter gradients
+ * and the input gradient must be the network's bit for bit. Dense (ELU, ReLU, identity) and a
+ * small CNN (conv2d tanh, max-pool, flatten, dense sigmoid). */
+static void test_chain_equals_kernels(void)
+{
+  enum { B = 5 };
+  PetscInt shape_d[3] = {7, 1, 1}, shape_c[3] = {2, 6, 6};
+  hd_nn   *d, *c;
+  float    x[B * 72], r[B * 16], rdin[B * 72], h1[B * 108], h2[B * 27], h3[B * 16], g1[B * 108], g2[B * 27], g3[B * 16], col[2 * 9 * 36];
+  float   *gr;
+  int32_t  arg[B * 27];
+  hd_rng   rng;
+
+  hd_rng_init(&rng, 3, HD_STREAM_USER, 7);
+  for (int i = 0; i < B * 72; i++) x[i] = (float)hd_rng_normal(&rng);
+  for (int i = 0; i < B * 16; i++) r[i] = (float)hd_rng_normal(&rng);
+
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("dense 16 elu, dense 8 relu, dense 3", shape_d, B, &d));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_init(d, 5, 1, HD_INIT_AUTO));
+  for (PetscInt i = 0; i < d->n_params; i++) d->params[i] += 0.05f * (float)hd_rng_normal(&rng);
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(d->n_params, &gr));
+  {
+    const float *p = d->params;
+    const hd_nn_tensor *T = d->tensors;
+
+    hd_nn_dense_forward(h1, x, p + T[0].offset, p + T[1].offset, B, 7, 16, HD_ACT_ELU, 1.0f);
+    hd_nn_dense_forward(h2, h1, p + T[2].offset, p + T[3].offset, B, 16, 8, HD_ACT_RELU, 0.0f);
+    hd_nn_dense_forward(h3, h2, p + T[4].offset, p + T[5].offset, B, 8, 3, HD_ACT_IDENTITY, 0.0f);
+    memcpy(g3, r, sizeof(float) * B * 3);
+    hd_nn_dense_backward(g2, gr + T[4].offset, gr + T[5].offset, g3, h3, h2, p + T[4].offset, B, 8, 3, HD_ACT_IDENTITY, 0.0f);
+    hd_nn_dense_backward(g1, gr + T[2].offset, gr + T[3].offset, g2, h2, h1, p + T[2].offset, B, 16, 8, HD_ACT_RELU, 0.0f);
+    hd_nn_dense_backward(rdin, gr + T[0].offset, gr + T[1].offset, g1, h1, x, p + T[0].offset, B, 7, 16, HD_ACT_ELU, 1.0f);
+  }
+  same_as_reference(d, "dense chain", x, r, B, h3, gr, rdin);
+  PetscFree(gr);
+  hd_nn_destroy(&d);
+
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("conv 3 3x3 p1 tanh, maxpool 2, flatten, dense 4 sigmoid", shape_c, B, &c));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_init(c, 5, 2, HD_INIT_AUTO));
+  for (PetscInt i = 0; i < c->n_params; i++) c->params[i] += 0.05f * (float)hd_rng_normal(&rng);
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(c->n_params, &gr));
+  {
+    const float        *p = c->params;
+    const hd_nn_tensor *T = c->tensors;
+    hd_nn_conv2d_geom   g = {2, 6, 6, 3, 3, 3, 1, 1, 0, 0};
+
+    PetscCallAbort(PETSC_COMM_SELF, hd_nn_conv2d_shape(&g, "test"));
+    hd_nn_conv2d_forward(h1, x, p + T[0].offset, p + T[1].offset, col, B, &g, HD_ACT_TANH, 0.0f);
+    hd_nn_maxpool_forward(h2, arg, h1, B, 3, 6, 6, 2, 2);
+    hd_nn_dense_forward(h3, h2, p + T[2].offset, p + T[3].offset, B, 27, 4, HD_ACT_SIGMOID, 0.0f);
+    memcpy(g3, r, sizeof(float) * B * 4);
+    hd_nn_dense_backward(g2, gr + T[2].offset, gr + T[3].offset, g3, h3, h2, p + T[2].offset, B, 27, 4, HD_ACT_SIGMOID, 0.0f);
+    hd_nn_maxpool_backward(g1, g2, arg, B, 3, 6, 6, 3, 3);
+    hd_nn_conv2d_backward(rdin, gr + T[0].offset, gr + T[1].offset, g1, h1, x, p + T[0].offset, col, B, &g, HD_ACT_TANH, 0.0f);
+  }
+  same_as_reference(c, "cnn chain", x, r, B, h3, gr, rdin);
+  PetscFree(gr);
+  hd_nn_destroy(&c);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
@@ -199,6 +275,7 @@ int main(int argc, char **argv)
   test_bad_specs();
   test_init();
   test_position_independence();
+  test_chain_equals_kernels();
   printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
   PetscCall(PetscFinalize());
   return failures ? 1 : 0;

@@ -227,3 +227,50 @@ PetscErrorCode hd_gen_lhco_rows(const hd_gen_lhco_params *p, uint64_t seed, int6
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* ---- the skeleton's model (include/hadal/generate.h) ---- */
+
+static void lhco_layout(const hd_gen_config *cfg, hd_events_layout *L)
+{
+  (void)cfg;
+  L->has_mass = PETSC_TRUE; /* mjj */
+}
+
+static PetscErrorCode lhco_rows(const hd_gen_config *cfg, void *work, int64_t row0, PetscInt count, const hd_gen_rows *out)
+{
+  PetscFunctionBegin;
+  (void)work;
+  PetscCall(hd_gen_lhco_rows(&cfg->lhco, cfg->seed, row0, count, out->features, out->mass, out->label));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Classes, signals and every model constant, so a file says how it was made. */
+static PetscErrorCode lhco_attributes(const hd_gen_config *cfg, hd_events_writer w)
+{
+  const hd_gen_lhco_params *p          = &cfg->lhco;
+  const char *const         classes[2] = {"qcd_dijet", "wprime_xy"};
+  const struct {
+    const char *name;
+    double      value;
+  } par[] = {
+    {"signal_fraction", p->signal_fraction}, {"signal_mjj", p->signal_mjj},           {"signal_mx", p->signal_mx},
+    {"signal_my", p->signal_my},             {"sqrt_s", p->sqrt_s},                   {"dijet_p1", p->p1},
+    {"dijet_p2", p->p2},                     {"dijet_p3", p->p3},                     {"mjj_min", p->mjj_min},
+    {"mjj_max", p->mjj_max},                 {"trigger_pt_min", p->pt_min},           {"dy_max", p->dy_max},
+    {"jet_radius", p->jet_radius},           {"alpha_s_mz", p->alpha_s_mz},           {"gluon_frac0", p->gluon_frac0},
+    {"gluon_slope", p->gluon_slope},         {"ue_kappa", p->ue_kappa},               {"sig_mjj_res", p->sig_mjj_res},
+    {"sig_tail_frac", p->sig_tail_frac},     {"sig_tail_mean", p->sig_tail_mean},     {"sig_mass_res", p->sig_mass_res},
+    {"qcd_tau21_med", p->qcd_tau21_med},     {"qcd_tau21_slope", p->qcd_tau21_slope}, {"qcd_tau32_med", p->qcd_tau32_med},
+    {"qcd_tau32_slope", p->qcd_tau32_slope}, {"qcd_tau_width", p->qcd_tau_width},     {"sig_tau21_med", p->sig_tau21_med},
+    {"sig_tau32_med", p->sig_tau32_med},     {"sig_tau_width", p->sig_tau_width},
+  };
+
+  PetscFunctionBegin;
+  PetscCall(hd_events_writer_attr_strings(w, "classes", 2, classes));
+  PetscCall(hd_events_writer_attr_strings(w, "signals", 1, classes + 1));
+  PetscCall(hd_events_writer_attr_string(w, "mass_variable", "mjj"));
+  for (size_t i = 0; i < sizeof(par) / sizeof(par[0]); i++) PetscCall(hd_events_writer_attr_double(w, par[i].name, par[i].value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const hd_gen_model hd_gen_model_lhco = {"lhco", HD_GEN_LHCO_NFEATURES, hd_gen_lhco_feature_names, lhco_layout, NULL, NULL, lhco_rows, lhco_attributes};

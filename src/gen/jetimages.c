@@ -780,3 +780,89 @@ PetscErrorCode hd_gen_jetimages_rows(const hd_gen_jetimages_params *p, hd_gen_je
   for (PetscInt i = 0; i < count; i++) PetscCall(hd_gen_jetimages_make(p, w, seed, (uint64_t)(row0 + i), images + (size_t)i * np, features + (size_t)i * HD_GEN_JETIMAGES_NFEATURES, label + i));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* ---- the skeleton's model (include/hadal/generate.h) ---- */
+
+static void ji_layout(const hd_gen_config *cfg, hd_events_layout *L)
+{
+  L->image_h = cfg->jetimages.image_size;
+  L->image_w = cfg->jetimages.image_size;
+}
+
+static PetscErrorCode ji_work_create(const hd_gen_config *cfg, void **work)
+{
+  hd_gen_jetimages_work w;
+
+  PetscFunctionBegin;
+  PetscCall(hd_gen_jetimages_work_create(&cfg->jetimages, &w));
+  *work = w;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ji_work_destroy(void **work)
+{
+  hd_gen_jetimages_work w = (hd_gen_jetimages_work)*work;
+
+  PetscFunctionBegin;
+  PetscCall(hd_gen_jetimages_work_destroy(&w));
+  *work = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ji_rows(const hd_gen_config *cfg, void *work, int64_t row0, PetscInt count, const hd_gen_rows *out)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_gen_jetimages_rows(&cfg->jetimages, (hd_gen_jetimages_work)work, cfg->seed, row0, count, out->images, out->features, out->label));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Classes with their fractions, the image conventions and every model constant. */
+static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w)
+{
+  const hd_gen_jetimages_params *p = &cfg->jetimages;
+  const char                    *names[HD_GEN_MAX_CLASSES];
+  char                           key[64];
+  const struct {
+    const char *name;
+    double      value;
+  } par[] = {
+    {"jet_radius", p->jet_radius},
+    {"pt_min", p->pt_min},
+    {"mass_min", p->mass_min},
+    {"mass_max", p->mass_max},
+    {"pt_gen_min", p->pt_gen_min},
+    {"pt_gen_max", p->pt_gen_max},
+    {"pt_power_sm", p->pt_power_sm},
+    {"pt_power_eft", p->pt_power_eft},
+    {"graviton_mass", p->graviton_mass},
+    {"graviton_pt_smear", p->graviton_pt_smear},
+    {"gluon_frac", p->gluon_frac},
+    {"alpha_s_mz", p->alpha_s_mz},
+    {"shower_q0", p->shower_q0},
+    {"hadron_mult", p->hadron_mult},
+    {"hadron_kt", p->hadron_kt},
+    {"ue_mean", p->ue_mean},
+    {"ue_pt_mean", p->ue_pt_mean},
+    {"calo_stochastic", p->calo_stochastic},
+    {"calo_constant", p->calo_constant},
+    {"calo_noise", p->calo_noise},
+    {"calo_threshold", p->calo_threshold},
+  };
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < p->n_classes; k++) names[k] = hd_gen_jet_class_name(p->classes[k]);
+  PetscCall(hd_events_writer_attr_strings(w, "classes", p->n_classes, names));
+  /* signals: every class but the first (label 0, the background of DESIGN.md section 3) */
+  if (p->n_classes > 1) PetscCall(hd_events_writer_attr_strings(w, "signals", p->n_classes - 1, names + 1));
+  for (PetscInt k = 0; k < p->n_classes; k++) {
+    snprintf(key, sizeof(key), "class_fraction_%s", names[k]);
+    PetscCall(hd_events_writer_attr_double(w, key, p->fractions[k]));
+  }
+  PetscCall(hd_events_writer_attr_int(w, "image_size", (int64_t)p->image_size));
+  PetscCall(hd_events_writer_attr_int(w, "preprocess", p->preprocess ? 1 : 0));
+  PetscCall(hd_events_writer_attr_string(w, "image_axes", p->preprocess ? "row: eta' (principal axis), column: phi'; centred, rotated, flipped, sum 1" : "row: eta - eta_jet, column: phi - phi_jet; pixel pT in GeV"));
+  for (size_t i = 0; i < sizeof(par) / sizeof(par[0]); i++) PetscCall(hd_events_writer_attr_double(w, par[i].name, par[i].value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+const hd_gen_model hd_gen_model_jetimages = {"jetimages", HD_GEN_JETIMAGES_NFEATURES, hd_gen_jetimages_feature_names, ji_layout, ji_work_create, ji_work_destroy, ji_rows, ji_attributes};
