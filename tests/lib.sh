@@ -7,6 +7,14 @@ cd "$HADAL_SCRATCH" || exit 1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# need_python MODULE...: skip the test (exit 77) when $PYTHON cannot import the modules. Only a
+# missing module is a skip: a data maker that fails after this is a failure of the test.
+need_python() {
+  local m
+  for m in "$@"; do
+    "$PYTHON" -c "import $m" 2>/dev/null || { echo "SKIP: $PYTHON cannot import $m"; exit 77; }
+  done
+}
 pass() { echo "ok: $*"; }
 
 # expect_error WHAT PATTERN CMD...: CMD must exit non-zero and print exactly one "hadal: error:"

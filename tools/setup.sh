@@ -19,7 +19,7 @@ build_dir=${HADAL_BUILD_DIR:-build}
 jobs=${HADAL_JOBS:-$(nproc)}
 
 # --- Debian 12 packages --------------------------------------------------------------------------
-packages_build=(build-essential cmake pkg-config zlib1g-dev)
+packages_build=(build-essential cmake pkg-config zlib1g-dev libssl-dev)
 packages_parallel=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools)
 packages_math=(libopenblas-dev petsc-dev libscalapack-openmpi-dev)
 # The independent references of the tests (PyTorch, scikit-learn, scipy), reading HDF5, plots.

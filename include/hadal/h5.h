@@ -38,6 +38,14 @@ PetscErrorCode hd_h5_attr_write_strings(hid_t obj, const char *name, PetscInt n,
  * [n][len]. *n = 0 when the attribute is absent. */
 PetscErrorCode hd_h5_attr_read_strings(hid_t obj, const char *name, size_t len, PetscInt *n, char **values);
 
+/* Collective on the file's communicator when the file was opened with hd_h5_open (its metadata
+ * reads are collective): every rank calls them. The names of obj's attributes in name order,
+ * *names PetscMalloc'ed [n][len] (names truncated to len - 1 characters). */
+PetscErrorCode hd_h5_attr_names(hid_t obj, size_t len, PetscInt *n, char **names);
+/* As above. One attribute's value as text: strings joined by ", ", a scalar integer or float,
+ * otherwise "(N values)"; truncated to len - 1 characters. */
+PetscErrorCode hd_h5_attr_text(hid_t obj, const char *name, char *text, size_t len);
+
 /* Whole small 1-d datasets and scalar attributes of files one rank writes or reads on its own
  * (checkpoints, per-window results): not collective. `where` names the file in errors; a read
  * checks that the dataset holds exactly n values. */

@@ -1,5 +1,6 @@
 /* Logging, wall-clock timers and progress lines. Messages go to stdout from rank 0 of the
- * communicator, or from every rank with a "[rank r] " prefix when -verbose is on. */
+ * communicator, or, when -verbose is on, from every rank with a "[rank r] " prefix (world rank),
+ * in rank order (PETSc's synchronized printing). */
 #ifndef HADAL_LOG_H
 #define HADAL_LOG_H
 
@@ -8,7 +9,8 @@
 void      hd_log_set_verbose(PetscBool on);
 PetscBool hd_log_verbose(void);
 
-/* Collective in the sense that every rank may call it; only rank 0 prints unless verbose. */
+/* Collective on comm: every rank of comm calls it with its own message. Rank 0's line is printed;
+ * with -verbose every rank's, in rank order. */
 PetscErrorCode hd_log(MPI_Comm comm, const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 /* Not collective: printed by the calling rank, with its rank prefix (for per-rank diagnostics). */
 PetscErrorCode hd_log_self(const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(1, 2);
@@ -31,7 +33,9 @@ PetscErrorCode hd_progress_update(hd_progress *p, double done);
 PetscErrorCode hd_progress_end(hd_progress *p, double done);
 
 /* PETSc profiling events, so that -log_view tells where the time went: forward and backward
- * passes, the gradient allreduce, the optimiser step, event-file reads and writes. Registered once
+ * passes, the exact gradient sum (hdGradSum; src/par/reduce.c registers its parts hdGradScanMax,
+ * hdGradConvert and hdGradAllreduce), the optimiser step, event-file reads and writes. Each event
+ * has one name. Registered once
  * by hd_log_events_register() (main.c); zero until then, which PETSc's logging ignores. */
 extern PetscLogEvent HD_EVENT_FORWARD, HD_EVENT_BACKWARD, HD_EVENT_ALLREDUCE, HD_EVENT_OPTIM, HD_EVENT_READ, HD_EVENT_WRITE;
 /* -log_view stages: the phases of a run (reading, generating, training, evaluating, writing). */

@@ -20,7 +20,10 @@ PetscErrorCode hd_opt_string(const char *name, const char *help, const char *def
 PetscErrorCode hd_opt_real_list(const char *name, const char *help, const char *def_text, PetscReal *values, PetscInt *n, PetscBool *set);
 PetscErrorCode hd_opt_int_list(const char *name, const char *help, const char *def_text, PetscInt *values, PetscInt *n, PetscBool *set);
 
-/* Collective. See the header comment. `usage` is the command's synopsis line for -help. */
+/* Collective. Opens the block of `command` (its name heads the -help listing). Optional: the
+ * first hd_opt_*() call opens a block without a name when none is open. */
+PetscErrorCode hd_opt_begin(MPI_Comm comm, const char *command);
+/* Collective. Closes the block; see the header comment. `usage` is the command's synopsis line for -help. */
 PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_only);
 
 /* Not collective. Whether -help or -verbose were given (main.c sets them). */

@@ -168,11 +168,14 @@ void hd_par_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt *co
 /* Collective. *any = whether `mine` is true on any rank of comm (an interruption, a failure that
  * every rank must act on). */
 PetscErrorCode hd_par_any(hd_comm comm, PetscBool mine, PetscBool *any);
-/* Collective. In-place sums over comm: exact for int64; for double exact when at most one rank
- * holds a non-zero value per entry (tables that each rank fills in part), so bit-identical at any
- * rank count in that use. */
-PetscErrorCode hd_par_sum_int64(hd_comm comm, PetscInt n, int64_t *values);
-PetscErrorCode hd_par_sum_double(hd_comm comm, PetscInt n, double *values);
+/* Collective. Elementwise reductions over comm, out[i] = op over ranks of in[i]; out may alias in.
+ * Integer sums, minima and maxima do not depend on the order they are taken in, so they are the
+ * same at any rank count; a double sum is exact when at most one rank holds a non-zero value per
+ * entry (tables that each rank fills in part). NaN entries are the caller's to rule out first. */
+PetscErrorCode hd_par_sum_int64(hd_comm comm, PetscInt n, const int64_t *in, int64_t *out);
+PetscErrorCode hd_par_sum_double(hd_comm comm, PetscInt n, const double *in, double *out);
+PetscErrorCode hd_par_min_double(hd_comm comm, PetscInt n, const double *in, double *out);
+PetscErrorCode hd_par_max_double(hd_comm comm, PetscInt n, const double *in, double *out);
 /* Collective. In-place bytewise maximum over comm: text that one rank fills and the others leave
  * zeroed (fingerprints) reaches every rank. */
 PetscErrorCode hd_par_max_bytes(hd_comm comm, PetscInt n, char *bytes);

@@ -1,4 +1,4 @@
-/* SHA-256 (FIPS 180-4; test vectors from FIPS 180-2, appendix B), used for the checksums of
+/* SHA-256 through OpenSSL's libcrypto (its EVP digest interface), used for the checksums of
  * datasets (`hadal info`), of imported source files and of parameter sets. Streaming:
  * hd_sha256_init, any number of hd_sha256_update, hd_sha256_final. Nothing here is collective;
  * there is no hidden state. */
@@ -6,30 +6,28 @@
 #define HADAL_SHA256_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <hadal/error.h>
 
 #define HD_SHA256_BYTES   32
 #define HD_SHA256_HEX_LEN 65 /* 64 hex digits and the terminating NUL */
 
+/* A digest in progress: libcrypto's EVP_MD_CTX, owned from init until final. A failed call
+ * frees it too, so an error path needs no clean-up. */
 typedef struct {
-  uint32_t      h[8];      /* chaining state */
-  uint64_t      n_bytes;   /* message length so far */
-  unsigned char block[64]; /* bytes not yet compressed */
-  size_t        used;      /* bytes held in block */
+  void *ctx;
 } hd_sha256;
 
 /* Not collective. Start a new digest. */
-void hd_sha256_init(hd_sha256 *s);
+PetscErrorCode hd_sha256_init(hd_sha256 *s);
 /* Not collective. Append len bytes of data (data may be NULL when len is 0). */
-void hd_sha256_update(hd_sha256 *s, const void *data, size_t len);
-/* Not collective. Finish the digest; s must be initialised again before reuse. */
-void hd_sha256_final(hd_sha256 *s, unsigned char digest[HD_SHA256_BYTES]);
+PetscErrorCode hd_sha256_update(hd_sha256 *s, const void *data, size_t len);
+/* Not collective. Finish the digest and free the context; init again before reuse. */
+PetscErrorCode hd_sha256_final(hd_sha256 *s, unsigned char digest[HD_SHA256_BYTES]);
 
 /* Not collective. Lower-case hex of a digest. */
 void hd_sha256_to_hex(const unsigned char digest[HD_SHA256_BYTES], char hex[HD_SHA256_HEX_LEN]);
 /* Not collective. One-shot: the hex digest of len bytes of data. */
-void hd_sha256_hex(const void *data, size_t len, char hex[HD_SHA256_HEX_LEN]);
+PetscErrorCode hd_sha256_hex(const void *data, size_t len, char hex[HD_SHA256_HEX_LEN]);
 /* Not collective. The hex digest of a file's bytes as stored (what `sha256sum FILE` prints). */
 PetscErrorCode hd_sha256_file(const char *path, char hex[HD_SHA256_HEX_LEN]);
 

@@ -3,6 +3,7 @@
  * main() is the only place that ends the program: every failure below climbs back here as an error
  * code, and this prints one line naming what is at fault. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cblas.h>
 #include <hdf5.h>
@@ -71,6 +72,7 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
   }
   for (int i = 0; i < hd_n_commands; i++) {
     if (!strcmp(command, hd_commands[i].name)) {
+      PetscCall(hd_opt_begin(PETSC_COMM_WORLD, command));
       PetscCall(hd_commands[i].fn(PETSC_COMM_WORLD, nargs, args));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
@@ -120,11 +122,37 @@ static PetscErrorCode hd_initialize(int *pargc, char ***pargv)
   return ierr;
 }
 
+/* After a failure on this rank: whether every rank failed. A failing rank enters a non-blocking
+ * barrier on comm (a duplicate of the world used for nothing else) and waits for the others up to
+ * HD_FAIL_WAIT_S seconds. An error that every rank raises (bad input that every rank checks, an
+ * error raised on a communicator of all ranks) completes it at once; a rank that did not fail
+ * never enters it, and the wait ends with PETSC_FALSE. */
+#define HD_FAIL_WAIT_S 10.0
+static PetscBool hd_all_failed(MPI_Comm comm)
+{
+  MPI_Request req;
+  int         done = 0, size = 1;
+  double      t0   = MPI_Wtime();
+
+  MPI_Comm_size(comm, &size);
+  if (size == 1) return PETSC_TRUE;
+  if (MPI_Ibarrier(comm, &req) != MPI_SUCCESS) return PETSC_FALSE;
+  while (!done && MPI_Wtime() - t0 < HD_FAIL_WAIT_S) {
+    if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return PETSC_FALSE;
+    if (!done) {
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+    }
+  }
+  return done ? PETSC_TRUE : PETSC_FALSE;
+}
+
 int main(int argc, char **argv)
 {
   const char    *command = NULL;
   char         **pargv, **args;
-  int            pargc = 1, nargs = 0, rank = 0, size = 1, status = 0;
+  int            pargc = 1, nargs = 0, rank = 0, status = 0;
+  MPI_Comm       failed_comm;
   PetscBool      version = PETSC_FALSE, help = PETSC_FALSE;
   PetscErrorCode ierr;
 
@@ -158,27 +186,32 @@ int main(int argc, char **argv)
   ierr = hd_initialize(&pargc, &pargv);
   if (ierr) return 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5 errors come back as return codes, reported once */
   hd_error_handler_push();
   hd_log_events_register();
 
+  /* a private communicator for the agreement after a failure (it must not match any message of
+   * the program's own communication) */
+  MPI_Comm_dup(PETSC_COMM_WORLD, &failed_comm);
   ierr = hd_dispatch(command ? command : "", nargs, args, version);
   if (ierr) {
     status = 1;
-    if (hd_error_is_collective() || size == 1) {
+    if (hd_all_failed(failed_comm)) {
+      /* every rank failed (a check on replicated input, or a collective one): one line, from
+       * rank 0, and a normal exit */
       if (rank == 0) {
         fprintf(stderr, "hadal: error: %s [%s]\n", hd_error_message(), hd_error_origin());
         if (hd_log_verbose()) fprintf(stderr, "%s", hd_error_traceback());
       }
     } else {
-      /* Raised on this rank alone: the others may wait in a collective, so end the whole job. */
+      /* Raised on some ranks only: the others may wait in a collective, so end the whole job. */
       fprintf(stderr, "hadal: error: [rank %d] %s [%s]\n", rank, hd_error_message(), hd_error_origin());
       if (hd_log_verbose()) fprintf(stderr, "%s", hd_error_traceback());
       fflush(stderr);
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
   }
+  MPI_Comm_free(&failed_comm);
   PetscPopErrorHandler();
   PetscFinalize();
   free(pargv);

@@ -1,4 +1,5 @@
 /* First-message error handler for the top level (see include/hadal/error.h). */
+#include <stdlib.h>
 #include <string.h>
 #include <hadal/error.h>
 
@@ -44,3 +45,34 @@ const char *hd_error_message(void) { return hd_err_message; }
 const char *hd_error_origin(void) { return hd_err_origin; }
 PetscBool   hd_error_is_collective(void) { return hd_err_collective; }
 const char *hd_error_traceback(void) { return hd_err_traceback; }
+
+PetscErrorCode hd_error_agree(MPI_Comm comm, PetscErrorCode ierr)
+{
+  int  size, rank, mine, first, code = (int)ierr, line = 0;
+  char text[sizeof(hd_err_message) + sizeof(hd_err_origin)], *colon;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (size == 1) {
+    PetscCall(ierr);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  mine = ierr ? rank : size;
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first == size) PetscFunctionReturn(PETSC_SUCCESS);
+  /* the lowest failing rank's message and origin, raised again on every rank of comm */
+  if (rank == first) {
+    memcpy(text, hd_err_message, sizeof(hd_err_message));
+    memcpy(text + sizeof(hd_err_message), hd_err_origin, sizeof(hd_err_origin));
+  }
+  PetscCallMPI(MPI_Bcast(&code, 1, MPI_INT, first, comm));
+  PetscCallMPI(MPI_Bcast(text, (int)sizeof(text), MPI_CHAR, first, comm));
+  colon = strrchr(text + sizeof(hd_err_message), ':');
+  if (colon) {
+    *colon = '\0';
+    line   = atoi(colon + 1);
+  }
+  if (!text[0]) snprintf(text, sizeof(hd_err_message), "error on rank %d", first);
+  PetscFunctionReturn(PetscError(comm, line, PETSC_FUNCTION_NAME, text + sizeof(hd_err_message), (PetscErrorCode)code, PETSC_ERROR_INITIAL, "%s", text));
+}

@@ -10,44 +10,45 @@ PetscBool hd_log_verbose(void) { return hd_verbose; }
 
 double hd_wtime(void) { return MPI_Wtime(); }
 
-static PetscErrorCode hd_log_vprint(int rank, PetscBool prefix, const char *fmt, va_list ap)
+/* Formats one message; `prefix` puts "[rank r] " (world rank) in front of it. */
+static void hd_log_format(char *line, size_t len, PetscBool prefix, const char *fmt, va_list ap)
 {
-  char line[4096];
+  int    wrank = 0;
+  size_t used  = 0;
 
-  PetscFunctionBegin;
-  vsnprintf(line, sizeof(line), fmt, ap);
-  if (prefix) fprintf(stdout, "[rank %d] %s", rank, line);
-  else fputs(line, stdout);
-  fflush(stdout);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  if (prefix) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &wrank);
+    used = (size_t)snprintf(line, len, "[rank %d] ", wrank);
+  }
+  vsnprintf(line + used, len - used, fmt, ap);
 }
 
 PetscErrorCode hd_log(MPI_Comm comm, const char *fmt, ...)
 {
-  int     rank, wrank;
+  char    line[4096];
   va_list ap;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
-  if (rank == 0 || hd_verbose) {
-    va_start(ap, fmt);
-    PetscCall(hd_log_vprint(wrank, hd_verbose, fmt, ap));
-    va_end(ap);
-  }
+  va_start(ap, fmt);
+  hd_log_format(line, sizeof(line), hd_verbose, fmt, ap);
+  va_end(ap);
+  if (hd_verbose) { /* every rank's line, in rank order */
+    PetscCall(PetscSynchronizedPrintf(comm, "%s", line));
+    PetscCall(PetscSynchronizedFlush(comm, PETSC_STDOUT));
+  } else PetscCall(PetscPrintf(comm, "%s", line));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_log_self(const char *fmt, ...)
 {
-  int     wrank;
+  char    line[4096];
   va_list ap;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
   va_start(ap, fmt);
-  PetscCall(hd_log_vprint(wrank, PETSC_TRUE, fmt, ap));
+  hd_log_format(line, sizeof(line), PETSC_TRUE, fmt, ap);
   va_end(ap);
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s", line));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -69,7 +70,7 @@ static PetscErrorCode hd_progress_print(hd_progress *p, double done, double now)
   double eta     = rate > 0 ? (p->total - done) / rate : 0.0;
 
   PetscFunctionBegin;
-  PetscCall(hd_log(p->comm, "%s: %.0f/%.0f %s (%.0f%%), %.3g %s/s, %.1f s elapsed, eta %.1f s\n", p->label, done, p->total, p->unit, p->total > 0 ? 100.0 * done / p->total : 100.0, rate, p->unit, elapsed, eta));
+  PetscCall(PetscPrintf(p->comm == MPI_COMM_NULL ? PETSC_COMM_SELF : p->comm, "%s: %.0f/%.0f %s (%.0f%%), %.3g %s/s, %.1f s elapsed, eta %.1f s\n", p->label, done, p->total, p->unit, p->total > 0 ? 100.0 * done / p->total : 100.0, rate, p->unit, elapsed, eta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -103,7 +104,7 @@ PetscErrorCode hd_log_events_register(void)
   PetscCall(PetscClassIdRegister("hadal", &id));
   PetscCall(PetscLogEventRegister("hdForward", id, &HD_EVENT_FORWARD));
   PetscCall(PetscLogEventRegister("hdBackward", id, &HD_EVENT_BACKWARD));
-  PetscCall(PetscLogEventRegister("hdGradAllreduce", id, &HD_EVENT_ALLREDUCE));
+  PetscCall(PetscLogEventRegister("hdGradSum", id, &HD_EVENT_ALLREDUCE));
   PetscCall(PetscLogEventRegister("hdOptimStep", id, &HD_EVENT_OPTIM));
   PetscCall(PetscLogEventRegister("hdEventsRead", id, &HD_EVENT_READ));
   PetscCall(PetscLogEventRegister("hdEventsWrite", id, &HD_EVENT_WRITE));

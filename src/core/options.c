@@ -1,57 +1,82 @@
-/* Options of a command, read from PETSc's options database (see include/hadal/options.h). */
+/* Options of a command, read from PETSc's options database (see include/hadal/options.h).
+ *
+ * -help is printed by PETSc's options machinery: the command's options form one
+ * PetscOptionsBegin/End block (hd_opt_begin .. hd_opt_finish), and each hd_opt_*() call passes
+ * its option to the matching PetscOptions*() routine, which prints it with its default. Those
+ * routines print only when their block's database holds -help; the block is given a database of
+ * its own that holds just -help, so they print the defaults and never parse the user's values.
+ * Values are parsed here instead, because PETSc's parsers neither name the option at fault nor
+ * reject an integer that does not fit (it wraps). Nothing is kept per option: there is no table
+ * to fill up. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <hadal/options.h>
 
-#define HD_OPT_MAX 128
-
-typedef struct {
-  char name[64];
-  char help[160];
-  char def[96];
-} hd_opt_record;
-
-/* The options read by the running command, for -help. One command runs per process. */
-static hd_opt_record hd_opt_table[HD_OPT_MAX];
-static int           hd_opt_count;
-static PetscBool     hd_opt_help;
+/* The block of the running command (one command runs per process). */
+static PetscOptionItems hd_opt_items;
+static PetscOptions     hd_opt_help_db;
+static PetscBool        hd_opt_open, hd_opt_help;
+static char             hd_opt_title[128] = "options", hd_opt_man[64] = "hadal";
 
 PetscBool hd_opt_help_requested(void) { return hd_opt_help; }
 void      hd_opt_set_help_requested(PetscBool on) { hd_opt_help = on; }
 
-static void hd_opt_remember(const char *name, const char *help, const char *def)
+PetscErrorCode hd_opt_begin(MPI_Comm comm, const char *command)
 {
-  for (int i = 0; i < hd_opt_count; i++)
-    if (!strcmp(hd_opt_table[i].name, name)) return;
-  if (hd_opt_count == HD_OPT_MAX) return; /* -help would list fewer; reading still works */
-  hd_opt_record *r = &hd_opt_table[hd_opt_count++];
-  snprintf(r->name, sizeof(r->name), "%s", name);
-  snprintf(r->help, sizeof(r->help), "%s", help);
-  snprintf(r->def, sizeof(r->def), "%s", def ? def : "");
+  PetscFunctionBegin;
+  if (hd_opt_open) PetscFunctionReturn(PETSC_SUCCESS);
+  if (command) {
+    PetscCall(PetscSNPrintf(hd_opt_title, sizeof(hd_opt_title), "hadal %s options (default after 'formerly')", command));
+    PetscCall(PetscSNPrintf(hd_opt_man, sizeof(hd_opt_man), "hadal %s", command));
+  }
+  if (hd_opt_help) {
+    PetscCall(PetscOptionsCreate(&hd_opt_help_db));
+    PetscCall(PetscOptionsSetValue(hd_opt_help_db, "-help", NULL));
+    PetscCall(PetscMemzero(&hd_opt_items, sizeof(hd_opt_items)));
+    hd_opt_items.options = hd_opt_help_db;
+    hd_opt_items.count   = 1; /* the printing pass of PetscOptionsBegin's loop */
+    PetscCall(PetscOptionsBegin_Private(&hd_opt_items, comm, NULL, hd_opt_title, NULL));
+  }
+  hd_opt_open = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Numbers are parsed here rather than by PETSc so that a bad value names its option, and an
- * integer that does not fit is an error instead of wrapping around. */
+/* The block for the hd_opt_*() helpers: opened on first use when the caller did not open it. */
+static PetscErrorCode hd_opt_block(PetscOptionItems **items)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_begin(PETSC_COMM_WORLD, NULL));
+  *items = hd_opt_help ? &hd_opt_items : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The option's text as given; an option given without a value is an error. */
 static PetscErrorCode hd_opt_text(const char *name, char *text, size_t len, PetscBool *set)
 {
   PetscFunctionBegin;
   text[0] = '\0';
   PetscCall(PetscOptionsGetString(NULL, NULL, name, text, len, set));
   PetscCheck(!*set || text[0], PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s needs a value", name);
+  PetscCheck(strlen(text) + 1 < len, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: value is longer than %zu characters", name, len - 2);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_opt_int(const char *name, const char *help, PetscInt def, PetscInt *value, PetscBool *set)
 {
-  char      text[64];
-  PetscBool flg = PETSC_FALSE;
+  char              text[64];
+  PetscBool         flg = PETSC_FALSE;
+  PetscInt          shown;
+  PetscOptionItems *items;
 
   PetscFunctionBegin;
-  snprintf(text, sizeof(text), "%" PetscInt_FMT, def);
-  hd_opt_remember(name, help, text);
+  PetscCall(hd_opt_block(&items));
+  if (items) PetscCall(PetscOptionsInt_Private(items, name, help, hd_opt_man, def, &shown, NULL, PETSC_MIN_INT, PETSC_MAX_INT));
   *value = def;
+  if (set) *set = PETSC_FALSE;
+  if (hd_opt_help) PetscFunctionReturn(PETSC_SUCCESS); /* -help shows defaults and parses nothing */
   PetscCall(hd_opt_text(name, text, sizeof(text), &flg));
   if (flg) {
     char  *end;
@@ -72,13 +97,17 @@ PetscErrorCode hd_opt_int(const char *name, const char *help, PetscInt def, Pets
 
 PetscErrorCode hd_opt_real(const char *name, const char *help, PetscReal def, PetscReal *value, PetscBool *set)
 {
-  char      text[64];
-  PetscBool flg = PETSC_FALSE;
+  char              text[64];
+  PetscBool         flg = PETSC_FALSE;
+  PetscReal         shown;
+  PetscOptionItems *items;
 
   PetscFunctionBegin;
-  snprintf(text, sizeof(text), "%g", (double)def);
-  hd_opt_remember(name, help, text);
+  PetscCall(hd_opt_block(&items));
+  if (items) PetscCall(PetscOptionsReal_Private(items, name, help, hd_opt_man, def, &shown, NULL));
   *value = def;
+  if (set) *set = PETSC_FALSE;
+  if (hd_opt_help) PetscFunctionReturn(PETSC_SUCCESS); /* -help shows defaults and parses nothing */
   PetscCall(hd_opt_text(name, text, sizeof(text), &flg));
   if (flg) {
     char *end;
@@ -93,22 +122,40 @@ PetscErrorCode hd_opt_real(const char *name, const char *help, PetscReal def, Pe
 
 PetscErrorCode hd_opt_bool(const char *name, const char *help, PetscBool def, PetscBool *value, PetscBool *set)
 {
-  PetscBool flg = PETSC_FALSE;
+  static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+  char              text[16] = "";
+  PetscBool         flg = PETSC_FALSE, shown, known = PETSC_FALSE;
+  PetscOptionItems *items;
 
   PetscFunctionBegin;
-  hd_opt_remember(name, help, def ? "true" : "false");
+  PetscCall(hd_opt_block(&items));
+  if (items) PetscCall(PetscOptionsBool_Private(items, name, help, hd_opt_man, def, &shown, NULL));
   *value = def;
-  PetscCall(PetscOptionsGetBool(NULL, NULL, name, value, &flg));
+  if (set) *set = PETSC_FALSE;
+  if (hd_opt_help) PetscFunctionReturn(PETSC_SUCCESS); /* -help shows defaults and parses nothing */
+  PetscCall(PetscOptionsGetString(NULL, NULL, name, text, sizeof(text), &flg));
+  if (flg) { /* -name alone means true; otherwise the words PETSc accepts */
+    *value = PETSC_TRUE;
+    known  = text[0] ? PETSC_FALSE : PETSC_TRUE;
+    for (int i = 0; i < 4 && !known; i++) {
+      if (!strcasecmp(text, yes[i])) known = PETSC_TRUE;
+      else if (!strcasecmp(text, no[i])) known = PETSC_TRUE, *value = PETSC_FALSE;
+    }
+    PetscCheck(known, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: '%s' is not true or false (nor yes/no, on/off, 1/0)", name, text);
+  }
   if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_opt_string(const char *name, const char *help, const char *def, char *value, size_t len, PetscBool *set)
 {
-  PetscBool flg = PETSC_FALSE;
+  PetscBool         flg = PETSC_FALSE;
+  PetscOptionItems *items;
+  char              shown[8];
 
   PetscFunctionBegin;
-  hd_opt_remember(name, help, def ? def : "(none)");
+  PetscCall(hd_opt_block(&items));
+  if (items) PetscCall(PetscOptionsString_Private(items, name, help, hd_opt_man, def && def[0] ? def : "(none)", shown, sizeof(shown), NULL));
   snprintf(value, len, "%s", def ? def : "");
   PetscCall(PetscOptionsGetString(NULL, NULL, name, value, len, &flg));
   PetscCheck(strlen(value) + 1 < len, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: value is longer than %zu characters", name, len - 2);
@@ -145,23 +192,27 @@ PetscErrorCode hd_opt_real_list(const char *name, const char *help, const char *
 
   PetscFunctionBegin;
   PetscCall(hd_opt_string(name, help, def_text, text, sizeof(text), set));
+  if (hd_opt_help) PetscCall(PetscStrncpy(text, def_text && def_text[0] ? def_text : "0", sizeof(text))); /* -help parses only the default */
   PetscCall(hd_opt_parse_reals(name, text, values, n));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_opt_int_list(const char *name, const char *help, const char *def_text, PetscInt *values, PetscInt *n, PetscBool *set)
 {
-  char      text[1024];
-  PetscReal tmp[256];
-  PetscInt  cap = *n < 256 ? *n : 256;
+  char       text[1024];
+  PetscReal *tmp;
+  PetscInt   cap = *n;
 
   PetscFunctionBegin;
   PetscCall(hd_opt_string(name, help, def_text, text, sizeof(text), set));
+  if (hd_opt_help) PetscCall(PetscStrncpy(text, def_text && def_text[0] ? def_text : "0", sizeof(text)));
+  PetscCall(PetscMalloc1(cap, &tmp));
   PetscCall(hd_opt_parse_reals(name, text, tmp, &cap));
   for (PetscInt i = 0; i < cap; i++) {
     PetscCheck(tmp[i] == (PetscReal)(PetscInt)tmp[i], PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s: '%s' holds a value that is not an integer", name, text);
     values[i] = (PetscInt)tmp[i];
   }
+  PetscCall(PetscFree(tmp));
   *n = cap;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -172,11 +223,14 @@ PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_o
   char   **names = NULL, **values = NULL;
 
   PetscFunctionBegin;
-  *help_only = hd_opt_help;
+  PetscCall(hd_opt_begin(comm, NULL)); /* a command that reads no option still has a block */
+  hd_opt_open = PETSC_FALSE;
+  *help_only  = hd_opt_help;
   if (hd_opt_help) {
-    PetscCall(PetscPrintf(comm, "usage: %s\n\noptions (default in brackets):\n", usage));
-    for (int i = 0; i < hd_opt_count; i++) PetscCall(PetscPrintf(comm, "  %-22s %s [%s]\n", hd_opt_table[i].name, hd_opt_table[i].help, hd_opt_table[i].def));
+    PetscCall(PetscOptionsEnd_Private(&hd_opt_items));
+    PetscCall(PetscOptionsDestroy(&hd_opt_help_db));
     PetscCall(PetscPrintf(comm, "  %-22s %s\n  %-22s %s\n  %-22s %s\n", "-options_file FILE", "read options from FILE", "-verbose", "log from every rank, print tracebacks on error", "-log_view", "print PETSc's profile of the run at the end"));
+    PetscCall(PetscPrintf(comm, "usage: %s\n", usage));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(PetscOptionsLeftGet(NULL, &n_left, &names, &values));

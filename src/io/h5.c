@@ -6,21 +6,33 @@
 
 static PetscErrorCode hd_h5_mpio_fapl(MPI_Comm comm, hid_t *fapl)
 {
+  PetscErrorCode ierr = PETSC_SUCCESS;
+
   PetscFunctionBegin;
   HdCallH5(*fapl = H5Pcreate(H5P_FILE_ACCESS), "cannot create an HDF5 file-access list");
-  HdCallH5(H5Pset_fapl_mpio(*fapl, comm, MPI_INFO_NULL), "cannot set the MPI-IO driver");
+  HdH5Goto(H5Pset_fapl_mpio(*fapl, comm, MPI_INFO_NULL), HD_ERR_FILE_OPEN, fail, "cannot set the MPI-IO driver");
   /* Metadata reads by every rank, collectively: one read instead of P. */
-  HdCallH5(H5Pset_all_coll_metadata_ops(*fapl, 1), "cannot set collective metadata reads");
-  HdCallH5(H5Pset_coll_metadata_write(*fapl, 1), "cannot set collective metadata writes");
+  HdH5Goto(H5Pset_all_coll_metadata_ops(*fapl, 1), HD_ERR_FILE_OPEN, fail, "cannot set collective metadata reads");
+  HdH5Goto(H5Pset_coll_metadata_write(*fapl, 1), HD_ERR_FILE_OPEN, fail, "cannot set collective metadata writes");
   PetscFunctionReturn(PETSC_SUCCESS);
+fail:
+  H5Pclose(*fapl);
+  *fapl = H5I_INVALID_HID;
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_collective_dxpl(hid_t *dxpl)
 {
+  PetscErrorCode ierr = PETSC_SUCCESS;
+
   PetscFunctionBegin;
   HdCallH5(*dxpl = H5Pcreate(H5P_DATASET_XFER), "cannot create an HDF5 transfer list");
-  HdCallH5(H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE), "cannot set collective transfers");
+  HdH5Goto(H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE), HD_ERR_FILE_READ, fail, "cannot set collective transfers");
   PetscFunctionReturn(PETSC_SUCCESS);
+fail:
+  H5Pclose(*dxpl);
+  *dxpl = H5I_INVALID_HID;
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid)
@@ -76,7 +88,7 @@ PetscErrorCode hd_h5_output_commit(hd_h5_output *out)
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(out->comm, &rank));
-  HdCallH5(H5Fclose(out->fid), "cannot close '%s'", out->tmp);
+  HdCallH5Write(H5Fclose(out->fid), "cannot close '%s'", out->tmp);
   out->fid = H5I_INVALID_HID;
   if (rank == 0) err = rename(out->tmp, out->path) == 0 ? 0 : errno;
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, out->comm));
@@ -99,165 +111,245 @@ PetscErrorCode hd_h5_output_discard(hd_h5_output *out)
 
 static PetscErrorCode hd_h5_attr_write(hid_t obj, const char *name, hid_t type, hid_t space, const void *data)
 {
-  hid_t attr;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          attr = H5I_INVALID_HID;
 
   PetscFunctionBegin;
-  if (H5Aexists(obj, name) > 0) HdCallH5(H5Adelete(obj, name), "cannot replace attribute '%s'", name);
-  HdCallH5(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "cannot create attribute '%s'", name);
-  HdCallH5(H5Awrite(attr, type, data), "cannot write attribute '%s'", name);
-  HdCallH5(H5Aclose(attr), "cannot close attribute '%s'", name);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  if (H5Aexists(obj, name) > 0) HdCallH5Write(H5Adelete(obj, name), "cannot replace attribute '%s'", name);
+  HdCallH5Write(attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "cannot create attribute '%s'", name);
+  HdH5Goto(H5Awrite(attr, type, data), HD_ERR_FILE_WRITE, cleanup, "cannot write attribute '%s'", name);
+cleanup:
+  if (H5Aclose(attr) < 0 && !ierr) SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot close attribute '%s'", name);
+  PetscFunctionReturn(ierr);
+}
+
+/* A scalar attribute of the given type (for a string: a fixed-length string type of len bytes). */
+static PetscErrorCode hd_h5_attr_write_scalar(hid_t obj, const char *name, hid_t type, size_t len, const void *value)
+{
+  PetscErrorCode ierr  = PETSC_SUCCESS;
+  hid_t          stype = H5I_INVALID_HID, space = H5I_INVALID_HID;
+
+  PetscFunctionBegin;
+  if (len) {
+    HdH5Goto(stype = H5Tcopy(H5T_C_S1), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot create a string type", name);
+    HdH5Goto(H5Tset_size(stype, len), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot size a string type", name);
+    type = stype;
+  }
+  HdH5Goto(space = H5Screate(H5S_SCALAR), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot create a scalar space", name);
+  HdCallGoto(hd_h5_attr_write(obj, name, type, space, value), cleanup);
+cleanup:
+  if (space >= 0) H5Sclose(space);
+  if (stype >= 0) H5Tclose(stype);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_attr_write_string(hid_t obj, const char *name, const char *value)
 {
-  hid_t type, space;
-
   PetscFunctionBegin;
-  HdCallH5(type = H5Tcopy(H5T_C_S1), "cannot create a string type");
-  HdCallH5(H5Tset_size(type, strlen(value) + 1), "cannot size a string type");
-  HdCallH5(space = H5Screate(H5S_SCALAR), "cannot create a scalar space");
-  PetscCall(hd_h5_attr_write(obj, name, type, space, value));
-  H5Sclose(space);
-  H5Tclose(type);
+  PetscCall(hd_h5_attr_write_scalar(obj, name, H5I_INVALID_HID, strlen(value) + 1, value));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_h5_attr_write_int(hid_t obj, const char *name, int64_t value)
 {
-  hid_t space;
-
   PetscFunctionBegin;
-  HdCallH5(space = H5Screate(H5S_SCALAR), "cannot create a scalar space");
-  PetscCall(hd_h5_attr_write(obj, name, H5T_NATIVE_INT64, space, &value));
-  H5Sclose(space);
+  PetscCall(hd_h5_attr_write_scalar(obj, name, H5T_NATIVE_INT64, 0, &value));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_h5_attr_write_double(hid_t obj, const char *name, double value)
 {
-  hid_t space;
-
   PetscFunctionBegin;
-  HdCallH5(space = H5Screate(H5S_SCALAR), "cannot create a scalar space");
-  PetscCall(hd_h5_attr_write(obj, name, H5T_NATIVE_DOUBLE, space, &value));
-  H5Sclose(space);
+  PetscCall(hd_h5_attr_write_scalar(obj, name, H5T_NATIVE_DOUBLE, 0, &value));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_h5_attr_write_strings(hid_t obj, const char *name, PetscInt n, const char *const *values)
 {
-  size_t  width = 1;
-  char   *packed;
-  hid_t   type, space;
-  hsize_t dim = (hsize_t)n;
+  PetscErrorCode ierr   = PETSC_SUCCESS;
+  size_t         width  = 1;
+  char          *packed = NULL;
+  hid_t          type = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  hsize_t        dim    = (hsize_t)n;
 
   PetscFunctionBegin;
   PetscCheck(n > 0, PETSC_COMM_SELF, HD_ERR_INTERNAL, "attribute '%s': empty string list", name);
   for (PetscInt i = 0; i < n; i++) width = PetscMax(width, strlen(values[i]) + 1);
   PetscCall(PetscCalloc1((size_t)n * width, &packed));
   for (PetscInt i = 0; i < n; i++) memcpy(packed + (size_t)i * width, values[i], strlen(values[i]));
-  HdCallH5(type = H5Tcopy(H5T_C_S1), "cannot create a string type");
-  HdCallH5(H5Tset_size(type, width), "cannot size a string type");
-  HdCallH5(space = H5Screate_simple(1, &dim, NULL), "cannot create a space");
-  PetscCall(hd_h5_attr_write(obj, name, type, space, packed));
-  H5Sclose(space);
-  H5Tclose(type);
+  HdH5Goto(type = H5Tcopy(H5T_C_S1), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot create a string type", name);
+  HdH5Goto(H5Tset_size(type, width), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot size a string type", name);
+  HdH5Goto(space = H5Screate_simple(1, &dim, NULL), HD_ERR_FILE_WRITE, cleanup, "attribute '%s': cannot create a space", name);
+  HdCallGoto(hd_h5_attr_write(obj, name, type, space, packed), cleanup);
+cleanup:
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
   PetscCall(PetscFree(packed));
-  PetscFunctionReturn(PETSC_SUCCESS);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_attr_read_strings(hid_t obj, const char *name, size_t len, PetscInt *n, char **values)
 {
-  hid_t   attr = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
-  hsize_t count = 1;
-  int     ndims;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          attr = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, mtype = H5I_INVALID_HID;
+  hsize_t        count = 1;
+  int            ndims;
+  char         **vl = NULL, *raw = NULL;
+  htri_t         is_vl = 0;
 
   PetscFunctionBegin;
   *n      = 0;
   *values = NULL;
   if (H5Aexists(obj, name) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  HdCallH5(attr = H5Aopen(obj, name, H5P_DEFAULT), "cannot open attribute '%s'", name);
-  HdCallH5(ftype = H5Aget_type(attr), "cannot read the type of attribute '%s'", name);
-  HdCallH5(space = H5Aget_space(attr), "cannot read the shape of attribute '%s'", name);
-  HdCallH5(ndims = H5Sget_simple_extent_ndims(space), "cannot read the shape of attribute '%s'", name);
-  PetscCheck(ndims <= 1, PETSC_COMM_SELF, HD_ERR_FILE_READ, "attribute '%s' is not a list of strings", name);
-  if (ndims == 1) HdCallH5(H5Sget_simple_extent_dims(space, &count, NULL), "cannot read the shape of attribute '%s'", name);
-  PetscCheck(H5Tget_class(ftype) == H5T_STRING, PETSC_COMM_SELF, HD_ERR_FILE_READ, "attribute '%s' does not hold strings", name);
-  PetscCall(PetscCalloc1(count * len, values));
-  if (H5Tis_variable_str(ftype) > 0) {
-    char **vl;
-
-    PetscCall(PetscMalloc1(count, &vl));
-    HdCallH5(mtype = H5Tcopy(H5T_C_S1), "cannot create a string type");
-    HdCallH5(H5Tset_size(mtype, H5T_VARIABLE), "cannot size a string type");
-    HdCallH5(H5Aread(attr, mtype, vl), "cannot read attribute '%s'", name);
+  HdH5Goto(attr = H5Aopen(obj, name, H5P_DEFAULT), HD_ERR_FILE_READ, cleanup, "cannot open attribute '%s'", name);
+  HdH5Goto(ftype = H5Aget_type(attr), HD_ERR_FILE_READ, cleanup, "cannot read the type of attribute '%s'", name);
+  HdH5Goto(space = H5Aget_space(attr), HD_ERR_FILE_READ, cleanup, "cannot read the shape of attribute '%s'", name);
+  HdH5Goto(ndims = H5Sget_simple_extent_ndims(space), HD_ERR_FILE_READ, cleanup, "cannot read the shape of attribute '%s'", name);
+  HdCheckGoto(ndims <= 1, PETSC_COMM_SELF, HD_ERR_FILE_READ, cleanup, "attribute '%s' is not a list of strings", name);
+  if (ndims == 1) HdH5Goto(H5Sget_simple_extent_dims(space, &count, NULL), HD_ERR_FILE_READ, cleanup, "cannot read the shape of attribute '%s'", name);
+  HdCheckGoto(H5Tget_class(ftype) == H5T_STRING, PETSC_COMM_SELF, HD_ERR_FILE_READ, cleanup, "attribute '%s' does not hold strings", name);
+  HdCallGoto(PetscCalloc1(count * len, values), cleanup);
+  HdH5Goto(mtype = H5Tcopy(H5T_C_S1), HD_ERR_FILE_READ, cleanup, "attribute '%s': cannot create a string type", name);
+  /* the file's character set (h5py writes UTF-8): HDF5 does not convert between ASCII and UTF-8 */
+  HdH5Goto(H5Tset_cset(mtype, H5Tget_cset(ftype)), HD_ERR_FILE_READ, cleanup, "attribute '%s': cannot set the character set", name);
+  HdH5Goto(is_vl = H5Tis_variable_str(ftype), HD_ERR_FILE_READ, cleanup, "cannot read the type of attribute '%s'", name);
+  if (is_vl) {
+    HdCallGoto(PetscCalloc1(count, &vl), cleanup);
+    HdH5Goto(H5Tset_size(mtype, H5T_VARIABLE), HD_ERR_FILE_READ, cleanup, "attribute '%s': cannot size a string type", name);
+    HdH5Goto(H5Aread(attr, mtype, vl), HD_ERR_FILE_READ, cleanup, "cannot read attribute '%s'", name);
     for (hsize_t i = 0; i < count; i++) snprintf(*values + i * len, len, "%s", vl[i] ? vl[i] : "");
-    H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, vl);
-    PetscCall(PetscFree(vl));
   } else {
     size_t width = H5Tget_size(ftype);
-    char  *raw;
 
-    PetscCall(PetscCalloc1(count * width + 1, &raw));
-    HdCallH5(mtype = H5Tcopy(H5T_C_S1), "cannot create a string type");
-    HdCallH5(H5Tset_size(mtype, width), "cannot size a string type");
-    HdCallH5(H5Aread(attr, mtype, raw), "cannot read attribute '%s'", name);
+    HdCallGoto(PetscCalloc1(count * width + 1, &raw), cleanup);
+    HdH5Goto(H5Tset_size(mtype, width), HD_ERR_FILE_READ, cleanup, "attribute '%s': cannot size a string type", name);
+    /* all `width` bytes: a string that fills its field has no terminator (numpy's S3 "qcd") */
+    HdH5Goto(H5Tset_strpad(mtype, H5T_STR_NULLPAD), HD_ERR_FILE_READ, cleanup, "attribute '%s': cannot pad a string type", name);
+    HdH5Goto(H5Aread(attr, mtype, raw), HD_ERR_FILE_READ, cleanup, "cannot read attribute '%s'", name);
     for (hsize_t i = 0; i < count; i++) {
       size_t k = 0;
       while (k < width && k + 1 < len && raw[i * width + k]) k++;
       memcpy(*values + i * len, raw + i * width, k);
     }
-    PetscCall(PetscFree(raw));
   }
   *n = (PetscInt)count;
-  H5Tclose(mtype);
-  H5Sclose(space);
-  H5Tclose(ftype);
-  H5Aclose(attr);
+cleanup:
+  if (vl) H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, vl); /* frees what H5Aread allocated */
+  PetscCall(PetscFree(vl));
+  PetscCall(PetscFree(raw));
+  if (ierr) PetscCall(PetscFree(*values));
+  if (mtype >= 0) H5Tclose(mtype);
+  if (space >= 0) H5Sclose(space);
+  if (ftype >= 0) H5Tclose(ftype);
+  if (attr >= 0) H5Aclose(attr);
+  PetscFunctionReturn(ierr);
+}
+
+PetscErrorCode hd_h5_attr_names(hid_t obj, size_t len, PetscInt *n, char **names)
+{
+  H5O_info_t info;
+
+  PetscFunctionBegin;
+  *n     = 0;
+  *names = NULL;
+  HdCallH5(H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS), "cannot count the attributes");
+  PetscCall(PetscCalloc1((size_t)info.num_attrs * len + 1, names));
+  for (hsize_t i = 0; i < info.num_attrs; i++) {
+    if (H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, *names + i * len, len, H5P_DEFAULT) < 0) {
+      PetscCall(PetscFree(*names));
+      SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_READ, "cannot read the name of attribute %llu", (unsigned long long)i);
+    }
+  }
+  *n = (PetscInt)info.num_attrs;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_h5_attr_text(hid_t obj, const char *name, char *text, size_t len)
+{
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          attr = H5I_INVALID_HID, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  H5T_class_t    cls;
+  hssize_t       n;
+  PetscInt       count;
+  char          *values = NULL;
+
+  PetscFunctionBegin;
+  text[0] = '\0';
+  HdH5Goto(attr = H5Aopen(obj, name, H5P_DEFAULT), HD_ERR_FILE_READ, cleanup, "cannot open attribute '%s'", name);
+  HdH5Goto(type = H5Aget_type(attr), HD_ERR_FILE_READ, cleanup, "cannot read the type of attribute '%s'", name);
+  HdH5Goto(space = H5Aget_space(attr), HD_ERR_FILE_READ, cleanup, "cannot read the shape of attribute '%s'", name);
+  HdH5Goto(cls = H5Tget_class(type), HD_ERR_FILE_READ, cleanup, "cannot read the type of attribute '%s'", name);
+  HdH5Goto(n = H5Sget_simple_extent_npoints(space), HD_ERR_FILE_READ, cleanup, "cannot read the shape of attribute '%s'", name);
+  if (cls == H5T_STRING) {
+    size_t used = 0;
+
+    HdCallGoto(hd_h5_attr_read_strings(obj, name, 256, &count, &values), cleanup);
+    for (PetscInt i = 0; i < count && used + 1 < len; i++) used += (size_t)snprintf(text + used, len - used, "%s%s", i ? ", " : "", values + (size_t)i * 256);
+  } else if (cls == H5T_INTEGER && n == 1) {
+    long long v = 0;
+
+    HdH5Goto(H5Aread(attr, H5T_NATIVE_LLONG, &v), HD_ERR_FILE_READ, cleanup, "cannot read attribute '%s'", name);
+    snprintf(text, len, "%lld", v);
+  } else if (cls == H5T_FLOAT && n == 1) {
+    double v = 0;
+
+    HdH5Goto(H5Aread(attr, H5T_NATIVE_DOUBLE, &v), HD_ERR_FILE_READ, cleanup, "cannot read attribute '%s'", name);
+    snprintf(text, len, "%.6g", v);
+  } else snprintf(text, len, "(%lld values)", (long long)n);
+cleanup:
+  PetscCall(PetscFree(values));
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
+  if (attr >= 0) H5Aclose(attr);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_write_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, hid_t file_type, PetscInt n, const void *data)
 {
-  hid_t   space, did;
-  hsize_t dim = (hsize_t)n;
+  PetscErrorCode ierr  = PETSC_SUCCESS;
+  hid_t          space = H5I_INVALID_HID, did = H5I_INVALID_HID;
+  hsize_t        dim   = (hsize_t)n;
 
   PetscFunctionBegin;
-  HdCallH5(space = H5Screate_simple(1, &dim, NULL), "'%s': cannot create a space for %s", where, name);
-  HdCallH5(did = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", where, name);
-  if (n > 0) HdCallH5(H5Dwrite(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot write %s", where, name);
-  H5Dclose(did);
-  H5Sclose(space);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  HdH5Goto(space = H5Screate_simple(1, &dim, NULL), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create a space for %s", where, name);
+  HdH5Goto(did = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create %s", where, name);
+  if (n > 0) HdH5Goto(H5Dwrite(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot write %s", where, name);
+cleanup:
+  if (did >= 0 && H5Dclose(did) < 0 && !ierr) SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "'%s': cannot close %s", where, name);
+  if (space >= 0) H5Sclose(space);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_read_1d(hid_t loc, const char *where, const char *name, hid_t mem_type, PetscInt n, void *data)
 {
-  hid_t   did, space;
-  hsize_t dim = 0;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          did = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  hsize_t        dim = 0;
 
   PetscFunctionBegin;
-  HdCallH5(did = H5Dopen2(loc, name, H5P_DEFAULT), "'%s' has no dataset %s", where, name);
-  HdCallH5(space = H5Dget_space(did), "'%s': cannot read the shape of %s", where, name);
-  H5Sget_simple_extent_dims(space, &dim, NULL);
-  H5Sclose(space);
-  if ((PetscInt)dim != n) H5Dclose(did);
-  PetscCheck((PetscInt)dim == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s': %s holds %llu values, expected %" PetscInt_FMT, where, name, (unsigned long long)dim, n);
-  if (n > 0) HdCallH5(H5Dread(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "'%s': cannot read %s", where, name);
-  H5Dclose(did);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  HdH5Goto(did = H5Dopen2(loc, name, H5P_DEFAULT), HD_ERR_FILE_READ, cleanup, "'%s' has no dataset %s", where, name);
+  HdH5Goto(space = H5Dget_space(did), HD_ERR_FILE_READ, cleanup, "'%s': cannot read the shape of %s", where, name);
+  HdCheckGoto(H5Sget_simple_extent_ndims(space) == 1, PETSC_COMM_SELF, HD_ERR_FILE_READ, cleanup, "'%s': %s is not a 1-d dataset", where, name);
+  HdH5Goto(H5Sget_simple_extent_dims(space, &dim, NULL), HD_ERR_FILE_READ, cleanup, "'%s': cannot read the shape of %s", where, name);
+  HdCheckGoto((PetscInt)dim == n, PETSC_COMM_SELF, HD_ERR_FILE_READ, cleanup, "'%s': %s holds %llu values, expected %" PetscInt_FMT, where, name, (unsigned long long)dim, n);
+  if (n > 0) HdH5Goto(H5Dread(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), HD_ERR_FILE_READ, cleanup, "'%s': cannot read %s", where, name);
+cleanup:
+  if (space >= 0) H5Sclose(space);
+  if (did >= 0) H5Dclose(did);
+  PetscFunctionReturn(ierr);
 }
 
 static PetscErrorCode hd_h5_attr_read(hid_t loc, const char *where, const char *name, hid_t mem_type, void *value)
 {
-  hid_t a;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  hid_t          a;
 
   PetscFunctionBegin;
   HdCallH5(a = H5Aopen(loc, name, H5P_DEFAULT), "'%s' has no attribute %s", where, name);
-  HdCallH5(H5Aread(a, mem_type, value), "'%s': cannot read attribute %s", where, name);
+  HdH5Goto(H5Aread(a, mem_type, value), HD_ERR_FILE_READ, cleanup, "'%s': cannot read attribute %s", where, name);
+cleanup:
   H5Aclose(a);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_h5_attr_read_int(hid_t loc, const char *where, const char *name, int64_t *value)

@@ -59,7 +59,7 @@ static PetscErrorCode hd_results_parents(hid_t fid, const char *name)
     *p = '\0';
     if (H5Lexists(fid, path, H5P_DEFAULT) <= 0) {
       hid_t g;
-      HdCallH5(g = H5Gcreate2(fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "results: cannot create group %s", path);
+      HdCallH5Write(g = H5Gcreate2(fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "results: cannot create group %s", path);
       H5Gclose(g);
     }
     *p = '/';
@@ -71,29 +71,31 @@ static PetscErrorCode hd_results_parents(hid_t fid, const char *name)
  * dataset when width == 0); this rank writes rows [offset, offset + n_local). */
 static PetscErrorCode hd_results_write(hd_results *res, const char *name, hid_t ftype, hid_t mtype, hsize_t n_global, hsize_t width, hsize_t offset, hsize_t n_local, const void *local)
 {
-  hid_t   space, did, mspace, dxpl;
-  int     rank2 = width > 0;
-  hsize_t dims[2] = {n_global, width}, start[2] = {offset, 0}, count[2] = {n_local, width}, one[2] = {1, width > 0 ? width : 1};
+  PetscErrorCode ierr  = PETSC_SUCCESS;
+  hid_t          space = H5I_INVALID_HID, did = H5I_INVALID_HID, mspace = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  int            rank2 = width > 0;
+  hsize_t        dims[2] = {n_global, width}, start[2] = {offset, 0}, count[2] = {n_local, width}, one[2] = {1, width > 0 ? width : 1};
 
   PetscFunctionBegin;
   PetscCall(PetscLogStagePush(HD_STAGE_WRITE));
-  PetscCall(hd_results_parents(res->out.fid, name));
-  HdCallH5(space = H5Screate_simple(1 + rank2, dims, NULL), "results: cannot create a space for %s", name);
-  HdCallH5(did = H5Dcreate2(res->out.fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create %s", res->out.path, name);
-  HdCallH5(mspace = H5Screate_simple(1 + rank2, n_local ? count : one, NULL), "results: cannot create a space");
-  if (n_local) HdCallH5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL), "results: cannot select rows of %s", name);
+  HdCallGoto(hd_results_parents(res->out.fid, name), cleanup);
+  HdH5Goto(space = H5Screate_simple(1 + rank2, dims, NULL), HD_ERR_FILE_WRITE, cleanup, "results: cannot create a space for %s", name);
+  HdH5Goto(did = H5Dcreate2(res->out.fid, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create %s", res->out.path, name);
+  HdH5Goto(mspace = H5Screate_simple(1 + rank2, n_local ? count : one, NULL), HD_ERR_FILE_WRITE, cleanup, "results: cannot create a space");
+  if (n_local) HdH5Goto(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL), HD_ERR_FILE_WRITE, cleanup, "results: cannot select rows of %s", name);
   else {
     H5Sselect_none(space);
     H5Sselect_none(mspace);
   }
-  PetscCall(hd_h5_collective_dxpl(&dxpl));
-  HdCallH5(H5Dwrite(did, mtype, mspace, space, dxpl, local), "'%s': cannot write %s", res->out.path, name);
-  H5Pclose(dxpl);
-  H5Sclose(mspace);
-  H5Dclose(did);
-  H5Sclose(space);
+  HdCallGoto(hd_h5_collective_dxpl(&dxpl), cleanup);
+  HdH5Goto(H5Dwrite(did, mtype, mspace, space, dxpl, local), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot write %s", res->out.path, name);
+cleanup:
+  if (dxpl >= 0) H5Pclose(dxpl);
+  if (mspace >= 0) H5Sclose(mspace);
+  if (did >= 0) H5Dclose(did);
+  if (space >= 0) H5Sclose(space);
   PetscCall(PetscLogStagePop());
-  PetscFunctionReturn(PETSC_SUCCESS);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local)

@@ -149,21 +149,23 @@ static PetscErrorCode hd_ae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 }
 
 /* SHA-256 of the parameters as little-endian float32, so two runs compare without tools. */
-static void hd_ae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
+static PetscErrorCode hd_ae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
 {
   hd_sha256     s;
   unsigned char digest[HD_SHA256_BYTES];
 
-  hd_sha256_init(&s);
+  PetscFunctionBegin;
+  PetscCall(hd_sha256_init(&s));
   for (PetscInt i = 0; i < n; i++) {
     uint32_t      u;
     unsigned char b[4];
     memcpy(&u, &p[i], 4);
     for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
-    hd_sha256_update(&s, b, 4);
+    PetscCall(hd_sha256_update(&s, b, 4));
   }
-  hd_sha256_final(&s, digest);
+  PetscCall(hd_sha256_final(&s, digest));
   hd_sha256_to_hex(digest, hex);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* One member: build, initialise from (seed, member), train on the group, score every event with
@@ -205,7 +207,7 @@ static PetscErrorCode hd_ae_member(hd_ensemble_member *m, void *ctx)
     m->metrics[HD_AE_PARAMS]     = (double)net->n_params;
     m->metrics[HD_AE_AUC]        = roc.n_signal > 0 && roc.n_background > 0 ? roc.auc : NAN;
     PetscCall(hd_stats_roc_free(&roc));
-    hd_ae_params_sha256(net->params, net->n_params, m->text);
+    PetscCall(hd_ae_params_sha256(net->params, net->n_params, m->text));
   }
   PetscCall(hd_nn_destroy(&net));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -229,7 +231,7 @@ static PetscErrorCode hd_ae_evaluate(hd_run *run, void *ctx, const hd_ensemble *
   PetscCall(hd_par_allgather_blocks(run->world, ae->N, 1, HD_PAR_FLOAT, ae->block, ae->score));
   PetscCall(hd_stats_roc_compute(ae->N, ae->score, ae->label, 1000, &ae->roc));
   if (M == 1) memcpy(ae->sha, ens->text, HD_SHA256_HEX_LEN);
-  else hd_sha256_hex(ens->text, (size_t)(M * HD_SHA256_HEX_LEN), ae->sha);
+  else PetscCall(hd_sha256_hex(ens->text, (size_t)(M * HD_SHA256_HEX_LEN), ae->sha));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -31,17 +31,44 @@ PetscErrorCode hd_par_any(hd_comm comm, PetscBool mine, PetscBool *any)
 /* MPI counts are int: one call moves at most this many values. */
 #define HD_PAR_CHUNK ((PetscInt)1 << 30)
 
-PetscErrorCode hd_par_sum_int64(hd_comm comm, PetscInt n, int64_t *values)
+/* out[i] = op over the ranks of in[i], in chunks of at most HD_PAR_CHUNK values; out may alias in. */
+static PetscErrorCode hd_par_allreduce(hd_comm comm, PetscInt n, const void *in, void *out, MPI_Datatype type, size_t size, MPI_Op op)
 {
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < n; k += HD_PAR_CHUNK) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, values + k, (int)PetscMin(HD_PAR_CHUNK, n - k), MPI_INT64_T, MPI_SUM, comm));
+  PetscCheck(n >= 0, comm, HD_ERR_INTERNAL, "reduction of %" PetscInt_FMT " values", n);
+  for (PetscInt k = 0; k < n; k += HD_PAR_CHUNK) {
+    const char *src = (const char *)in + (size_t)k * size;
+    char       *dst = (char *)out + (size_t)k * size;
+    PetscCallMPI(MPI_Allreduce(in == out ? MPI_IN_PLACE : src, dst, (int)PetscMin(HD_PAR_CHUNK, n - k), type, op, comm));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_par_sum_double(hd_comm comm, PetscInt n, double *values)
+PetscErrorCode hd_par_sum_int64(hd_comm comm, PetscInt n, const int64_t *in, int64_t *out)
 {
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < n; k += HD_PAR_CHUNK) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, values + k, (int)PetscMin(HD_PAR_CHUNK, n - k), MPI_DOUBLE, MPI_SUM, comm));
+  PetscCall(hd_par_allreduce(comm, n, in, out, MPI_INT64_T, sizeof(int64_t), MPI_SUM));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_par_sum_double(hd_comm comm, PetscInt n, const double *in, double *out)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_par_allreduce(comm, n, in, out, MPI_DOUBLE, sizeof(double), MPI_SUM));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_par_min_double(hd_comm comm, PetscInt n, const double *in, double *out)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_par_allreduce(comm, n, in, out, MPI_DOUBLE, sizeof(double), MPI_MIN));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_par_max_double(hd_comm comm, PetscInt n, const double *in, double *out)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_par_allreduce(comm, n, in, out, MPI_DOUBLE, sizeof(double), MPI_MAX));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -149,8 +149,8 @@ PetscErrorCode hd_ensemble_run(hd_ensemble *e, hd_ensemble_member_fn fn, void *c
   if (!any) {
     /* each entry has one contributor (the rank 0 of the member's group; zeros elsewhere), so
      * these sums are exact copies; the int64 sums are exact in any order */
-    PetscCall(hd_par_sum_int64(g->world, c->n_sums, e->sums));
-    PetscCall(hd_par_sum_double(g->world, c->n_members * c->n_metrics, e->metrics));
+    PetscCall(hd_par_sum_int64(g->world, c->n_sums, e->sums, e->sums));
+    PetscCall(hd_par_sum_double(g->world, c->n_members * c->n_metrics, e->metrics, e->metrics));
     PetscCall(hd_par_max_bytes(g->world, c->n_members * c->text_len, e->text));
   }
   PetscCall(PetscFree(L.m.scores));

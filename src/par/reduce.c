@@ -32,9 +32,9 @@ static PetscErrorCode hd_par_log_register(void)
   PetscFunctionBegin;
   if (hd_par_log_registered) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscClassIdRegister("hadal par", &cid));
-  PetscCall(PetscLogEventRegister("HdGradScanMax", cid, &hd_par_ev_scan));
-  PetscCall(PetscLogEventRegister("HdGradConvert", cid, &hd_par_ev_convert));
-  PetscCall(PetscLogEventRegister("HdGradAllreduce", cid, &hd_par_ev_allreduce));
+  PetscCall(PetscLogEventRegister("hdGradScanMax", cid, &hd_par_ev_scan));
+  PetscCall(PetscLogEventRegister("hdGradConvert", cid, &hd_par_ev_convert));
+  PetscCall(PetscLogEventRegister("hdGradAllreduce", cid, &hd_par_ev_allreduce));
   hd_par_log_registered = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

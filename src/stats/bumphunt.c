@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 #include <petsctao.h>
+#include <petscdt.h>
+#include <petscblaslapack.h>
 #include <hadal/bumphunt.h>
 
 #define HD_BUMP_NODES 8 /* Gauss-Legendre nodes per bin */
@@ -31,69 +33,33 @@ typedef struct {
   char    window[96]; /* "window [lo, hi) GeV", for messages */
 } hd_bump_model;
 
-/* Gauss-Legendre nodes and weights on [-1, 1], by Newton's iteration on P_n (to machine precision). */
-static void gauss_legendre(int n, double *t, double *w)
-{
-  for (int i = 0; i < n; i++) {
-    double z = cos(PETSC_PI * (i + 0.75) / (n + 0.5)), dp = 1;
-
-    for (int it = 0; it < 100; it++) {
-      double p0 = 1, p1 = 0, z0 = z;
-
-      for (int k = 1; k <= n; k++) { /* P_k by the three-term recurrence */
-        double p2 = p1;
-
-        p1 = p0;
-        p0 = ((2 * k - 1) * z * p1 - (k - 1) * p2) / k;
-      }
-      dp = n * (z * p0 - p1) / (z * z - 1);
-      z  = z0 - p0 / dp;
-      if (fabs(z - z0) < 1e-15) break;
-    }
-    t[i] = z;
-    w[i] = 2 / ((1 - z * z) * dp * dp);
-  }
-}
-
-/* Inverse of a small symmetric positive definite matrix (n <= 4) by Cholesky, with Jacobi
- * scaling so that the strong correlations of the dijet parameters do not cost precision.
- * Returns PETSC_FALSE when the matrix is not positive definite (or not finite). */
+/* Inverse of a small symmetric positive definite matrix (n <= 4) by LAPACK's Cholesky
+ * factorisation and inverse (potrf, potri), with Jacobi scaling so that the strong correlations
+ * of the dijet parameters do not cost precision. Returns PETSC_FALSE when the matrix is not
+ * positive definite, not finite, or singular to working precision (a pivot of the scaled matrix
+ * below 1e-14). Symmetric, so row- and column-major are the same matrix. */
 static PetscBool spd_inverse(PetscInt n, const double *a, double *inv)
 {
-  double d[HD_BUMP_NB], l[HD_BUMP_NB * HD_BUMP_NB] = {0}, y[HD_BUMP_NB];
+  double       d[HD_BUMP_NB], l[HD_BUMP_NB * HD_BUMP_NB];
+  PetscBLASInt bn = (PetscBLASInt)n, info = 0;
 
   for (PetscInt i = 0; i < n; i++) {
     if (!(a[i * n + i] > 0) || !isfinite(a[i * n + i])) return PETSC_FALSE;
     d[i] = 1 / sqrt(a[i * n + i]);
   }
-  for (PetscInt j = 0; j < n; j++) {
-    for (PetscInt i = j; i < n; i++) {
-      double s = a[i * n + j] * d[i] * d[j];
-
-      for (PetscInt k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-      if (i == j) {
-        if (!(s > 1e-14)) return PETSC_FALSE; /* singular to working precision */
-        l[j * n + j] = sqrt(s);
-      } else l[i * n + j] = s / l[j * n + j];
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) {
+      l[i * n + j] = a[i * n + j] * d[i] * d[j];
+      if (!isfinite(l[i * n + j])) return PETSC_FALSE;
     }
-  }
-  for (PetscInt c = 0; c < n; c++) { /* column c of the inverse: solve L L^T x = e_c */
-    for (PetscInt i = 0; i < n; i++) {
-      double s = i == c ? 1 : 0;
-
-      for (PetscInt k = 0; k < i; k++) s -= l[i * n + k] * y[k];
-      y[i] = s / l[i * n + i];
-    }
-    for (PetscInt i = n - 1; i >= 0; i--) {
-      double s = y[i];
-
-      for (PetscInt k = i + 1; k < n; k++) s -= l[k * n + i] * y[k];
-      y[i] = s / l[i * n + i];
-    }
-    for (PetscInt i = 0; i < n; i++) inv[i * n + c] = y[i] * d[i] * d[c];
-  }
-  for (PetscInt i = 0; i < n; i++) /* the column solves round differently: make it exactly symmetric */
-    for (PetscInt j = 0; j < i; j++) inv[i * n + j] = inv[j * n + i] = 0.5 * (inv[i * n + j] + inv[j * n + i]);
+  LAPACKpotrf_("L", &bn, l, &bn, &info); /* l = L L^T, L in the lower triangle (column-major) */
+  if (info != 0) return PETSC_FALSE;
+  for (PetscInt j = 0; j < n; j++)
+    if (!(l[j * n + j] * l[j * n + j] > 1e-14)) return PETSC_FALSE;
+  LAPACKpotri_("L", &bn, l, &bn, &info); /* the inverse, in the lower triangle */
+  if (info != 0) return PETSC_FALSE;
+  for (PetscInt j = 0; j < n; j++) /* column j, rows i >= j, holds inv(i, j) */
+    for (PetscInt i = j; i < n; i++) inv[i * n + j] = inv[j * n + i] = l[j * n + i] * d[i] * d[j];
   for (PetscInt i = 0; i < n * n; i++)
     if (!isfinite(inv[i])) return PETSC_FALSE;
   return PETSC_TRUE;
@@ -158,7 +124,7 @@ static PetscErrorCode model_create(const hd_bump_input *in, double sqrt_s, Petsc
   PetscCall(PetscMalloc1(n, &m->lng));
   PetscCall(PetscMalloc1(n * HD_BUMP_NB, &m->m1));
   PetscCall(PetscMalloc1(n * HD_BUMP_NB * HD_BUMP_NB, &m->m2));
-  gauss_legendre(HD_BUMP_NODES, t, w);
+  PetscCall(PetscDTGaussQuadrature(HD_BUMP_NODES, -1, 1, t, w)); /* Gauss-Legendre on [-1, 1] */
   m->n_fit = 0;
   for (PetscInt i = 0; i < n; i++) {
     /* integrate over u = ln x: the integrand f(x) x = exp(beta . phi + u) is close to a Gaussian

@@ -1,5 +1,7 @@
-/* Exact, split-independent column moments (see include/hadal/stats.h). */
+/* Exact, split-independent column moments (see include/hadal/stats.h): fixed-point sums reduced
+ * through src/par. */
 #include <math.h>
+#include <hadal/par.h>
 #include <hadal/stats.h>
 
 PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std)
@@ -14,9 +16,14 @@ PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width,
   PetscCall(PetscCalloc2(width, &amax, width, &gmax));
   PetscCall(PetscMalloc1(width, &e));
   PetscCall(PetscCalloc2(2 * width, &sums, 2 * width, &gsums));
+  /* a NaN counts as Inf, so that it wins the maximum and every rank rejects the column below */
   for (PetscInt i = 0; i < n_local; i++)
-    for (PetscInt j = 0; j < width; j++) amax[j] = PetscMax(amax[j], fabs((double)rows[i * width + j]));
-  PetscCallMPI(MPI_Allreduce(amax, gmax, (int)width, MPI_DOUBLE, MPI_MAX, comm));
+    for (PetscInt j = 0; j < width; j++) {
+      double a = fabs((double)rows[i * width + j]);
+      if (isnan(a)) a = INFINITY;
+      if (a > amax[j]) amax[j] = a;
+    }
+  PetscCall(hd_par_max_double(comm, width, amax, gmax));
   /* a sum of n values below 2^h each stays below 2^62 when h = 62 - ceil(log2 n) */
   headroom = 62 - (int)ceil(log2((double)n_global + 1.0));
   for (PetscInt j = 0; j < width; j++) {
@@ -31,7 +38,7 @@ PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width,
       sums[2 * j + 1] += llrint(ldexp(x * x, headroom - 2 * e[j])); /* x*x is exact in double */
     }
   }
-  PetscCallMPI(MPI_Allreduce(sums, gsums, (int)(2 * width), MPI_INT64_T, MPI_SUM, comm));
+  PetscCall(hd_par_sum_int64(comm, 2 * width, sums, gsums));
   for (PetscInt j = 0; j < width; j++) {
     double s1 = ldexp((double)gsums[2 * j], e[j] - headroom), s2 = ldexp((double)gsums[2 * j + 1], 2 * e[j] - headroom);
     mean[j] = s1 / (double)n_global;

@@ -8,6 +8,7 @@ sed -n '/window   SR/,$p' scan.log
 "$PYTHON" - <<'PY' || fail "background-only checks"
 import json
 s = json.load(open("scan/summary.json"))
+assert len(s["windows"]) >= 3, "only %d windows in the scan" % len(s["windows"])
 for w in s["windows"]:
     assert abs(w["auc_sr_vs_sb"] - 0.5) < 0.03, "window %d: SR vs SB AUC %.3f on background alone" % (w["index"], w["auc_sr_vs_sb"])
     z = [x for x in w["significance_after"] + [w["significance_before"]] if x is not None]

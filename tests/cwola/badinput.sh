@@ -1,6 +1,7 @@
 # CWoLa bad input: one clear error line naming what is at fault, a non-zero exit.
 . "$HADAL_SRC/tests/lib.sh"
-"$PYTHON" - <<'PY' || { echo "SKIP: no h5py"; exit 77; }
+need_python h5py numpy
+"$PYTHON" - <<'PY' || { fail "cannot make the test files"; finish; }
 import h5py, numpy as np
 rng = np.random.default_rng(2)
 def table(name, mass=None, with_mass=True, n=4000):

@@ -15,8 +15,9 @@ done
 "$HADAL" merge -out parts > merge.log 2>&1 || { fail "merge"; cat merge.log; }
 cat np1.log | sed -n '/window   SR/,$p'
 
-"$PYTHON" - <<'PY' || fail "scan results"
-import json, h5py, numpy as np
+"$PYTHON" - "$n_win" <<'PY' || fail "scan results"
+import json, sys, h5py, numpy as np
+n_win = int(sys.argv[1])
 s = json.load(open("np1/summary.json"))
 best = s["windows"][s["best_window"]]
 print("best window [%.0f, %.0f): Z before %.2f, after %.2f (eps %g), AUC %.3f" % (best["sr_lo"], best["sr_hi"], best["significance_before"], best["best_significance"], best["best_eps"], best["auc"]))
@@ -24,22 +25,28 @@ assert best["sr_lo"] <= 3500 < best["sr_hi"], "the best window misses the 3.5 Te
 assert best["best_significance"] >= 3.0, "below 3 sigma after selection"
 assert best["significance_before"] < 2.0, "already 2 sigma before selection: the test data are too easy"
 assert best["auc"] > 0.8, "the ensemble does not separate signal from background in the SR"
+assert len(s["windows"]) == n_win, "%d windows in the summary, -list_windows gives %d" % (len(s["windows"]), n_win)
 assert s["models_trained"] == 3 * 2 * len(s["windows"])
 
 def same(a, b, what):
-    for name in ["windows"]:
-        for wa, wb in zip(a[name], b[name]):
-            for k in wa:
-                va, vb = wa[k], wb[k]
-                assert va == vb, "%s: window %d %s differs: %r vs %r" % (what, wa["index"], k, va, vb)
+    # every window of the reference, no more and no fewer, each with the same keys and values
+    assert len(a["windows"]) == len(b["windows"]), "%s: %d windows, the reference has %d" % (what, len(b["windows"]), len(a["windows"]))
+    for wa, wb in zip(a["windows"], b["windows"]):
+        assert sorted(wa) == sorted(wb), "%s: window %d has keys %s, the reference %s" % (what, wa["index"], sorted(wb), sorted(wa))
+        for k in wa:
+            va, vb = wa[k], wb[k]
+            assert va == vb, "%s: window %d %s differs: %r vs %r" % (what, wa["index"], k, va, vb)
 for other in ["np2", "parts"]:
     o = json.load(open(other + "/summary.json"))
     same(s, o, other)
     fa, fb = h5py.File("np1/results.h5"), h5py.File(other + "/results.h5")
+    assert sorted(fa["scores/cwola"]) == sorted(fb["scores/cwola"]), "%s: score datasets %s, the reference %s" % (other, sorted(fb["scores/cwola"]), sorted(fa["scores/cwola"]))
+    assert sorted(fa["windows"]) == sorted(fb["windows"]), "%s: window groups %s, the reference %s" % (other, sorted(fb["windows"]), sorted(fa["windows"]))
     for k in fa["scores/cwola"]:
         a, b = fa["scores/cwola"][k][:].view(np.uint32), fb["scores/cwola"][k][:].view(np.uint32)
         assert np.array_equal(a, b), "%s: scores of %s differ" % (other, k)
     for w in fa["windows"]:
+        assert sorted(fa["windows"][w]) == sorted(fb["windows"][w]), "%s: datasets of %s differ" % (other, w)
         for d in fa["windows"][w]:
             a, b = fa["windows"][w][d][:], fb["windows"][w][d][:]
             assert np.array_equal(a.view(np.uint64), b.view(np.uint64)), "%s: %s/%s differs" % (other, w, d)

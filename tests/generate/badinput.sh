@@ -54,7 +54,7 @@ no_outputs .tmp-
 for opt in -signal_mjj -signal_mx -signal_my -signal_fraction -seed -n -o; do
   grep -q -- "$opt " help.txt || fail "-help does not list $opt"
 done
-grep -q -- "-signal_mjj .*\[3500\]" help.txt || fail "-help does not give -signal_mjj's default 3500"
+grep -q -- "-signal_mjj <3500\. : 3500\.>" help.txt || fail "-help does not give -signal_mjj's default 3500"
 "${G[@]}" jetimages -help -n 0 > help2.txt 2>&1 || fail "-help with -n 0 exits non-zero"
-grep -q -- "-classes .*\[qcd,top\]" help2.txt || fail "jetimages -help does not list -classes with its default"
+grep -q -- "-classes <now qcd,top : formerly qcd,top>" help2.txt || fail "jetimages -help does not list -classes with its default"
 finish

@@ -41,7 +41,7 @@ for p in "${pkgs[@]}"; do
     fail "package '$p' is neither installed nor known to apt-cache"
   fi
 done
-for p in openmpi-bin libhdf5-openmpi-dev petsc-dev libscalapack-openmpi-dev libopenblas-dev python3-torch dataset-fashion-mnist; do
+for p in openmpi-bin libhdf5-openmpi-dev petsc-dev libscalapack-openmpi-dev libopenblas-dev libssl-dev python3-torch dataset-fashion-mnist; do
   printf '%s\n' "${pkgs[@]}" | grep -qx "$p" || fail "package list lacks $p"
 done
 

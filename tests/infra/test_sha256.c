@@ -1,4 +1,4 @@
-/* SHA-256 against the FIPS 180-2 test vectors (appendix B.1, B.2, B.3), the empty message, lengths
+/* SHA-256 (libcrypto through hadal/sha256.h) against the FIPS 180-2 test vectors (appendix B.1, B.2, B.3), the empty message, lengths
  * around the padding boundary (digests from an independent implementation, Python's hashlib),
  * streaming with every split point, and the file helper. */
 #include <stdio.h>
@@ -39,43 +39,43 @@ int main(int argc, char **argv)
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
 
-  hd_sha256_hex("abc", 3, hex);
+  PetscCall(hd_sha256_hex("abc", 3, hex));
   expect("FIPS 180-2 B.1 \"abc\"", hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  hd_sha256_hex(b2, strlen(b2), hex);
+  PetscCall(hd_sha256_hex(b2, strlen(b2), hex));
   expect("FIPS 180-2 B.2 448-bit message", hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  hd_sha256_hex(NULL, 0, hex);
+  PetscCall(hd_sha256_hex(NULL, 0, hex));
   expect("empty message", hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
   /* B.3: one million 'a', fed in pieces of 997 bytes (a prime, so pieces straddle block edges). */
   memset(a, 'a', sizeof(a));
-  hd_sha256_init(&s);
+  PetscCall(hd_sha256_init(&s));
   for (size_t done = 0; done < 1000000;) {
     size_t take = 1000000 - done < 997 ? 1000000 - done : 997;
 
-    hd_sha256_update(&s, a, take);
+    PetscCall(hd_sha256_update(&s, a, take));
     done += take;
   }
-  hd_sha256_final(&s, d);
+  PetscCall(hd_sha256_final(&s, d));
   hd_sha256_to_hex(d, hex);
   expect("FIPS 180-2 B.3 one million 'a' (997-byte pieces)", hex, million);
-  hd_sha256_init(&s);
-  for (int i = 0; i < 1000; i++) hd_sha256_update(&s, a, 1000);
-  hd_sha256_final(&s, d);
+  PetscCall(hd_sha256_init(&s));
+  for (int i = 0; i < 1000; i++) PetscCall(hd_sha256_update(&s, a, 1000));
+  PetscCall(hd_sha256_final(&s, d));
   hd_sha256_to_hex(d, hex);
   expect("FIPS 180-2 B.3 one million 'a' (1000-byte pieces)", hex, million);
 
   for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
-    hd_sha256_hex(a, runs[i].n, hex);
+    PetscCall(hd_sha256_hex(a, runs[i].n, hex));
     snprintf(what, sizeof(what), "%zu x 'a' (padding boundary)", runs[i].n);
     expect(what, hex, runs[i].hex);
   }
 
   /* Streaming with every split point of the B.2 message gives the one-shot digest. */
   for (size_t k = 0; k <= strlen(b2); k++) {
-    hd_sha256_init(&s);
-    hd_sha256_update(&s, b2, k);
-    hd_sha256_update(&s, b2 + k, strlen(b2) - k);
-    hd_sha256_final(&s, d);
+    PetscCall(hd_sha256_init(&s));
+    PetscCall(hd_sha256_update(&s, b2, k));
+    PetscCall(hd_sha256_update(&s, b2 + k, strlen(b2) - k));
+    PetscCall(hd_sha256_final(&s, d));
     hd_sha256_to_hex(d, hex);
     snprintf(what, sizeof(what), "B.2 split at %zu", k);
     if (strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") != 0) expect(what, hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
@@ -99,6 +99,11 @@ int main(int argc, char **argv)
       remove(path);
     }
   }
+  /* Misuse and a missing file are errors that name the problem, not crashes. */
+  PetscCall(hd_error_handler_push());
+  expect_error(hd_sha256_update(&s, a, 1), "not initialised", "update after final");
+  expect_error(hd_sha256_file("no_such_file.bin", hex), "cannot open 'no_such_file.bin'", "checksum of a missing file");
+  PetscCall(PetscPopErrorHandler());
   PetscCall(PetscFinalize());
   printf("%s\n", failures ? "sha256: FAILED" : "sha256: all passed");
   return failures ? 1 : 0;

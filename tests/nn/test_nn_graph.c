@@ -281,7 +281,7 @@ static void test_version1(const char *dir)
   OK(hd_h5_attr_write_int(f, "n_layers", net->n_nodes));
   layers = H5Gcreate2(f, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   for (PetscInt l = 0; l < net->n_nodes; l++) {
-    char    name[16];
+    char    name[32];
     hid_t   g, s;
     hsize_t three = 3;
     int64_t out[3] = {net->values[net->nodes[l].out[0]].shape[0], 1, 1};

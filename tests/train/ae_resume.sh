@@ -1,7 +1,8 @@
 # A run stopped by a signal writes a checkpoint and exits cleanly; resumed (at another rank count),
 # it ends with exactly the parameters and scores of an uninterrupted run.
 . "$HADAL_SRC/tests/lib.sh"
-"$PYTHON" "$HADAL_SRC/tests/train/make_toy.py" toy.h5 6000 || { echo "SKIP: no h5py"; exit 77; }
+need_python h5py numpy
+"$PYTHON" "$HADAL_SRC/tests/train/make_toy.py" toy.h5 6000 || { fail "make_toy.py cannot write the toy data"; finish; }
 # many short epochs: the signal comes at epoch 3 of 80, so a loaded machine cannot finish first
 opts="-method ae -data toy.h5 -epochs 80 -batch_size 64 -seed 5 -stop_patience 0"
 
