@@ -312,6 +312,13 @@ typedef struct {
   double   bound, min_bin_width, min_bin_height, min_derivative;
 } hd_nn_rqs_config;
 /* defaults: min_bin_width = min_bin_height = min_derivative = 1e-3 */
+/* The most bins a spline may have (each element's knots live on the stack). */
+#define HD_NN_RQS_MAX_BINS 128
+/* Not collective. A configuration the kernels accept: 1 <= K <= HD_NN_RQS_MAX_BINS, bound > 0,
+ * 0 < K min_bin_width < 1, 0 < K min_bin_height < 1, min_derivative > 0; `what` names it in the
+ * message. The kernels below write NaN (forward, inverse) or nothing (backward) for a
+ * configuration that fails this check. */
+PetscErrorCode hd_nn_rqs_check(const hd_nn_rqs_config *c, const char *what);
 /* Not collective. */
 void hd_nn_rqs_forward(float *y, float *logdet, const float *x, const float *theta, PetscInt B, PetscInt D, const hd_nn_rqs_config *c);
 /* Not collective. logdet of the inverse = -forward's */
