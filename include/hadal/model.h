@@ -15,7 +15,7 @@
 #include <hdf5.h>
 #include <hadal/nn.h>
 
-#define HD_MODEL_FORMAT_VERSION 1
+#define HD_MODEL_FORMAT_VERSION 2
 
 /* An extra float array stored beside the parameters. */
 typedef struct {

@@ -9,8 +9,8 @@
  * - kernels are plain functions, outputs first, shapes in the comment above each;
  * - backward ACCUMULATES into parameter gradients (+=): zeroing them is its own step
  *   (hd_nn_zero_grad), so gradients of several shards of one batch can be summed;
- * - the gradient wrt a layer's input is WRITTEN (=), not accumulated: in a sequential network each
- *   activation has exactly one consumer, and writing saves a pass over the buffer;
+ * - the dense, conv2d, maxpool and activation kernels WRITE (=) the gradient wrt their input (the
+ *   network adds it where a value has several consumers); the flow and set kernels accumulate;
  * - losses ACCUMULATE their gradient (scaled by 1/norm) into the output gradient; the network zeroes
  *   its output-gradient buffer at every forward;
  * - sums over a batch that give a loss or a bias gradient accumulate in double.
@@ -121,56 +121,129 @@ PetscErrorCode hd_nn_loss_bce_logits(double *loss, float *dz, float *per_event, 
 PetscErrorCode hd_nn_loss_mse(double *loss, float *dz, float *per_event, const float *z, const float *target, PetscInt target_ld, const float *weight, PetscInt B, PetscInt K, double norm);
 
 /* ---------------------------------------------------------------------------------------------
- * Networks: a sequence of layers built from a spec, parameters in one contiguous buffer. */
+ * Networks: a small graph of operations (docs/nn.md, "Networks"). Values are per-event tensors
+ * (shape (C, H, W); a vector of F is (F, 1, 1), a set of P elements of C features is (P, C, 1))
+ * held for a whole batch, row-major, one event per row. A node reads named input values and
+ * writes named output values through ONE entry of the op table (src/nn/ops.c): shape inference,
+ * parameter tensors, forward, backward and its text in model files. Nodes are kept in topological
+ * order; the network has one input (value 0) and one or more outputs. Every parameter lives in
+ * one contiguous buffer described by the tensor table.
+ *
+ * Gradients: backward ACCUMULATES into the gradient of every input it reads, so a value read by
+ * two nodes receives both contributions. The gradient of a value is zero before its first
+ * contribution: the first consumer in backward order writes it instead of adding to zeros (the
+ * same result, one pass less), and kernels that can only add get a zeroed buffer. Output
+ * gradients are zeroed by hd_nn_forward and seeded by the losses. Parameter gradients accumulate
+ * across calls until hd_nn_zero_grad. */
 
-typedef enum { HD_LAYER_DENSE = 0, HD_LAYER_CONV2D, HD_LAYER_MAXPOOL, HD_LAYER_FLATTEN, HD_LAYER_ACTIVATION } hd_nn_layer_type;
+typedef enum {
+  HD_OP_DENSE = 0,    /* (F) -> (N): act(x W^T + b), W (N, F) */
+  HD_OP_CONV2D,       /* (C, H, W) -> (N, OH, OW) */
+  HD_OP_MAXPOOL,      /* (C, H, W) -> (C, OH, OW) */
+  HD_OP_FLATTEN,      /* (C, H, W) -> (C H W): the same memory */
+  HD_OP_ACTIVATION,   /* elementwise */
+  HD_OP_SLICE,        /* (F) -> features [start, start + count), shaped as the node says */
+  HD_OP_CONCAT,       /* (F1), (F2), ... -> (F1 + F2 + ...) */
+  HD_OP_ADD,          /* x1 + x2 + ..., equal sizes */
+  HD_OP_SUM,          /* (F) -> (1): the sum of the features (a flow's log-determinant) */
+  HD_OP_PERMUTE,      /* (D) -> (D): y[j] = x[perm[j]] */
+  HD_OP_MASKED_DENSE, /* (F) -> (N): act(x (W o M)^T + b), a MADE layer */
+  HD_OP_RQS,          /* x (D), theta (D (3K - 1)) -> y (D), logdet (D): rational-quadratic spline */
+  HD_OP_SET_POOL,     /* elements (P, C), size (1) -> (C): sum or mean over the valid elements */
+  HD_OP_ROW_DENSE,    /* (P, C) -> (P, N): one dense layer applied to every element */
+  HD_OP_COUNT
+} hd_nn_op;
 
-/* Not collective. "dense", "conv2d", "maxpool", "flatten", "activation" (names in model files). */
-const char *hd_nn_layer_type_name(hd_nn_layer_type type);
+/* Not collective. "dense", "conv2d", "maxpool", "flatten", "activation", "slice", "concat", "add",
+ * "sum", "permute", "masked_dense", "rqs", "set_pool", "row_dense" (names in model files). */
+const char *hd_nn_op_name(hd_nn_op op);
+
+#define HD_NN_NAME_LEN 48
+#define HD_NN_MAX_IO   8 /* inputs (and outputs) of one node */
 
 typedef struct {
-  hd_nn_layer_type type;
-  hd_nn_act        act;   /* dense, conv2d (fused) and activation layers; identity otherwise */
-  float            alpha; /* ELU alpha or LeakyReLU slope */
-  PetscInt         in[3], out[3]; /* per-event shapes (C, H, W); a vector of F is (F, 1, 1) */
-  PetscInt         kh, kw, stride, pad; /* conv2d and maxpool (maxpool: kh == kw, pad 0) */
-  PetscInt         weight, bias; /* indices into the tensor table; -1 for layers without */
-} hd_nn_layer;
+  char     name[HD_NN_NAME_LEN]; /* "input", "layer3", "flow2.y", "ae1.layer4" */
+  PetscInt shape[3], size;       /* per event; size = product */
+  PetscInt producer;             /* the node writing it; -1 for the network input */
+  PetscInt alias;                /* -1, or the value whose memory it shares (flatten) */
+  PetscInt n_consumers;          /* nodes reading it */
+  /* private: (max_batch, size) buffers, set by the builder (the input's by forward/backward) */
+  float    *data_, *grad_;
+  PetscBool need_param_, need_input_; /* its gradient reaches a parameter / the input */
+  PetscBool seeded_;                  /* an output, or read by nobody: zeroed by forward */
+  PetscInt  slot_;                    /* its gradient buffer, net->gslot_[slot_]; -1 for none */
+} hd_nn_value;
 
-#define HD_NN_NAME_LEN 32
+typedef struct {
+  hd_nn_op  op;
+  char      name[HD_NN_NAME_LEN];
+  PetscInt  n_in, n_out, in[HD_NN_MAX_IO], out[HD_NN_MAX_IO]; /* value indices */
+  hd_nn_act act;   /* dense, conv2d, masked and per-element dense (fused), activation */
+  float     alpha; /* ELU alpha or LeakyReLU slope */
+  PetscInt  units; /* dense, masked dense, per-element dense, conv2d: output width or channels */
+  PetscInt  kh, kw, stride, pad; /* conv2d and maxpool (maxpool: kh == kw, pad 0) */
+  PetscInt  start, count;        /* slice: features [start, start + count) of its input */
+  PetscInt  made_degree[3];      /* masked dense: D, parameters per dimension P, MADE layer */
+  PetscInt  made_hidden;         /* masked dense: the MADE's number of hidden layers */
+  PetscInt  knots;               /* rqs: bins K */
+  double    bound;               /* rqs: the spline acts on [-bound, bound] */
+  PetscInt  pool;                /* set_pool: 0 sum, 1 mean */
+  PetscInt  weight, bias;        /* indices into the tensor table; -1 for nodes without */
+  PetscInt *perm;                /* permute: (D) */
+  float    *mask;                /* masked dense: (units, F), 1 or 0 */
+  /* private */
+  float    *wm_;                 /* masked dense: W o M of the last forward */
+  int32_t  *arg_;                /* maxpool: argmax (max_batch, out size) */
+  PetscBool acc_[HD_NN_MAX_IO];  /* backward adds to input i's gradient (else it is the first) */
+} hd_nn_node;
+
+/* Not collective. Writes the node's description into buf (len chars): the chain spec words for
+ * the chain ops ("dense 64 relu"), the same style for the others ("rqs 35 bins bound 3"). */
+PetscErrorCode hd_nn_node_text(const hd_nn_node *nd, char *buf, size_t len);
 
 /* One parameter tensor: params[offset .. offset + size) holds it, row-major with `shape`. */
 typedef struct {
-  char     name[HD_NN_NAME_LEN]; /* "layer0.weight", "layer0.bias" */
-  PetscInt layer, offset, size, ndim, shape[4];
+  char     name[HD_NN_NAME_LEN]; /* "layer0.weight", "flow3.made7.bias", "ae2.layer0.weight" */
+  PetscInt layer, offset, size, ndim, shape[4]; /* layer: the node holding it */
 } hd_nn_tensor;
 
+typedef enum { HD_NN_CHAIN = 0, HD_NN_FLOW, HD_NN_DEEPSET, HD_NN_PARALLEL } hd_nn_builder;
+
 typedef struct {
-  PetscInt      n_layers;
-  hd_nn_layer  *layers;
+  PetscInt      n_nodes;
+  hd_nn_node   *nodes;       /* topological order */
+  PetscInt      n_values;
+  hd_nn_value  *values;      /* value 0 is the input */
+  PetscInt      n_outputs;
+  PetscInt     *outputs;     /* (n_outputs) value indices; output k is named values[outputs[k]].name */
   PetscInt      n_tensors;
-  hd_nn_tensor *tensors;     /* in layer order, weight before bias, packed without gaps */
+  hd_nn_tensor *tensors;     /* in node order, weight before bias, packed without gaps */
   PetscInt      n_params;
   float        *params;      /* (n_params) every weight and bias */
   float        *grads;       /* (n_params) same layout */
   PetscInt      in_shape[3]; /* per event */
-  PetscInt      in_size, out_size;
+  PetscInt      in_size, out_size; /* out_size: output 0 */
   PetscInt      max_batch;   /* buffers are sized for it at creation */
   PetscInt      batch;       /* B of the last forward */
-  const float  *output;      /* (batch, out_size): valid after hd_nn_forward */
-  float        *dout;        /* (max_batch, out_size): gradient wrt the output; zeroed by
+  const float  *output;      /* (batch, out_size): output 0, valid after hd_nn_forward */
+  float        *dout;        /* (max_batch, out_size): gradient wrt output 0; zeroed by
                               * hd_nn_forward, losses accumulate into it, hd_nn_backward consumes
                               * (and overwrites) it */
-  char         *spec;        /* canonical spec, one layer per comma */
-  /* private: workspace, allocated once by hd_nn_create */
-  const float  *input_;      /* the input of the last forward (kept for backward) */
-  float       **act_;        /* per-layer outputs (flatten aliases its input) */
-  float        *gbuf_[2];    /* ping-pong buffers for activation gradients */
-  int32_t     **arg_;        /* per-layer maxpool argmax (NULL for other layers) */
+  char         *spec;        /* canonical spec of the builder (a chain: one layer per comma) */
+  hd_nn_builder builder;     /* which builder made it (model files rebuild through it) */
+  PetscInt      builder_arg[4]; /* flow: D; deep set: P, C, n_out */
+  PetscInt      n_branches;  /* parallel: the chains' specs and names */
+  char        **branch_spec, **branch_name;
+  /* private: workspace, allocated once by the builder */
+  PetscInt      cap_nodes_;  /* room for nodes while building */
+  float       **gslot_;      /* gradient buffers shared by values whose gradients never coexist */
+  PetscInt      n_gslots_;
   float        *col_;        /* im2col scratch */
+  float        *acc_buf_;    /* input gradients of writing kernels, before they are added */
+  float        *din_;        /* the caller's input gradient during hd_nn_backward */
 } hd_nn;
 
-/* Not collective. Builds a network for inputs of per-event shape in_shape (C, H, W) from a spec:
+/* Not collective. A chain built from a spec, for inputs of per-event shape in_shape (C, H, W):
  * comma-separated layers, each one of
  *   dense N [ACT]                     fully connected, N outputs (input must be flat)
  *   conv N KxK [sS] [pP] [ACT]        2-d convolution, N output channels, kernel KxK (or "K"),
@@ -179,9 +252,29 @@ typedef struct {
  *   flatten                           (C, H, W) -> (C H W, 1, 1); costs nothing
  *   ACT                               a stand-alone activation
  * where ACT is identity (default), relu, elu[:alpha], leakyrelu[:slope], sigmoid or tanh.
- * Example: "conv 8 3x3 relu, maxpool 2, flatten, dense 64 relu, dense 2". Parameters are
+ * Example: "conv 8 3x3 relu, maxpool 2, flatten, dense 64 relu, dense 2". Node l is layer l and
+ * writes value "layerL", except the last, whose value is the one output, "output". Parameters are
  * zeroed; call hd_nn_init. All buffers for batches up to max_batch are allocated here. */
 PetscErrorCode hd_nn_create(const char *spec, const PetscInt in_shape[3], PetscInt max_batch, hd_nn **net);
+/* Not collective. A masked autoregressive flow (Papamakarios et al. 2017) with rational-quadratic
+ * spline transforms (Durkan et al. 2019) on D features (seed 003, eq. 6 and Table 3):
+ *   "maf L layers, made H x W, K knots, bound A [, ACT]"   e.g. "maf 11 layers, made 7x200, 35 knots, bound 3"
+ * Flow layer l: theta = MADE(x_l), H masked dense layers of W units (ACT, default relu) and a linear
+ * masked layer to D (3K - 1); (y_l, ld_l) = RQS(x_l; theta), K bins on [-A, A]; x_{l+1} = y_l with
+ * the feature order reversed (none after the last layer). Outputs "z" (D) = y_{L-1} and "logdet"
+ * (1) = sum over layers and features of ld. The base density is the objective's business. */
+PetscErrorCode hd_nn_create_flow(const char *spec, PetscInt D, PetscInt max_batch, hd_nn **net);
+/* Not collective. A deep set / Particle Flow Network (Komiske et al. 2019; seed 004): input row
+ * = P C element features (element-major) then the set size (a float integer in [0, P]).
+ *   "pfn phi N1,N2,... f M1,M2,... [sum|mean] [ACT]"   e.g. "pfn phi 100,100,128 f 100,100,100"
+ * Phi: per-element dense layers N1, N2, ... (ACT, default relu); pooling over the valid elements
+ * (sum by default); F: dense layers M1, M2, ... (ACT); a linear dense layer to n_out, output
+ * "output". */
+PetscErrorCode hd_nn_create_deepset(const char *spec, PetscInt P, PetscInt C, PetscInt n_out, PetscInt max_batch, hd_nn **net);
+/* Not collective. n chains (hd_nn_create specs) reading the same input, one model and one
+ * parameter buffer: output k is chain k's last value, named names[k]; its nodes, values and
+ * tensors are prefixed "names[k]." (the coupled autoencoders of seed 002). */
+PetscErrorCode hd_nn_create_parallel(const char *const *specs, const char *const *names, PetscInt n, const PetscInt in_shape[3], PetscInt max_batch, hd_nn **net);
 /* Not collective. */
 PetscErrorCode hd_nn_destroy(hd_nn **net);
 
@@ -193,16 +286,20 @@ typedef enum {
   HD_INIT_GLOROT_NORMAL  /* N(0, 2 / (fan_in + fan_out)) */
 } hd_nn_init_scheme;
 
-/* Not collective. Draws every weight of layer l from hd_rng_init(seed, HD_STREAM_INIT,
- * (member << 16) | l), one draw per weight in row-major order; biases are zero. The same
- * (seed, member, spec) gives the same parameters on any rank and machine. */
+/* Not collective. Draws every weight of node l (dense, conv2d, masked dense, per-element dense)
+ * from hd_rng_init(seed, HD_STREAM_INIT, (member << 16) | l), one draw per weight in row-major
+ * order (a masked weight is drawn whole; the mask applies in forward); biases are zero. The same
+ * (seed, member, builder spec) gives the same parameters on any rank and machine; a chain's node
+ * l is its layer l. */
 PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init_scheme scheme);
 
-/* Not collective. out = net(in (B, in_size)), B <= max_batch (B = 0 allowed). `in` must stay
- * unchanged until hd_nn_backward. Sets net->output and zeroes net->dout[0 .. B out_size). */
+/* Not collective. Runs the graph on in (B, in_size), B <= max_batch (B = 0 allowed). `in` must
+ * stay unchanged until hd_nn_backward. Sets net->output and zeroes every output's gradient
+ * (B rows). */
 PetscErrorCode hd_nn_forward(hd_nn *net, const float *in, PetscInt B);
-/* Not collective. Back-propagates net->dout (B, out_size) of the last forward: ACCUMULATES into
- * net->grads and, when din is not NULL, WRITES din (B, in_size), the gradient wrt the input. */
+/* Not collective. Back-propagates the output gradients (B, size) of the last forward:
+ * ACCUMULATES into net->grads and, when din is not NULL, WRITES din (B, in_size), the gradient
+ * wrt the input. Output gradient buffers are consumed (overwritten). */
 PetscErrorCode hd_nn_backward(hd_nn *net, float *din);
 /* Not collective. Outputs of a network by index (0 .. hd_nn_output_count - 1); output 0 is
  * net->output / net->dout. A chain has one output; a flow has "z" (D) and "logdet" (1); coupled

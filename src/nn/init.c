@@ -12,9 +12,9 @@ PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init
   PetscFunctionBegin;
   PetscCheck(scheme >= HD_INIT_AUTO && scheme <= HD_INIT_GLOROT_NORMAL, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network '%s': unknown initialisation scheme %d", net->spec, (int)scheme);
   PetscCheck(member < ((uint64_t)1 << 48), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network '%s': member %llu does not fit the 48 bits of the initialisation stream index", net->spec, (unsigned long long)member);
-  PetscCheck(net->n_layers <= 0xFFFF, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network '%s': %" PetscInt_FMT " layers do not fit the 16 bits of the initialisation stream index", net->spec, net->n_layers);
-  for (PetscInt l = 0; l < net->n_layers; l++) {
-    const hd_nn_layer  *L = &net->layers[l];
+  PetscCheck(net->n_nodes <= 0xFFFF, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network '%s': %" PetscInt_FMT " nodes do not fit the 16 bits of the initialisation stream index", net->spec, net->n_nodes);
+  for (PetscInt l = 0; l < net->n_nodes; l++) {
+    const hd_nn_node   *L = &net->nodes[l];
     const hd_nn_tensor *W, *Bt;
     hd_nn_init_scheme   s = scheme;
     double              fan_in, fan_out, a;
@@ -24,7 +24,8 @@ PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init
     if (L->weight < 0) continue;
     W  = &net->tensors[L->weight];
     Bt = &net->tensors[L->bias];
-    /* fans as PyTorch and Keras count them: dense (O, I) -> I, O; conv (O, C, KH, KW) -> C KH KW, O KH KW */
+    /* fans as PyTorch and Keras count them: dense (O, I) -> I, O; conv (O, C, KH, KW) -> C KH KW,
+     * O KH KW; a masked dense layer counts its whole (O, I) like a dense one (MADE, nflows) */
     fan_in  = (double)(W->size / W->shape[0]);
     fan_out = (double)(W->size / W->shape[1]);
     if (s == HD_INIT_AUTO) s = act_is_rectifier(L->act) ? HD_INIT_HE_UNIFORM : HD_INIT_GLOROT_UNIFORM;

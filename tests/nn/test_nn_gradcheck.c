@@ -45,14 +45,16 @@ static uint64_t signature(const hd_nn *net)
 {
   uint64_t h = 1469598103934665603ull;
 
-  for (PetscInt l = 0; l < net->n_layers; l++) {
-    const hd_nn_layer *L = &net->layers[l];
-    size_t             n = (size_t)net->batch * (size_t)(L->out[0] * L->out[1] * L->out[2]);
+  for (PetscInt l = 0; l < net->n_nodes; l++) {
+    const hd_nn_node  *L = &net->nodes[l];
+    const hd_nn_value *y = &net->values[L->out[0]];
+    size_t             n = (size_t)net->batch * (size_t)y->size;
+    PetscBool          fused = L->op == HD_OP_DENSE || L->op == HD_OP_CONV2D || L->op == HD_OP_ACTIVATION || L->op == HD_OP_MASKED_DENSE || L->op == HD_OP_ROW_DENSE;
 
-    if (L->type != HD_LAYER_MAXPOOL && L->type != HD_LAYER_FLATTEN && (L->act == HD_ACT_RELU || L->act == HD_ACT_LEAKY_RELU || L->act == HD_ACT_ELU)) {
-      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(net->act_[l][i] > 0.0f)) * 1099511628211ull;
-    } else if (L->type == HD_LAYER_MAXPOOL) {
-      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uint32_t)net->arg_[l][i]) * 1099511628211ull;
+    if (fused && (L->act == HD_ACT_RELU || L->act == HD_ACT_LEAKY_RELU || L->act == HD_ACT_ELU)) {
+      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(y->data_[i] > 0.0f)) * 1099511628211ull;
+    } else if (L->op == HD_OP_MAXPOOL) {
+      for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uint32_t)L->arg_[i]) * 1099511628211ull;
     }
   }
   return h;

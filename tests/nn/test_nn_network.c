@@ -26,7 +26,7 @@ static void test_shapes(void)
 
   /* seed 003's Deep SVDD network */
   PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("dense 512 elu, dense 256 elu, dense 128 elu, dense 34 identity", shape_svdd, 100, &net));
-  CHECK(net->n_layers == 4 && net->out_size == 34, "svdd: %d layers, output %d", (int)net->n_layers, (int)net->out_size);
+  CHECK(net->n_nodes == 4 && net->out_size == 34, "svdd: %d layers, output %d", (int)net->n_nodes, (int)net->out_size);
   CHECK(net->n_params == 69 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 34 + 34, "svdd: %d parameters", (int)net->n_params);
   CHECK(net->tensors[0].ndim == 2 && net->tensors[0].shape[0] == 512 && net->tensors[0].shape[1] == 69, "svdd: first weight is not (512, 69)");
   check_table(net, "svdd");
@@ -41,7 +41,7 @@ static void test_shapes(void)
   {
     static const PetscInt want[7][3] = {{8, 38, 38}, {8, 19, 19}, {16, 17, 17}, {16, 8, 8}, {1024, 1, 1}, {64, 1, 1}, {2, 1, 1}};
     for (PetscInt l = 0; l < 7; l++)
-      CHECK(net->layers[l].out[0] == want[l][0] && net->layers[l].out[1] == want[l][1] && net->layers[l].out[2] == want[l][2], "cnn layer %d: output (%d, %d, %d)", (int)l, (int)net->layers[l].out[0], (int)net->layers[l].out[1], (int)net->layers[l].out[2]);
+      CHECK(net->values[net->nodes[l].out[0]].shape[0] == want[l][0] && net->values[net->nodes[l].out[0]].shape[1] == want[l][1] && net->values[net->nodes[l].out[0]].shape[2] == want[l][2], "cnn layer %d: output (%d, %d, %d)", (int)l, (int)net->values[net->nodes[l].out[0]].shape[0], (int)net->values[net->nodes[l].out[0]].shape[1], (int)net->values[net->nodes[l].out[0]].shape[2]);
   }
   CHECK(net->n_params == 8 * 9 + 8 + 16 * 8 * 9 + 16 + 1024 * 64 + 64 + 64 * 2 + 2, "cnn: %d parameters", (int)net->n_params);
   CHECK(net->tensors[2].ndim == 4 && net->tensors[2].shape[0] == 16 && net->tensors[2].shape[1] == 8 && net->tensors[2].shape[2] == 3, "cnn: second conv weight is not (16, 8, 3, 3)");
@@ -120,10 +120,10 @@ static void test_init(void)
   CHECK(differs > a->tensors[0].size * 9 / 10, "init: members 5 and 6 share %d of %d first-layer weights", (int)(a->tensors[0].size - differs), (int)a->tensors[0].size);
 
   /* addressing: weight 0 of layer l is the first draw of (seed, HD_STREAM_INIT, member << 16 | l) */
-  for (PetscInt l = 0; l < a->n_layers; l++) {
-    const hd_nn_tensor *W = &a->tensors[a->layers[l].weight];
+  for (PetscInt l = 0; l < a->n_nodes; l++) {
+    const hd_nn_tensor *W = &a->tensors[a->nodes[l].weight];
     double              fan_in = (double)W->shape[1], fan_out = (double)W->shape[0];
-    double              bound = a->layers[l].act == HD_ACT_ELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
+    double              bound = a->nodes[l].act == HD_ACT_ELU ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out));
     hd_rng              r;
     double              s2 = 0.0, wmax = 0.0;
     float               want;
@@ -140,7 +140,7 @@ static void test_init(void)
     s2 /= (double)W->size;
     /* U(-b, b): variance b^2/3, so 2/fan_in (He) or 2/(fan_in + fan_out) (Glorot) */
     CHECK(wmax <= bound && fabs(s2 / (bound * bound / 3.0) - 1.0) < 0.1, "init layer %d: max |w| %g (bound %g), variance ratio %g", (int)l, wmax, bound, s2 / (bound * bound / 3.0));
-    for (PetscInt i = 0; i < a->tensors[a->layers[l].bias].size; i++) zero_bias &= a->params[a->tensors[a->layers[l].bias].offset + i] == 0.0f;
+    for (PetscInt i = 0; i < a->tensors[a->nodes[l].bias].size; i++) zero_bias &= a->params[a->tensors[a->nodes[l].bias].offset + i] == 0.0f;
     CHECK(zero_bias, "init layer %d: bias not zero", (int)l);
   }
   /* the normal schemes: variance 2/fan_in and 2/(fan_in + fan_out) */
