@@ -7,7 +7,8 @@
 #
 # For each workload it runs `hadal bench WORKLOAD -steps N` and bench/torch_workloads.py in turn,
 # R times (A B A B ..., so drifts of the machine hit both sides alike), with one BLAS/OpenMP thread
-# on each side, and takes the median samples/s of each side; then it prints a markdown table.
+# on each side, and takes the median samples/s of each side and the median of the per-repetition
+# ratios (the "paired ratio"); then it prints a markdown table.
 # svdd is also run at 2 ranks in one group (mpiexec -n 2). Peak RSS comes from /usr/bin/time -v
 # (for 2 ranks: the larger rank). Where the hadal executable has no `bench` command yet, it says
 # so and measures the peer side only. bench/README.md explains every column.
@@ -142,13 +143,13 @@ fi
 
 echo "hadal: $HADAL; python: $PY; $REPS repetitions, median; OMP/OPENBLAS threads 1"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(unset)} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(unset)}; PyTorch under: ${TORCH_ENV[*]}"
-declare -A H T HR TR
+declare -A H T HR TR PR
 h_mpi=()
 r_mpi=()
 for w in $WORKLOADS; do
   steps=${STEPS:-$(default_steps "$w")}
   warm=$(warmup_of "$w")
-  hs=() ts=() hr=() tr=()
+  hs=() ts=() hr=() tr=() pr=()
   h_this=$hadal_ok
   for rep in $(seq 1 "$REPS"); do
     if [ $h_this -eq 1 ]; then
@@ -171,12 +172,18 @@ for w in $WORKLOADS; do
       if [ -n "$v" ]; then h_mpi+=("$v"); else echo "mpiexec -n 2 hadal bench svdd failed:"; tail -n 5 "$work/m.txt"; fi
       [ -s "$work/m.rss" ] && r_mpi+=("$(cat "$work/m.rss")")
     fi
+    # the ratio of this repetition's pair (both runs back to back): steadier than the ratio of
+    # medians when the machine's speed drifts over the run
+    if [ ${#hs[@]} -eq "$rep" ] && [ ${#ts[@]} -eq "$rep" ]; then
+      pr+=("$(awk -v h="${hs[$((rep - 1))]}" -v t="${ts[$((rep - 1))]}" 'BEGIN { print h / t }')")
+    fi
     echo "  $w rep $rep: hadal $(last "${hs[@]+"${hs[@]}"}"), PyTorch $(last "${ts[@]+"${ts[@]}"}") samples/s"
   done
   H[$w]=$(median "${hs[@]+"${hs[@]}"}")
   T[$w]=$(median "${ts[@]+"${ts[@]}"}")
   HR[$w]=$(maximum "${hr[@]+"${hr[@]}"}")
   TR[$w]=$(maximum "${tr[@]+"${tr[@]}"}")
+  PR[$w]=$(median "${pr[@]+"${pr[@]}"}")
 done
 
 pct_of_peak() { # samples/s workload -> percent of the sgemm peak
@@ -188,12 +195,14 @@ fmt() { [ -n "$1" ] && awk -v x="$1" 'BEGIN { printf "%.0f", x }' || echo "n/a";
 echo
 echo "sgemm peak (1 thread): ${peak:-n/a} GFLOP/s"
 echo
-echo "| workload | hadal samples/s | PyTorch samples/s | ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | hadal samples/s | PyTorch samples/s | ratio | paired ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for w in $WORKLOADS; do
   ratio="n/a"
   [ -n "${H[$w]}" ] && [ -n "${T[$w]}" ] && ratio=$(awk -v h="${H[$w]}" -v t="${T[$w]}" 'BEGIN { printf "%.2fx", h / t }')
-  echo "| $w | $(fmt "${H[$w]}") | $(fmt "${T[$w]}") | $ratio | $(pct_of_peak "${H[$w]}" "$w") | $(mib "${HR[$w]}") | $(mib "${TR[$w]}") |"
+  paired="n/a"
+  [ -n "${PR[$w]}" ] && paired=$(awk -v r="${PR[$w]}" 'BEGIN { printf "%.2fx", r }')
+  echo "| $w | $(fmt "${H[$w]}") | $(fmt "${T[$w]}") | $ratio | $paired | $(pct_of_peak "${H[$w]}" "$w") | $(mib "${HR[$w]}") | $(mib "${TR[$w]}") |"
 done
 echo
 for w in $WORKLOADS; do
