@@ -2,6 +2,8 @@
 # initialisation, optimisers and schedules, model files, and the comparison with PyTorch.
 hd_add_unit_test(test_nn_gradcheck ${HADAL_TEST_DIR}/nn/test_nn_gradcheck.c LABELS nn)
 hd_add_unit_test(test_nn_network ${HADAL_TEST_DIR}/nn/test_nn_network.c LABELS nn)
+hd_add_unit_test(test_nn_graph ${HADAL_TEST_DIR}/nn/test_nn_graph.c LABELS nn
+                 ARGS ${CMAKE_CURRENT_BINARY_DIR}/scratch/test_nn_graph)
 hd_add_unit_test(test_nn_optim ${HADAL_TEST_DIR}/nn/test_nn_optim.c LABELS nn)
 hd_add_unit_test(test_nn_flowops ${HADAL_TEST_DIR}/nn/test_nn_flowops.c LABELS nn)
 hd_add_unit_test(test_nn_model ${HADAL_TEST_DIR}/nn/test_nn_model.c LABELS nn

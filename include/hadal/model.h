@@ -1,14 +1,19 @@
-/* Model files: one network's architecture and parameters in HDF5, readable without hadal (the
- * layout is in docs/nn.md, with the recipe for loading it into PyTorch).
+/* Model files: one network's graph and parameters in HDF5, readable without hadal (the layout is
+ * in docs/nn.md, "Model file", with the recipe for rebuilding it in PyTorch). Format version 2:
  *
- *   /             attributes format "hadal-model", format_version, hadal_version, spec,
- *                 input_shape (C, H, W), output_size, n_layers, n_tensors, n_parameters,
- *                 and, when given, name, seed, member
+ *   /             attributes format "hadal-model", format_version, hadal_version, builder
+ *                 ("chain", "flow", "deepset", "parallel"), spec, builder_args, (parallel)
+ *                 branch_names and branch_specs, input_shape (C, H, W), output_names,
+ *                 output_size, n_nodes, n_tensors, n_parameters, the tensor table
+ *                 (tensor_names, tensor_offsets, tensor_ndims, tensor_shapes), and, when given,
+ *                 name, seed, member
  *   /parameters   float32 [n_parameters]: the network's flat parameter buffer
- *   /layers/layerL one group per layer: type, activation, alpha, input_shape, output_shape, kernel,
- *                 stride, padding, weight_offset, weight_shape, bias_offset, bias_size
+ *   /graph        attributes value_names, value_shapes, value_producers; one group nodeN per
+ *                 node: op, name, text, inputs, outputs, activation and the op's attributes,
+ *                 weight_offset, weight_shape, bias_offset, bias_size; datasets perm, mask
  *   /arrays/NAME  float32 [n]: extra arrays the caller stored with the model (input
- *                 standardisation, a Deep SVDD centre, ...) */
+ *                 standardisation, a Deep SVDD centre, ...)
+ * Version 1 (chains: n_layers and /layers/layerL groups) is still read. */
 #ifndef HADAL_MODEL_H
 #define HADAL_MODEL_H
 
@@ -42,7 +47,8 @@ PetscErrorCode hd_model_write(const char *path, const hd_nn *net, const hd_model
 PetscErrorCode hd_model_write_h5(hid_t loc, const char *where, const hd_nn *net, const hd_model_meta *meta);
 
 /* Not collective (every rank may read the file on its own). Builds the network the file
- * describes, with buffers for batches up to max_batch, and loads its parameters. A file that is
+ * describes through its builder, with buffers for batches up to max_batch, checks every node
+ * against the file and loads its parameters. A file that is
  * missing, not a model, of another format version or inconsistent is an error naming it. */
 PetscErrorCode hd_model_read(const char *path, PetscInt max_batch, hd_nn **net);
 PetscErrorCode hd_model_read_h5(hid_t loc, const char *where, PetscInt max_batch, hd_nn **net);

@@ -131,24 +131,16 @@ static PetscErrorCode flow_parse(const char *spec, flow_spec *f)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode flow_build(hd_nn *net, const char *spec, PetscInt D, PetscInt max_batch)
+/* The L flow layers on x = value 0; *z and *total receive the output values. */
+static PetscErrorCode flow_layers(hd_nn *net, const flow_spec *fs, PetscInt D, const PetscInt *widths, PetscInt *z, PetscInt *total_out)
 {
-  flow_spec  f;
-  PetscInt   in_shape[3] = {D, 1, 1}, x = 0, total = -1, P, *widths = NULL;
-  hd_nn_node t;
-  char       vname[2][HD_NN_NAME_LEN];
-  const char *vn[2] = {vname[0], vname[1]};
-  size_t     len = 256;
+  const flow_spec f = *fs;
+  PetscInt        x = 0, total = -1, P = 3 * f.K - 1;
+  hd_nn_node      t;
+  char            vname[2][HD_NN_NAME_LEN];
+  const char     *vn[2] = {vname[0], vname[1]};
 
   PetscFunctionBegin;
-  PetscCall(flow_parse(spec, &f));
-  P = 3 * f.K - 1;
-  PetscCheck((PetscInt64)D * P <= 100000000, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "flow spec '%s': D (3K - 1) = %lld MADE outputs is too many", spec, (long long)D * P);
-  PetscCall(PetscStrallocpy(spec, &net->spec));
-  net->builder_arg[0] = D;
-  PetscCall(hd_nn_graph_begin(net, in_shape, max_batch, f.L * (f.H + 5)));
-  PetscCall(PetscMalloc1(f.H, &widths));
-  for (PetscInt j = 0; j < f.H; j++) widths[j] = f.W;
   for (PetscInt l = 0; l < f.L; l++) {
     PetscInt h = x, theta, ys[2], ld;
 
@@ -212,7 +204,30 @@ static PetscErrorCode flow_build(hd_nn *net, const char *spec, PetscInt D, Petsc
       PetscCall(hd_nn_graph_node(net, &t, 1, &x, 1, vn, NULL, &x));
     }
   }
+  *z         = x;
+  *total_out = total;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode flow_build(hd_nn *net, const char *spec, PetscInt D, PetscInt max_batch)
+{
+  flow_spec      f;
+  PetscInt       in_shape[3] = {D, 1, 1}, x = 0, total = 0, P, *widths = NULL;
+  size_t         len = 256;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(flow_parse(spec, &f));
+  P = 3 * f.K - 1;
+  PetscCheck((PetscInt64)D * P <= 100000000, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "flow spec '%s': D (3K - 1) = %lld MADE outputs is too many", spec, (long long)D * P);
+  PetscCall(PetscStrallocpy(spec, &net->spec));
+  net->builder_arg[0] = D;
+  PetscCall(hd_nn_graph_begin(net, in_shape, max_batch, f.L * (f.H + 5)));
+  PetscCall(PetscMalloc1(f.H, &widths));
+  for (PetscInt j = 0; j < f.H; j++) widths[j] = f.W;
+  ierr = flow_layers(net, &f, D, widths, &x, &total);
   PetscCall(PetscFree(widths));
+  PetscCall(ierr);
   PetscCall(hd_nn_graph_output(net, x));
   PetscCall(hd_nn_graph_output(net, total));
   PetscCall(hd_nn_graph_finish(net, spec));

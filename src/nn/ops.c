@@ -579,7 +579,12 @@ static PetscErrorCode rqs_shape(hd_nn *net, hd_nn_node *nd, const char *what, Pe
   PetscFunctionBegin;
   (void)ws;
   *wndim = 0;
-  PetscCheck(nd->knots >= 1 && nd->bound > 0.0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "%s: needs at least one bin and a positive bound", what);
+  {
+    hd_nn_rqs_config c;
+
+    rqs_config(nd, &c);
+    PetscCall(hd_nn_rqs_check(&c, what));
+  }
   PetscCheck(net->values[nd->in[1]].size == D * (3 * nd->knots - 1), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "%s: its parameters '%s' have %" PetscInt_FMT " features, expected D (3K - 1) = %" PetscInt_FMT, what, net->values[nd->in[1]].name, net->values[nd->in[1]].size, D * (3 * nd->knots - 1));
   set_shape(net, nd->out[0], D, 1, 1);
   set_shape(net, nd->out[1], D, 1, 1);

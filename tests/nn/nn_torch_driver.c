@@ -184,6 +184,110 @@ static PetscErrorCode run_case(const char *dir, const tcase *c, uint64_t member)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The graph builders: a flow with the negative log-likelihood under a standard normal base,
+ * a deep set with softmax cross-entropy, and two autoencoders in one model with the sum of their
+ * reconstruction errors. CASE.data.h5 holds output_K / dout_K for every output K (and output /
+ * dout for output 0), the loss named by the attribute "loss" ("flow_nll", "softmax_ce",
+ * "mse_sum"). */
+typedef enum { G_FLOW, G_DEEPSET, G_PARALLEL } graph_kind;
+
+static PetscErrorCode run_graph_case(const char *dir, const char *name, graph_kind kind, uint64_t member)
+{
+  const PetscInt B = 9, P = 5, C = 3, D = 4;
+  const char    *specs[2] = {"dense 8 relu, dense 3, dense 8 relu, dense 6", "dense 5 elu, dense 2 tanh, dense 6"}, *names[2] = {"ae1", "ae2"};
+  PetscInt       in6[3] = {6, 1, 1};
+  hd_nn         *net;
+  float         *x, *t = NULL, *w, *pe, *pe2, *din, *dout[2];
+  double         loss = 0.0, l2, norm = 1.3 * (double)B;
+  hd_rng         r;
+  char           path[PETSC_MAX_PATH_LEN];
+  hid_t          f;
+
+  PetscFunctionBegin;
+  if (kind == G_FLOW) PetscCall(hd_nn_create_flow("maf 3 layers, made 2x16, 5 knots, bound 2.5", D, B, &net));
+  else if (kind == G_DEEPSET) PetscCall(hd_nn_create_deepset("pfn phi 10,8 f 6", P, C, 3, B, &net));
+  else PetscCall(hd_nn_create_parallel(specs, names, 2, in6, B, &net));
+  PetscCall(hd_nn_init(net, 1234, member, HD_INIT_AUTO));
+  hd_rng_init(&r, 1234, HD_STREAM_USER, member);
+  for (PetscInt k = 0; k < net->n_tensors; k++)
+    if (strstr(net->tensors[k].name, "bias"))
+      for (PetscInt i = 0; i < net->tensors[k].size; i++) net->params[net->tensors[k].offset + i] = (float)(0.2 * hd_rng_normal(&r));
+  PetscCall(PetscMalloc5((size_t)(B * net->in_size), &x, (size_t)(B * net->in_size), &din, (size_t)B, &w, (size_t)B, &pe, (size_t)B, &pe2));
+  for (PetscInt i = 0; i < B * net->in_size; i++) x[i] = (float)(kind == G_FLOW ? 1.3 : 1.0) * (float)hd_rng_normal(&r);
+  for (PetscInt b = 0; b < B; b++) w[b] = (float)(0.25 + hd_rng_uniform(&r));
+  if (kind == G_DEEPSET)
+    for (PetscInt b = 0; b < B; b++) x[b * (P * C + 1) + P * C] = (float)(b % (P + 1)); /* sizes 0 .. P */
+
+  PetscCall(hd_nn_zero_grad(net));
+  PetscCall(hd_nn_forward(net, x, B));
+  if (kind == G_FLOW) {
+    /* l_b = |z_b|^2 / 2 + D/2 log 2 pi - logdet_b */
+    const float *z = hd_nn_output(net, 0), *ld = hd_nn_output(net, 1);
+    float       *gz = hd_nn_output_grad(net, 0), *gl = hd_nn_output_grad(net, 1);
+
+    for (PetscInt b = 0; b < B; b++) {
+      double q = 0.0;
+
+      for (PetscInt i = 0; i < D; i++) {
+        q += 0.5 * (double)z[b * D + i] * z[b * D + i];
+        gz[b * D + i] += (float)(w[b] * z[b * D + i] / norm);
+      }
+      pe[b] = (float)(q + 0.5 * (double)D * log(2.0 * PETSC_PI) - ld[b]);
+      loss += w[b] * (q + 0.5 * (double)D * log(2.0 * PETSC_PI) - (double)ld[b]) / norm;
+      gl[b] -= (float)(w[b] / norm);
+    }
+  } else if (kind == G_DEEPSET) {
+    PetscCall(PetscMalloc1((size_t)(B * 3), &t));
+    for (PetscInt b = 0; b < B; b++)
+      for (PetscInt k = 0; k < 3; k++) t[b * 3 + k] = k == b % 3 ? 1.0f : 0.0f;
+    PetscCall(hd_nn_loss_softmax_ce(&loss, net->dout, pe, net->output, t, 3, w, B, 3, norm));
+  } else {
+    /* both reconstructions against the input */
+    PetscCall(hd_nn_loss_mse(&loss, hd_nn_output_grad(net, 0), pe, hd_nn_output(net, 0), x, 6, w, B, 6, norm));
+    PetscCall(hd_nn_loss_mse(&l2, hd_nn_output_grad(net, 1), pe2, hd_nn_output(net, 1), x, 6, w, B, 6, norm));
+    loss += l2;
+    for (PetscInt b = 0; b < B; b++) pe[b] += pe2[b];
+  }
+  for (PetscInt k = 0; k < hd_nn_output_count(net); k++) {
+    PetscCall(PetscMalloc1((size_t)(B * hd_nn_output_size(net, k)), &dout[k]));
+    PetscCall(PetscArraycpy(dout[k], hd_nn_output_grad(net, k), (size_t)(B * hd_nn_output_size(net, k))));
+  }
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s.model.h5", dir, name));
+  PetscCall(hd_model_write(path, net, NULL));
+  PetscCall(hd_nn_backward(net, din));
+
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s.data.h5", dir, name));
+  f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(f >= 0, PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "driver: cannot create %s", path);
+  PetscCall(write_f(f, "x", (hsize_t)B, (hsize_t)net->in_size, x));
+  if (t) PetscCall(write_f(f, "target", (hsize_t)B, 3, t));
+  PetscCall(write_f(f, "weight", (hsize_t)B, 0, w));
+  for (PetscInt k = 0; k < hd_nn_output_count(net); k++) {
+    char nm[32];
+
+    PetscCall(PetscSNPrintf(nm, sizeof(nm), "output_%d", (int)k));
+    PetscCall(write_f(f, k ? nm : "output", (hsize_t)B, (hsize_t)hd_nn_output_size(net, k), hd_nn_output(net, k)));
+    if (k == 0) PetscCall(write_f(f, nm, (hsize_t)B, (hsize_t)hd_nn_output_size(net, k), hd_nn_output(net, k)));
+    PetscCall(PetscSNPrintf(nm, sizeof(nm), "dout_%d", (int)k));
+    PetscCall(write_f(f, nm, (hsize_t)B, (hsize_t)hd_nn_output_size(net, k), dout[k]));
+    if (k == 0) PetscCall(write_f(f, "dout", (hsize_t)B, (hsize_t)hd_nn_output_size(net, k), dout[k]));
+    PetscCall(PetscFree(dout[k]));
+  }
+  PetscCall(write_f(f, "per_event", (hsize_t)B, 0, pe));
+  PetscCall(write_f(f, "grads", (hsize_t)net->n_params, 0, net->grads));
+  PetscCall(write_f(f, "din", (hsize_t)B, (hsize_t)net->in_size, din));
+  PetscCall(attr_s(f, "loss", kind == G_FLOW ? "flow_nll" : kind == G_DEEPSET ? "softmax_ce" : "mse_sum"));
+  PetscCall(attr_d(f, "loss_value", loss));
+  PetscCall(attr_d(f, "norm", norm));
+  PetscCall(attr_d(f, "target_ld", 3.0));
+  H5Fclose(f);
+  printf("%-14s %-80s %6d parameters, loss %.6f\n", name, net->spec, (int)net->n_params, loss);
+  PetscCall(PetscFree5(x, din, w, pe, pe2));
+  PetscCall(PetscFree(t));
+  PetscCall(hd_nn_destroy(&net));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* T steps of each optimiser on the same parameters and gradient sequence. */
 static PetscErrorCode run_optim(const char *dir)
 {
@@ -270,6 +374,9 @@ int main(int argc, char **argv)
   PetscCheck(argc > 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "usage: nn_torch_driver OUTPUT_FOLDER");
   dir = argv[1];
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) PetscCall(run_case(dir, &cases[i], (uint64_t)i));
+  PetscCall(run_graph_case(dir, "graph_flow", G_FLOW, 40));
+  PetscCall(run_graph_case(dir, "graph_deepset", G_DEEPSET, 41));
+  PetscCall(run_graph_case(dir, "graph_parallel", G_PARALLEL, 42));
   PetscCall(run_optim(dir));
   PetscCall(PetscFinalize());
   return 0;

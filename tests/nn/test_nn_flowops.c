@@ -6,6 +6,8 @@
  * measured in double, and a coordinate whose step crosses a kink (a spline knot, a change of bin)
  * is skipped (the test fails if more than 10% are).
  *   float kernels (masked dense, spline): |fd - an| <= 5e-3 |an| + 5e-4 max|an|
+ * and, tighter, the spline against a double reference written here from the formulas (forward to
+ * float rounding; backward vs its differences in double: |fd - an| <= 1e-5 |an| + 1e-6 max|an|).
  *   DisCo (double inside, double value):  |fd - an| <= 1e-5 |an| + 1e-7 max|an|
  * Besides: the MADE autoregressive property from the Jacobian of a 3-layer MADE, the spline's
  * knots, tails, inverse and extreme inputs, DisCo against a direct evaluation with n x n matrices,
@@ -198,18 +200,120 @@ static hd_nn_rqs_config rqs_cfg(PetscInt K, double bound)
 }
 
 /* The knots of one element, computed here from the definition in nn.h (softmax, minimum, scaled
- * to 2 bound), independently of spline.c. */
-static void test_knots(double *xk, const float *u, PetscInt K, double min_bin, double bound)
+ * to 2 bound), independently of spline.c; in double, for the reference below. */
+static void ref_knots(double *xk, const double *u, PetscInt K, double min_bin, double bound)
 {
   double mx = -INFINITY, s = 0.0, cum = 0.0;
 
-  for (PetscInt k = 0; k < K; k++) mx = fmax(mx, (double)u[k]);
-  for (PetscInt k = 0; k < K; k++) s += exp((double)u[k] - mx);
+  for (PetscInt k = 0; k < K; k++) mx = fmax(mx, u[k]);
+  for (PetscInt k = 0; k < K; k++) s += exp(u[k] - mx);
   xk[0] = -bound;
   for (PetscInt k = 0; k < K; k++) {
-    cum += min_bin + (1.0 - K * min_bin) * exp((double)u[k] - mx) / s;
+    cum += min_bin + (1.0 - K * min_bin) * exp(u[k] - mx) / s;
     xk[k + 1] = -bound + 2.0 * bound * cum;
   }
+}
+
+static void test_knots(double *xk, const float *u, PetscInt K, double min_bin, double bound)
+{
+  double ud[HD_NN_RQS_MAX_BINS];
+
+  for (PetscInt k = 0; k < K; k++) ud[k] = (double)u[k];
+  ref_knots(xk, ud, K, min_bin, bound);
+}
+
+/* The spline of one element in double, written from the formulas of docs/nn.md (Durkan et al.
+ * 2019, eqs. 4-5) and independent of spline.c: y, logdet, and the bin (-1 in the tails). */
+static PetscInt ref_spline(double x, const double *u, const hd_nn_rqs_config *c, double *y, double *ld)
+{
+  PetscInt K = c->K, k = 0;
+  double   xk[HD_NN_RQS_MAX_BINS + 1], yk[HD_NN_RQS_MAX_BINS + 1], d0, d1, W, H, sl, xi, den, Q;
+
+  if (x < -c->bound || x > c->bound) {
+    *y  = x;
+    *ld = 0.0;
+    return -1;
+  }
+  ref_knots(xk, u, K, c->min_bin_width, c->bound);
+  ref_knots(yk, u + K, K, c->min_bin_height, c->bound);
+  while (k < K - 1 && xk[k + 1] <= x) k++;
+  d0  = k == 0 ? 1.0 : c->min_derivative + log1p(exp(u[2 * K + k - 1]));
+  d1  = k == K - 1 ? 1.0 : c->min_derivative + log1p(exp(u[2 * K + k]));
+  W   = xk[k + 1] - xk[k];
+  H   = yk[k + 1] - yk[k];
+  sl  = H / W;
+  xi  = (x - xk[k]) / W;
+  den = sl + (d0 + d1 - 2.0 * sl) * xi * (1.0 - xi);
+  Q   = d1 * xi * xi + 2.0 * sl * xi * (1.0 - xi) + d0 * (1.0 - xi) * (1.0 - xi);
+  *y  = yk[k] + H * (sl * xi * xi + d0 * xi * (1.0 - xi)) / den;
+  *ld = log(sl * sl * Q / (den * den));
+  return k;
+}
+
+/* The kernels against the double reference: forward y and logdet to float rounding, and backward
+ * against central differences of the reference in double (h = 1e-6, error ~1e-9), so that the
+ * tolerance can be tight: |fd - an| <= 1e-5 |an| + 1e-6 max|an| (backward's float output is the
+ * floor). Steps that change the bin are skipped. */
+static void spline_reference_check(PetscInt K, double bound, double sd, PetscInt n)
+{
+  hd_nn_rqs_config c  = rqs_cfg(K, bound);
+  PetscInt         np = 3 * K - 1;
+  float           *x, *th, *y, *ld, *r, *dx, *dth;
+  double           u[3 * HD_NN_RQS_MAX_BINS], fwd = 0.0, xs, ts;
+  fd_stats         sx = {0, 0, 0}, st = {0, 0, 0};
+  hd_rng           rng;
+
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1(n, &x));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1(n * np, &th));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1(n, &y));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1(n, &ld));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1(2 * n, &r));
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(n, &dx));
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(n * np, &dth));
+  hd_rng_init(&rng, 9, HD_STREAM_USER, (uint64_t)(K * 10) + (uint64_t)sd);
+  for (PetscInt e = 0; e < n; e++) x[e] = (float)(bound * 1.1 * (2.0 * hd_rng_uniform(&rng) - 1.0));
+  fill_normal(th, n * np, sd, &rng);
+  fill_normal(r, 2 * n, 1.0, &rng);
+  hd_nn_rqs_forward(y, ld, x, th, n, 1, &c);
+  hd_nn_rqs_backward(dx, dth, r, r + n, x, th, n, 1, &c);
+  xs = max_abs(dx, n);
+  ts = max_abs(dth, n * np);
+  for (PetscInt e = 0; e < n; e++) {
+    double   yr, lr, yp, lp, ym, lm, xe = (double)x[e], h = 1e-6;
+    PetscInt bin;
+
+    for (PetscInt j = 0; j < np; j++) u[j] = (double)th[e * np + j];
+    bin = ref_spline(xe, u, &c, &yr, &lr);
+    fwd = fmax(fwd, fmax(fabs(y[e] - yr) / (1e-6 * bound), fabs(ld[e] - lr) / (1e-6 * (1.0 + fabs(lr)))));
+    if (ref_spline(xe + h, u, &c, &yp, &lp) == bin && ref_spline(xe - h, u, &c, &ym, &lm) == bin) fd_compare(&sx, (r[e] * (yp - ym) + r[n + e] * (lp - lm)) / (2.0 * h), dx[e], xs, 1e-5, 1e-6);
+    else sx.skipped++;
+    for (PetscInt j = 0; j < np; j++) {
+      double o = u[j];
+      int    moved;
+
+      u[j]  = o + h;
+      moved = ref_spline(xe, u, &c, &yp, &lp) != bin;
+      u[j]  = o - h;
+      moved |= ref_spline(xe, u, &c, &ym, &lm) != bin;
+      u[j] = o;
+      if (moved) { /* the step moved a knot across x */
+        st.skipped++;
+        continue;
+      }
+      fd_compare(&st, (r[e] * (yp - ym) + r[n + e] * (lp - lm)) / (2.0 * h), dth[e * np + j], ts, 1e-5, 1e-6);
+    }
+  }
+  printf("spline K %2d vs double reference: forward worst %.3f x (1e-6 bound, 1e-6 (1 + |logdet|)); backward vs reference differences: x %d (%d skipped) worst %.3f, theta %d (%d skipped) worst %.3f\n", (int)K, fwd, sx.checked, sx.skipped, sx.worst, st.checked, st.skipped, st.worst);
+  CHECK(fwd <= 1.0, "spline K %d: forward differs from the double reference (%.2f x tolerance)", (int)K, fwd);
+  CHECK(sx.worst <= 1.0 && st.worst <= 1.0, "spline K %d: backward off differences of the double reference (worst x %.2f, theta %.2f x tolerance)", (int)K, sx.worst, st.worst);
+  CHECK(sx.skipped * 10 <= sx.checked + sx.skipped && st.skipped * 10 <= st.checked + st.skipped, "spline K %d: too many coordinates skipped", (int)K);
+  PetscFree(x);
+  PetscFree(th);
+  PetscFree(y);
+  PetscFree(ld);
+  PetscFree(r);
+  PetscFree(dx);
+  PetscFree(dth);
 }
 
 /* which bin of the (test's) knots each x is in, hashed: equal before and after a step, no knot crossed */
@@ -830,6 +934,9 @@ int main(int argc, char **argv)
   spline_gradcheck(4, 3.0, 1.0, 6, 5);
   spline_gradcheck(8, 3.0, 2.0, 5, 4);
   spline_gradcheck(35, 5.0, 1.0, 6, 4);
+  spline_reference_check(4, 3.0, 1.0, 200);
+  spline_reference_check(8, 3.0, 3.0, 200);
+  spline_reference_check(35, 5.0, 1.0, 60);
   spline_values(1, 2.0, 1.0, 2000);
   spline_values(4, 3.0, 1.0, 2000);
   spline_values(8, 3.0, 3.0, 2000);

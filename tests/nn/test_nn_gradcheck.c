@@ -17,6 +17,7 @@
 #include <hadal/nn.h>
 #include <hadal/rng.h>
 #include "check.h"
+#include "../src/nn/graph.h"
 
 #define TRY(expr) \
   do { \
@@ -30,12 +31,38 @@
 
 /* ---- layers ---- */
 
+/* Total floats of every output for B events. */
+static PetscInt outputs_size(const hd_nn *net, PetscInt B)
+{
+  PetscInt n = 0;
+
+  for (PetscInt k = 0; k < hd_nn_output_count(net); k++) n += B * hd_nn_output_size(net, k);
+  return n;
+}
+
+/* Seeds every output gradient with its block of r. */
+static void seed_outputs(hd_nn *net, PetscInt B, const float *r)
+{
+  for (PetscInt k = 0; k < hd_nn_output_count(net); k++) {
+    float *g = hd_nn_output_grad(net, k);
+
+    for (PetscInt i = 0; i < B * hd_nn_output_size(net, k); i++) g[i] += r[i];
+    r += B * hd_nn_output_size(net, k);
+  }
+}
+
 static double objective(hd_nn *net, const float *x, PetscInt B, const float *r)
 {
   double L = 0.0;
 
   if (hd_nn_forward(net, x, B)) return NAN;
-  for (PetscInt i = 0; i < B * net->out_size; i++) L += (double)r[i] * net->output[i];
+  /* every output: r holds one block of B * size per output */
+  for (PetscInt k = 0; k < hd_nn_output_count(net); k++) {
+    const float *y = hd_nn_output(net, k);
+
+    for (PetscInt i = 0; i < B * hd_nn_output_size(net, k); i++) L += (double)r[i] * y[i];
+    r += B * hd_nn_output_size(net, k);
+  }
   return L;
 }
 
@@ -118,36 +145,34 @@ static void make_input(float *x, PetscInt n, double margin, int distinct, uint64
   }
 }
 
-static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, PetscInt B, double margin, int distinct, double h, int max_checks)
+/* Checks every gradient of `net` (built, initialised) at input x (B rows) against finite
+ * differences; input column fixed_col of every row (a set size) is not perturbed (-1: none).
+ * Takes ownership of net and x. */
+static void gradcheck_net(hd_nn *net, const char *spec, float *x, PetscInt B, double h, int max_checks, PetscInt fixed_col)
 {
-  PetscInt  shape[3] = {C, H, W};
-  hd_nn    *net;
-  float    *x, *r, *din, *gan;
+  float    *r, *din, *gan;
   hd_rng    rng;
   fd_stats  sp = {0, 0, 0}, sx = {0, 0, 0};
   double    gscale = 0.0, xscale = 0.0;
   uint64_t  sig0;
   const double rtol = 5e-3, atol = 5e-4;
+  PetscInt  nout = outputs_size(net, B);
 
-  TRY(hd_nn_create(spec, shape, B, &net));
-  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
   /* non-zero biases, so that their gradients and the activations' curvature are exercised */
   hd_rng_init(&rng, 11, HD_STREAM_USER, 2);
   for (PetscInt t = 0; t < net->n_tensors; t++)
     if (strstr(net->tensors[t].name, "bias"))
       for (PetscInt i = 0; i < net->tensors[t].size; i++) net->params[net->tensors[t].offset + i] = (float)(0.5 * (2.0 * hd_rng_uniform(&rng) - 1.0));
-  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &x));
   PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &din));
-  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->out_size), &r));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)nout, &r));
   PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)net->n_params + 1, &gan));
-  make_input(x, B * net->in_size, margin, distinct, 5);
-  for (PetscInt i = 0; i < B * net->out_size; i++) r[i] = (float)hd_rng_normal(&rng);
+  for (PetscInt i = 0; i < nout; i++) r[i] = (float)hd_rng_normal(&rng);
 
   /* analytic gradients */
   TRY(hd_nn_zero_grad(net));
   TRY(hd_nn_forward(net, x, B));
   sig0 = signature(net);
-  for (PetscInt i = 0; i < B * net->out_size; i++) net->dout[i] += r[i];
+  seed_outputs(net, B, r);
   TRY(hd_nn_backward(net, din));
   memcpy(gan, net->grads, (size_t)net->n_params * sizeof(float));
   for (PetscInt i = 0; i < net->n_params; i++) gscale = fmax(gscale, fabs(gan[i]));
@@ -168,6 +193,7 @@ static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, Pets
     PetscInt i = B * net->in_size <= max_checks ? k : (PetscInt)hd_rng_below(&rng, (uint32_t)(B * net->in_size));
     double   fd;
 
+    if (fixed_col >= 0 && i % net->in_size == fixed_col) continue;
     if (!fd_one(net, x, i, x, B, r, h, sig0, &fd)) {
       sx.skipped++;
       continue;
@@ -184,7 +210,7 @@ static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, Pets
   /* backward accumulates: a second backward on the same forward doubles every gradient (up to
    * float rounding: conv2d adds image by image into the same buffer) */
   TRY(hd_nn_forward(net, x, B));
-  for (PetscInt i = 0; i < B * net->out_size; i++) net->dout[i] += r[i];
+  seed_outputs(net, B, r);
   TRY(hd_nn_backward(net, NULL));
   {
     int ok = 1;
@@ -202,6 +228,150 @@ static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, Pets
   PetscFree(r);
   PetscFree(gan);
   hd_nn_destroy(&net);
+}
+
+static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, PetscInt B, double margin, int distinct, double h, int max_checks)
+{
+  PetscInt shape[3] = {C, H, W};
+  hd_nn   *net;
+  float   *x;
+
+  TRY(hd_nn_create(spec, shape, B, &net));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &x));
+  make_input(x, B * net->in_size, margin, distinct, 5);
+  gradcheck_net(net, spec, x, B, h, max_checks, -1);
+}
+
+/* ---- graphs: the new ops, and values read by several nodes ---- */
+
+static float *normal_input(PetscInt n, uint64_t seed)
+{
+  float *x;
+
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)n, &x));
+  make_input(x, n, 0.0, 0, seed);
+  return x;
+}
+
+static void gradcheck_flow(const char *spec, PetscInt D, PetscInt B)
+{
+  hd_nn *net;
+  float *x;
+
+  TRY(hd_nn_create_flow(spec, D, B, &net));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  x = normal_input(B * D, 21); /* a few beyond the bound: the identity tails */
+  gradcheck_net(net, spec, x, B, 3e-3, 600, -1);
+}
+
+static void gradcheck_deepset(const char *spec, PetscInt P, PetscInt C, PetscInt B)
+{
+  hd_nn *net;
+  float *x;
+
+  TRY(hd_nn_create_deepset(spec, P, C, 2, B, &net));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  x = normal_input(B * (P * C + 1), 22);
+  for (PetscInt b = 0; b < B; b++) x[b * (P * C + 1) + P * C] = (float)((b * 3) % (P + 1)); /* sizes 0 .. P */
+  gradcheck_net(net, spec, x, B, 3e-3, 600, P * C);
+}
+
+static void gradcheck_parallel(void)
+{
+  const char *specs[2] = {"dense 4 tanh, dense 3", "dense 5 elu, dense 3 sigmoid"}, *names[2] = {"ae1", "ae2"};
+  PetscInt    shape[3] = {3, 1, 1};
+  hd_nn      *net;
+
+  TRY(hd_nn_create_parallel(specs, names, 2, shape, 3, &net));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  /* the input is read by both branches: its gradient must hold both contributions */
+  gradcheck_net(net, "parallel: ae1 | ae2 on one input", normal_input(9, 23), 3, 1e-2, 1000, -1);
+}
+
+/* x (6) -> a = tanh dense(x[0:4]), b = sigmoid dense(x[2:6]), c = a + b, d = [c, a] (a read twice),
+ * e = reverse(d), s = sum(e); outputs e and s; plus tanh(x) as a third reader of x. */
+static void gradcheck_glue(void)
+{
+  PetscInt    shape[3] = {6, 1, 1}, v[12], in2[2];
+  hd_nn      *net;
+  hd_nn_node  t;
+  const char *nm[1];
+
+  TRY(PetscNew(&net));
+  net->spec = NULL;
+  TRY(PetscStrallocpy("glue", &net->spec));
+  TRY(hd_nn_graph_begin(net, shape, 4, 12));
+#define NODE(OP, NAME, NIN, IN, OUT) \
+  do { \
+    t.op = OP; \
+    snprintf(t.name, sizeof(t.name), "%s", NAME); \
+    nm[0] = NAME; \
+    TRY(hd_nn_graph_node(net, &t, NIN, IN, 1, nm, NULL, OUT)); \
+  } while (0)
+  memset(&t, 0, sizeof(t));
+  t.start = 0, t.count = 4;
+  NODE(HD_OP_SLICE, "xa", 1, (PetscInt[]){0}, &v[0]);
+  t.start = 2, t.count = 4;
+  NODE(HD_OP_SLICE, "xb", 1, (PetscInt[]){0}, &v[1]);
+  t.units = 3, t.act = HD_ACT_TANH;
+  NODE(HD_OP_DENSE, "a", 1, &v[0], &v[2]);
+  t.act = HD_ACT_SIGMOID;
+  NODE(HD_OP_DENSE, "b", 1, &v[1], &v[3]);
+  t.act = HD_ACT_IDENTITY;
+  in2[0] = v[2], in2[1] = v[3];
+  NODE(HD_OP_ADD, "c", 2, in2, &v[4]);
+  in2[0] = v[4], in2[1] = v[2];
+  NODE(HD_OP_CONCAT, "d", 2, in2, &v[5]);
+  t.count = 6;
+  TRY(PetscMalloc1(6, &t.perm));
+  for (int k = 0; k < 6; k++) t.perm[k] = 5 - k;
+  NODE(HD_OP_PERMUTE, "e", 1, &v[5], &v[6]);
+  t.perm = NULL;
+  NODE(HD_OP_SUM, "s", 1, &v[6], &v[7]);
+  t.act = HD_ACT_TANH;
+  NODE(HD_OP_ACTIVATION, "tx", 1, (PetscInt[]){0}, &v[8]);
+#undef NODE
+  TRY(hd_nn_graph_output(net, v[6]));
+  TRY(hd_nn_graph_output(net, v[7]));
+  TRY(hd_nn_graph_output(net, v[8]));
+  TRY(hd_nn_graph_finish(net, "glue"));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  gradcheck_net(net, "slice, add, concat, permute, sum, x read 3 times", normal_input(24, 24), 4, 1e-2, 1000, -1);
+}
+
+/* A writing kernel that is not the first contributor: x (2, 5, 5) read by a conv2d and, through a
+ * flatten that shares its memory, by a dense layer; both outputs are network outputs. */
+static void gradcheck_two_writers(void)
+{
+  PetscInt    shape[3] = {2, 5, 5}, v[4];
+  hd_nn      *net;
+  hd_nn_node  t;
+  const char *nm[1];
+
+  TRY(PetscNew(&net));
+  TRY(PetscStrallocpy("two writers", &net->spec));
+  TRY(hd_nn_graph_begin(net, shape, 2, 4));
+  memset(&t, 0, sizeof(t));
+  t.op = HD_OP_CONV2D, t.units = 2, t.kh = t.kw = 3, t.stride = 1, t.act = HD_ACT_TANH;
+  snprintf(t.name, sizeof(t.name), "conv"), nm[0] = "conv";
+  TRY(hd_nn_graph_node(net, &t, 1, (PetscInt[]){0}, 1, nm, NULL, &v[0]));
+  memset(&t, 0, sizeof(t));
+  t.op = HD_OP_FLATTEN;
+  snprintf(t.name, sizeof(t.name), "flat"), nm[0] = "flat";
+  TRY(hd_nn_graph_node(net, &t, 1, (PetscInt[]){0}, 1, nm, NULL, &v[1]));
+  t.op = HD_OP_DENSE, t.units = 3, t.act = HD_ACT_SIGMOID;
+  snprintf(t.name, sizeof(t.name), "dense"), nm[0] = "dense";
+  TRY(hd_nn_graph_node(net, &t, 1, &v[1], 1, nm, NULL, &v[2]));
+  t.op = HD_OP_MAXPOOL, t.kh = t.kw = 2, t.stride = 1, t.act = HD_ACT_IDENTITY;
+  snprintf(t.name, sizeof(t.name), "pool"), nm[0] = "pool";
+  TRY(hd_nn_graph_node(net, &t, 1, &v[0], 1, nm, NULL, &v[3]));
+  TRY(hd_nn_graph_output(net, v[0])); /* read by the pool and seeded by the loss */
+  TRY(hd_nn_graph_output(net, v[2]));
+  TRY(hd_nn_graph_output(net, v[3]));
+  TRY(hd_nn_graph_finish(net, "two writers"));
+  TRY(hd_nn_init(net, 7, 3, HD_INIT_AUTO));
+  gradcheck_net(net, "conv2d and flatten-dense on one input, pooled output", normal_input(100, 25), 2, 1e-2, 1000, -1);
 }
 
 /* ---- losses ---- */
@@ -311,6 +481,15 @@ static void loss_values(void)
 int main(int argc, char **argv)
 {
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+
+  /* graphs */
+  gradcheck_glue();
+  gradcheck_two_writers();
+  gradcheck_parallel();
+  gradcheck_flow("maf 2 layers, made 2x8, 4 knots, bound 2", 3, 4);
+  gradcheck_flow("maf 1 layers, made 1x5, 3 knots, bound 1.5, tanh", 1, 3);
+  gradcheck_deepset("pfn phi 6,5 f 4", 4, 3, 5);
+  gradcheck_deepset("pfn phi 5 f 4,3 mean tanh", 3, 2, 4);
 
   /* each activation on its own; inputs kept 0.1 away from the kinks */
   gradcheck("identity", 2, 3, 3, 3, 0.1, 0, 1e-2, 1000);

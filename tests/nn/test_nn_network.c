@@ -1,6 +1,7 @@
-/* Networks: spec parsing and shapes, the parameter table, bad specs, batch limits, and the
+/* Networks: spec parsing and shapes, the parameter table, bad specs, batch limits, the
  * initialisation's addressing (same (seed, member) -> same weights, whatever else changes) and
- * statistics. */
+ * statistics, and a chain giving bit for bit what its layer kernels called in sequence give
+ * (the graph adds nothing to a chain's arithmetic). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,6 +193,81 @@ static void test_position_independence(void)
   }
 }
 
+/* Runs net on x with output gradient r and compares with the reference, bit for bit. */
+static void same_as_reference(hd_nn *net, const char *what, const float *x, const float *r, PetscInt B, const float *out, const float *grads, const float *din_ref)
+{
+  float *din;
+
+  PetscCallAbort(PETSC_COMM_SELF, PetscMalloc1((size_t)(B * net->in_size), &din));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_forward(net, x, B));
+  CHECK(!memcmp(net->output, out, sizeof(float) * (size_t)(B * net->out_size)), "%s: output differs from the kernels in sequence", what);
+  memcpy(net->dout, r, sizeof(float) * (size_t)(B * net->out_size));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_backward(net, din));
+  CHECK(!memcmp(net->grads, grads, sizeof(float) * (size_t)net->n_params), "%s: parameter gradients differ from the kernels in sequence", what);
+  CHECK(!memcmp(din, din_ref, sizeof(float) * (size_t)(B * net->in_size)), "%s: input gradient differs from the kernels in sequence", what);
+  PetscFree(din);
+}
+
+/* The sequence of kernel calls a chain stands for, done by hand: outputs, parameter gradients
+ * and the input gradient must be the network's bit for bit. Dense (ELU, ReLU, identity) and a
+ * small CNN (conv2d tanh, max-pool, flatten, dense sigmoid). */
+static void test_chain_equals_kernels(void)
+{
+  enum { B = 5 };
+  PetscInt shape_d[3] = {7, 1, 1}, shape_c[3] = {2, 6, 6};
+  hd_nn   *d, *c;
+  float    x[B * 72], r[B * 16], rdin[B * 72], h1[B * 108], h2[B * 27], h3[B * 16], g1[B * 108], g2[B * 27], g3[B * 16], col[2 * 9 * 36];
+  float   *gr;
+  int32_t  arg[B * 27];
+  hd_rng   rng;
+
+  hd_rng_init(&rng, 3, HD_STREAM_USER, 7);
+  for (int i = 0; i < B * 72; i++) x[i] = (float)hd_rng_normal(&rng);
+  for (int i = 0; i < B * 16; i++) r[i] = (float)hd_rng_normal(&rng);
+
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("dense 16 elu, dense 8 relu, dense 3", shape_d, B, &d));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_init(d, 5, 1, HD_INIT_AUTO));
+  for (PetscInt i = 0; i < d->n_params; i++) d->params[i] += 0.05f * (float)hd_rng_normal(&rng);
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(d->n_params, &gr));
+  {
+    const float *p = d->params;
+    const hd_nn_tensor *T = d->tensors;
+
+    hd_nn_dense_forward(h1, x, p + T[0].offset, p + T[1].offset, B, 7, 16, HD_ACT_ELU, 1.0f);
+    hd_nn_dense_forward(h2, h1, p + T[2].offset, p + T[3].offset, B, 16, 8, HD_ACT_RELU, 0.0f);
+    hd_nn_dense_forward(h3, h2, p + T[4].offset, p + T[5].offset, B, 8, 3, HD_ACT_IDENTITY, 0.0f);
+    memcpy(g3, r, sizeof(float) * B * 3);
+    hd_nn_dense_backward(g2, gr + T[4].offset, gr + T[5].offset, g3, h3, h2, p + T[4].offset, B, 8, 3, HD_ACT_IDENTITY, 0.0f);
+    hd_nn_dense_backward(g1, gr + T[2].offset, gr + T[3].offset, g2, h2, h1, p + T[2].offset, B, 16, 8, HD_ACT_RELU, 0.0f);
+    hd_nn_dense_backward(rdin, gr + T[0].offset, gr + T[1].offset, g1, h1, x, p + T[0].offset, B, 7, 16, HD_ACT_ELU, 1.0f);
+  }
+  same_as_reference(d, "dense chain", x, r, B, h3, gr, rdin);
+  PetscFree(gr);
+  hd_nn_destroy(&d);
+
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_create("conv 3 3x3 p1 tanh, maxpool 2, flatten, dense 4 sigmoid", shape_c, B, &c));
+  PetscCallAbort(PETSC_COMM_SELF, hd_nn_init(c, 5, 2, HD_INIT_AUTO));
+  for (PetscInt i = 0; i < c->n_params; i++) c->params[i] += 0.05f * (float)hd_rng_normal(&rng);
+  PetscCallAbort(PETSC_COMM_SELF, PetscCalloc1(c->n_params, &gr));
+  {
+    const float        *p = c->params;
+    const hd_nn_tensor *T = c->tensors;
+    hd_nn_conv2d_geom   g = {2, 6, 6, 3, 3, 3, 1, 1, 0, 0};
+
+    PetscCallAbort(PETSC_COMM_SELF, hd_nn_conv2d_shape(&g, "test"));
+    hd_nn_conv2d_forward(h1, x, p + T[0].offset, p + T[1].offset, col, B, &g, HD_ACT_TANH, 0.0f);
+    hd_nn_maxpool_forward(h2, arg, h1, B, 3, 6, 6, 2, 2);
+    hd_nn_dense_forward(h3, h2, p + T[2].offset, p + T[3].offset, B, 27, 4, HD_ACT_SIGMOID, 0.0f);
+    memcpy(g3, r, sizeof(float) * B * 4);
+    hd_nn_dense_backward(g2, gr + T[2].offset, gr + T[3].offset, g3, h3, h2, p + T[2].offset, B, 27, 4, HD_ACT_SIGMOID, 0.0f);
+    hd_nn_maxpool_backward(g1, g2, arg, B, 3, 6, 6, 3, 3);
+    hd_nn_conv2d_backward(rdin, gr + T[0].offset, gr + T[1].offset, g1, h1, x, p + T[0].offset, col, B, &g, HD_ACT_TANH, 0.0f);
+  }
+  same_as_reference(c, "cnn chain", x, r, B, h3, gr, rdin);
+  PetscFree(gr);
+  hd_nn_destroy(&c);
+}
+
 int main(int argc, char **argv)
 {
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
@@ -199,6 +275,7 @@ int main(int argc, char **argv)
   test_bad_specs();
   test_init();
   test_position_independence();
+  test_chain_equals_kernels();
   printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
   PetscCall(PetscFinalize());
   return failures ? 1 : 0;
