@@ -2,19 +2,26 @@
 # hadal's training throughput against PyTorch on CPU and against the single-thread sgemm peak.
 #
 #   bench/run_training_bench.sh [--hadal PATH] [--sgemm PATH] [--python PATH] [--reps R]
-#                               [--workloads "svdd ae cwola cnn"] [--steps N] [--no-mpi]
-#                               [--sgemm-min-time S]
+#                               [--workloads "svdd ae cwola cnn flow pfn dae"] [--steps N]
+#                               [--no-mpi] [--sgemm-min-time S] [--native-blas] [--plain-malloc]
 #
 # For each workload it runs `hadal bench WORKLOAD -steps N` and bench/torch_workloads.py in turn,
 # R times (A B A B ..., so drifts of the machine hit both sides alike), with one BLAS/OpenMP thread
-# on each side, and takes the median samples/s of each side; then it prints a markdown table.
+# on each side, and takes the median samples/s of each side and the median of the per-repetition
+# ratios (the "paired ratio"); then it prints a markdown table.
 # svdd is also run at 2 ranks in one group (mpiexec -n 2). Peak RSS comes from /usr/bin/time -v
 # (for 2 ranks: the larger rank). Where the hadal executable has no `bench` command yet, it says
 # so and measures the peer side only. bench/README.md explains every column.
+# PyTorch runs with MALLOC_MMAP_THRESHOLD_=2000000000 MALLOC_TRIM_THRESHOLD_=100000000000, so that
+# glibc keeps freed blocks instead of returning them and faulting fresh pages in at every step
+# (--plain-malloc: glibc's defaults). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE stay as the caller
+# set them; --native-blas unsets both for every program of the run, so OpenBLAS picks the
+# machine's own kernel (sgemm_peak's first line names it).
 #
 # Defaults: hadal from $HADAL or build/hadal, sgemm_peak next to it, python from $PYTHON or
 # /usr/bin/python3, mpiexec from $MPIEXEC, 3 repetitions, steps per workload chosen for a few
-# seconds each (svdd 20, ae 30, cwola 2000, cnn 100).
+# seconds each (svdd 20, ae 30, cwola 2000, cnn 100, flow 10, pfn 300, dae 2), 3 untimed warm-up
+# steps each (dae 1).
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,10 +29,13 @@ HADAL=${HADAL:-$here/../build/hadal}
 SGEMM=""
 PY=${PYTHON:-/usr/bin/python3}
 REPS=3
-WORKLOADS="svdd ae cwola cnn"
+WORKLOADS="svdd ae cwola cnn flow pfn dae"
+ALL_WORKLOADS="svdd ae cwola cnn flow pfn dae"
 STEPS=""
 MPI=1
 SGEMM_MIN_TIME=0.5
+NATIVE_BLAS=0
+PLAIN_MALLOC=0
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -37,7 +47,9 @@ while [ $# -gt 0 ]; do
     --steps) STEPS=$2; shift 2 ;;
     --no-mpi) MPI=0; shift ;;
     --sgemm-min-time) SGEMM_MIN_TIME=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --native-blas) NATIVE_BLAS=1; shift ;;
+    --plain-malloc) PLAIN_MALLOC=1; shift ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_training_bench.sh: unknown argument '$1' (--help lists them)" >&2; exit 2 ;;
   esac
 done
@@ -45,7 +57,7 @@ done
 case $REPS in ''|*[!0-9]*|0) echo "run_training_bench.sh: --reps '$REPS' must be a positive integer" >&2; exit 2 ;; esac
 case $STEPS in *[!0-9]*|0) echo "run_training_bench.sh: --steps '$STEPS' must be a positive integer" >&2; exit 2 ;; esac
 for w in $WORKLOADS; do
-  case $w in svdd|ae|cwola|cnn) ;; *) echo "run_training_bench.sh: unknown workload '$w' (svdd ae cwola cnn)" >&2; exit 2 ;; esac
+  case " $ALL_WORKLOADS " in *" $w "*) ;; *) echo "run_training_bench.sh: unknown workload '$w' ($ALL_WORKLOADS)" >&2; exit 2 ;; esac
 done
 if [ -z "${MPIEXEC:-}" ]; then
   MPIEXEC="mpiexec --oversubscribe"
@@ -54,10 +66,17 @@ fi
 
 # One thread everywhere: BLAS, OpenMP, and torch (which torch_workloads.py also pins).
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# The machine's own BLAS kernel, as a user of an unconfigured cluster gets it.
+[ $NATIVE_BLAS -eq 1 ] && unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+# The PyTorch side's allocator: keep freed memory (no page faults on every step's fresh tensors).
+TORCH_ENV=(env MALLOC_MMAP_THRESHOLD_=2000000000 MALLOC_TRIM_THRESHOLD_=100000000000)
+[ $PLAIN_MALLOC -eq 1 ] && TORCH_ENV=(env)
 
 default_steps() {
-  case $1 in svdd) echo 20 ;; ae) echo 30 ;; cwola) echo 2000 ;; cnn) echo 100 ;; esac
+  case $1 in svdd) echo 20 ;; ae) echo 30 ;; cwola) echo 2000 ;; cnn) echo 100 ;; flow) echo 10 ;; pfn) echo 300 ;; dae) echo 2 ;; esac
 }
+# dae's PyTorch steps take seconds each (n x n DisCo matrices): one warm-up step is enough.
+warmup_of() { [ "$1" = dae ] && echo 1 || echo 3; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hadal-bench.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
@@ -123,29 +142,40 @@ else
 fi
 
 echo "hadal: $HADAL; python: $PY; $REPS repetitions, median; OMP/OPENBLAS threads 1"
-declare -A H T HR TR
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-(unset)} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-(unset)}; PyTorch under: ${TORCH_ENV[*]}"
+declare -A H T HR TR PR
 h_mpi=()
 r_mpi=()
 for w in $WORKLOADS; do
   steps=${STEPS:-$(default_steps "$w")}
-  hs=() ts=() hr=() tr=()
+  warm=$(warmup_of "$w")
+  hs=() ts=() hr=() tr=() pr=()
+  h_this=$hadal_ok
   for rep in $(seq 1 "$REPS"); do
-    if [ $hadal_ok -eq 1 ]; then
-      run_measured "$work/h.txt" "$work/h.rss" "$HADAL" bench "$w" -steps "$steps"
+    if [ $h_this -eq 1 ]; then
+      run_measured "$work/h.txt" "$work/h.rss" "$HADAL" bench "$w" -steps "$steps" -warmup "$warm"
       v=$(samples_per_s "$work/h.txt" "$w")
-      if [ -n "$v" ]; then hs+=("$v"); else echo "hadal bench $w failed:"; tail -n 5 "$work/h.txt"; fi
+      if [ -n "$v" ]; then hs+=("$v")
+      elif grep -q "unknown workload '$w'" "$work/h.txt"; then
+        echo "note: this hadal has no bench workload '$w' yet: measuring the PyTorch side only"; h_this=0
+      else echo "hadal bench $w failed:"; tail -n 5 "$work/h.txt"; fi
       [ -s "$work/h.rss" ] && hr+=("$(cat "$work/h.rss")")
     fi
-    run_measured "$work/t.txt" "$work/t.rss" "$PY" "$here/torch_workloads.py" "$w" --steps "$steps" --warmup 3
+    run_measured "$work/t.txt" "$work/t.rss" "${TORCH_ENV[@]}" "$PY" "$here/torch_workloads.py" "$w" --steps "$steps" --warmup "$warm"
     v=$(samples_per_s "$work/t.txt" "$w")
     if [ -n "$v" ]; then ts+=("$v"); else echo "torch_workloads.py $w failed:"; tail -n 5 "$work/t.txt"; fi
     [ -s "$work/t.rss" ] && tr+=("$(cat "$work/t.rss")")
     if [ "$w" = svdd ] && [ $MPI -eq 1 ] && [ $hadal_ok -eq 1 ]; then
       # shellcheck disable=SC2086
-      run_measured "$work/m.txt" "$work/m.rss" $MPIEXEC -n 2 "$HADAL" bench svdd -steps "$steps"
+      run_measured "$work/m.txt" "$work/m.rss" $MPIEXEC -n 2 "$HADAL" bench svdd -steps "$steps" -warmup "$warm"
       v=$(samples_per_s "$work/m.txt" svdd)
       if [ -n "$v" ]; then h_mpi+=("$v"); else echo "mpiexec -n 2 hadal bench svdd failed:"; tail -n 5 "$work/m.txt"; fi
       [ -s "$work/m.rss" ] && r_mpi+=("$(cat "$work/m.rss")")
+    fi
+    # the ratio of this repetition's pair (both runs back to back): steadier than the ratio of
+    # medians when the machine's speed drifts over the run
+    if [ ${#hs[@]} -eq "$rep" ] && [ ${#ts[@]} -eq "$rep" ]; then
+      pr+=("$(awk -v h="${hs[$((rep - 1))]}" -v t="${ts[$((rep - 1))]}" 'BEGIN { print h / t }')")
     fi
     echo "  $w rep $rep: hadal $(last "${hs[@]+"${hs[@]}"}"), PyTorch $(last "${ts[@]+"${ts[@]}"}") samples/s"
   done
@@ -153,6 +183,7 @@ for w in $WORKLOADS; do
   T[$w]=$(median "${ts[@]+"${ts[@]}"}")
   HR[$w]=$(maximum "${hr[@]+"${hr[@]}"}")
   TR[$w]=$(maximum "${tr[@]+"${tr[@]}"}")
+  PR[$w]=$(median "${pr[@]+"${pr[@]}"}")
 done
 
 pct_of_peak() { # samples/s workload -> percent of the sgemm peak
@@ -164,12 +195,14 @@ fmt() { [ -n "$1" ] && awk -v x="$1" 'BEGIN { printf "%.0f", x }' || echo "n/a";
 echo
 echo "sgemm peak (1 thread): ${peak:-n/a} GFLOP/s"
 echo
-echo "| workload | hadal samples/s | PyTorch samples/s | ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | hadal samples/s | PyTorch samples/s | ratio | paired ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for w in $WORKLOADS; do
   ratio="n/a"
   [ -n "${H[$w]}" ] && [ -n "${T[$w]}" ] && ratio=$(awk -v h="${H[$w]}" -v t="${T[$w]}" 'BEGIN { printf "%.2fx", h / t }')
-  echo "| $w | $(fmt "${H[$w]}") | $(fmt "${T[$w]}") | $ratio | $(pct_of_peak "${H[$w]}" "$w") | $(mib "${HR[$w]}") | $(mib "${TR[$w]}") |"
+  paired="n/a"
+  [ -n "${PR[$w]}" ] && paired=$(awk -v r="${PR[$w]}" 'BEGIN { printf "%.2fx", r }')
+  echo "| $w | $(fmt "${H[$w]}") | $(fmt "${T[$w]}") | $ratio | $paired | $(pct_of_peak "${H[$w]}" "$w") | $(mib "${HR[$w]}") | $(mib "${TR[$w]}") |"
 done
 echo
 for w in $WORKLOADS; do

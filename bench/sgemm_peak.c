@@ -5,10 +5,12 @@
  *   sgemm_peak -min_time S              seconds spent timing each shape (default 0.5)
  *
  * The last line is `sgemm peak GFLOP/s: X`, the best shape's rate. The default shapes are the
- * forward GEMMs of the svdd workload (bench/README.md) and two squares; one more line times the
- * eleven GEMMs of a whole svdd training step back to back (forward, dW and dX of every layer, dX
- * skipped for the first), a tighter bound for what the svdd workload can reach. BLAS runs on one
- * thread, as it does in hadal. */
+ * forward GEMMs of the svdd workload (bench/README.md) and two squares; more lines time the GEMMs
+ * of a whole svdd and ae training step back to back (forward, dW and dX of every layer, dX skipped
+ * for the first), a tighter bound for what those workloads can reach: once over the whole batch of
+ * 10,000 rows, and once cut into the trainer's 64 shards of 156-157 rows (every shard's GEMMs, one
+ * shard after the other), which is how hadal's step runs them. BLAS runs on one thread, as it does
+ * in hadal. */
 #include <string.h>
 #include <cblas.h>
 #include <hadal/error.h>
@@ -25,6 +27,9 @@ typedef struct {
 #define SVDD_BATCH  10000
 #define SVDD_LAYERS 4
 static const PetscInt svdd_widths[SVDD_LAYERS + 1] = {69, 512, 256, 128, 34};
+#define AE_LAYERS 10
+static const PetscInt ae_widths[AE_LAYERS + 1] = {57, 256, 128, 64, 32, 5, 32, 64, 128, 256, 57};
+#define STEP_SHARDS 64 /* the trainer's default most shards per minibatch (HD_PAR_MAX_SHARDS) */
 
 /* Not collective. Fill n floats with a fixed pattern in [-0.5, 0.5): the values do not change the
  * time of an sgemm, only denormals or NaNs would, and this has neither. */
@@ -84,6 +89,27 @@ static PetscErrorCode hd_bench_time(const hd_gemm_shape *shapes, PetscInt n_shap
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Not collective. The GEMMs of one training step of a dense stack on `batch` rows cut into
+ * `shards` equal-as-can-be shards (shard i: rows [i B / S, (i + 1) B / S)), shard after shard:
+ * out (b,O) = in (b,I) W^T; dW (O,I) = dY^T (O,b) in (b,I); dIn (b,I) = dY (b,O) W (O,I), the last
+ * not for the first layer. *shapes is allocated here (free with PetscFree). */
+static PetscErrorCode hd_bench_step_shapes(const PetscInt *widths, PetscInt n_layers, PetscInt batch, PetscInt shards, hd_gemm_shape **shapes, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(3 * n_layers * shards, shapes));
+  *n = 0;
+  for (PetscInt s = 0; s < shards; s++) {
+    const PetscInt rows = (s + 1) * batch / shards - s * batch / shards;
+    for (PetscInt l = 0; l < n_layers; l++) {
+      const PetscInt in = widths[l], out = widths[l + 1];
+      (*shapes)[(*n)++] = (hd_gemm_shape){"fwd", CblasNoTrans, CblasTrans, rows, out, in};
+      (*shapes)[(*n)++] = (hd_gemm_shape){"dW", CblasTrans, CblasNoTrans, out, in, rows};
+      if (l > 0) (*shapes)[(*n)++] = (hd_gemm_shape){"dX", CblasNoTrans, CblasNoTrans, rows, in, out};
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective on comm (rank 0 prints; run it on one rank). */
 static PetscErrorCode hd_bench_sgemm_peak(MPI_Comm comm)
 {
@@ -98,8 +124,8 @@ static PetscErrorCode hd_bench_sgemm_peak(MPI_Comm comm)
     {"square 1024",                        CblasNoTrans, CblasNoTrans, 1024,       1024, 1024},
     {"square 2048",                        CblasNoTrans, CblasNoTrans, 2048,       2048, 2048},
   };
-  hd_gemm_shape step[3 * SVDD_LAYERS];
-  PetscInt      n_step = 0;
+  hd_gemm_shape *step;
+  PetscInt       n_step;
 
   PetscFunctionBegin;
   PetscCall(hd_opt_int("-m", "rows of C (with -n and -k: time this one shape instead of the defaults)", 0, &m, &m_set));
@@ -126,16 +152,22 @@ static PetscErrorCode hd_bench_sgemm_peak(MPI_Comm comm)
       PetscCall(hd_log(comm, "%s GFLOP/s: %.2f\n", defaults[i].label, gflops));
       peak = PetscMax(peak, gflops);
     }
-    /* One svdd training step: out (B,O) = in (B,I) W^T; dW (O,I) = dY^T (O,B) in (B,I);
-     * dIn (B,I) = dY (B,O) W (O,I), not needed for the first layer. */
-    for (PetscInt l = 0; l < SVDD_LAYERS; l++) {
-      const PetscInt in = svdd_widths[l], out = svdd_widths[l + 1];
-      step[n_step++] = (hd_gemm_shape){"fwd", CblasNoTrans, CblasTrans, SVDD_BATCH, out, in};
-      step[n_step++] = (hd_gemm_shape){"dW", CblasTrans, CblasNoTrans, out, in, SVDD_BATCH};
-      if (l > 0) step[n_step++] = (hd_gemm_shape){"dX", CblasNoTrans, CblasNoTrans, SVDD_BATCH, in, out};
+    /* whole svdd and ae training steps: over the whole batch, then shard by shard */
+    const struct {
+      const char     *name;
+      const PetscInt *widths;
+      PetscInt        n_layers;
+    } stacks[] = {{"svdd", svdd_widths, SVDD_LAYERS}, {"ae", ae_widths, AE_LAYERS}};
+    for (size_t i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++) {
+      PetscCall(hd_bench_step_shapes(stacks[i].widths, stacks[i].n_layers, SVDD_BATCH, 1, &step, &n_step));
+      PetscCall(hd_bench_time(step, n_step, min_time, &gflops));
+      PetscCall(PetscFree(step));
+      PetscCall(hd_log(comm, "%s step (%" PetscInt_FMT " GEMMs) GFLOP/s: %.2f\n", stacks[i].name, n_step, gflops));
+      PetscCall(hd_bench_step_shapes(stacks[i].widths, stacks[i].n_layers, SVDD_BATCH, STEP_SHARDS, &step, &n_step));
+      PetscCall(hd_bench_time(step, n_step, min_time, &gflops));
+      PetscCall(PetscFree(step));
+      PetscCall(hd_log(comm, "%s step in %d shards (%" PetscInt_FMT " GEMMs) GFLOP/s: %.2f\n", stacks[i].name, STEP_SHARDS, n_step, gflops));
     }
-    PetscCall(hd_bench_time(step, n_step, min_time, &gflops));
-    PetscCall(hd_log(comm, "svdd step (%" PetscInt_FMT " GEMMs) GFLOP/s: %.2f\n", n_step, gflops));
   }
   PetscCall(hd_log(comm, "sgemm peak GFLOP/s: %.2f\n", peak));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -8,3 +8,4 @@ set_target_properties(sgemm_peak PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_B
 hd_add_script_test(bench_sgemm_peak bench/sgemm_peak.sh ARGS $<TARGET_FILE:sgemm_peak> LABELS bench)
 hd_add_script_test(bench_torch_workloads bench/torch_workloads.sh LABELS bench)
 hd_add_script_test(bench_run_training bench/run_training.sh ARGS $<TARGET_FILE:sgemm_peak> LABELS bench)
+hd_add_script_test(bench_hadal_workloads bench/hadal_workloads.sh LABELS bench)

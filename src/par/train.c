@@ -371,7 +371,13 @@ static PetscErrorCode hd_train_work_create(MPI_Comm group, const hd_nn *net, con
   PetscCall(hd_par_shards(B, c->min_shard, c->max_shards, S_full, w->bounds));
   w->n_local_max = PetscMax((*S_full + size - 1) / size, 1);
   PetscCall(PetscMalloc1(w->n_local_max, &w->shard_grads));
-  for (PetscInt k = 0; k < w->n_local_max; k++) PetscCall(PetscMalloc1(net->n_params, &w->shard_grads[k]));
+  /* Zeroed here so that their pages are touched before the first step: on a virtual machine a
+   * first touch costs microseconds per page, which would otherwise land in the first timed step
+   * (64 x n_params floats: a 20-step svdd benchmark ran 15-20% faster with them touched here). */
+  for (PetscInt k = 0; k < w->n_local_max; k++) {
+    PetscCall(PetscMalloc1(net->n_params, &w->shard_grads[k]));
+    PetscCall(PetscArrayzero(w->shard_grads[k], net->n_params));
+  }
   if (obj->n_values > 0) PetscCall(PetscMalloc2(B * obj->n_values, &w->values, B * obj->n_values, &w->dvalues));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -11,7 +11,7 @@ fi
 out=$(bash "$HADAL_SRC/bench/run_training_bench.sh" --hadal "$HADAL" --sgemm "$SGEMM" --python "$PYTHON" \
       --workloads cwola --steps 20 --reps 1 --no-mpi --sgemm-min-time 0.01 2>&1) || fail "exits non-zero: $out"
 printf '%s\n' "$out"
-printf '%s\n' "$out" | grep -q -F '| workload | hadal samples/s | PyTorch samples/s | ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |' \
+printf '%s\n' "$out" | grep -q -F '| workload | hadal samples/s | PyTorch samples/s | ratio | paired ratio | hadal % of sgemm peak | hadal RSS | PyTorch RSS |' \
   || fail "no table header"
 row=$(printf '%s\n' "$out" | grep '^| cwola |')
 [ -n "$row" ] || fail "no cwola row"
