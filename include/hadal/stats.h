@@ -5,13 +5,14 @@
 
 #include <stdint.h>
 #include <hadal/error.h>
+#include <hadal/par.h>
 
 /* Collective on comm. Mean and standard deviation (population) of each of the `width` columns of
  * the rows held across comm (n_local rows here, n_global in all). The sums are formed in 64-bit
  * fixed point with a per-column power-of-two quantum (from an allreduce of the column maxima), so
  * they are exact and the result is bit-identical for any split of the rows across ranks; the
  * quantisation error is below 2^-(62 - log2 n_global) of the column's largest |x| (or x^2). */
-PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std);
+PetscErrorCode hd_stats_moments(hd_comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std);
 
 /* A ROC curve of a score where larger means more signal-like. Events with label > 0 are signal,
  * label 0 background; others (label -1, unknown) are left out. */

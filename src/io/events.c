@@ -51,38 +51,48 @@ static PetscErrorCode hd_events_open_dataset(MPI_Comm comm, hid_t fid, const cha
  * side is a flat buffer of count x (elements per row). A rank with no rows selects none. */
 static PetscErrorCode hd_events_rows_io(hid_t did, hid_t memtype, PetscInt row0, PetscInt count, PetscBool write, const char *path, const char *name, void *buf)
 {
-  hid_t   fspace, mspace, dxpl;
-  hsize_t dims[3], start[3] = {(hsize_t)row0, 0, 0}, n[3], total, one = 1;
-  int     nd;
-  herr_t  status;
+  PetscErrorCode ierr   = PETSC_SUCCESS;
+  PetscErrorCode code   = write ? HD_ERR_FILE_WRITE : HD_ERR_FILE_READ;
+  hid_t          fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  hsize_t        dims[3], start[3] = {(hsize_t)row0, 0, 0}, n[3], total, one = 1;
+  int            nd = 0;
+  herr_t         status;
 
   PetscFunctionBegin;
-  HdCallH5(fspace = H5Dget_space(did), "'%s': cannot read the shape of %s", path, name);
-  HdCallH5(nd = H5Sget_simple_extent_ndims(fspace), "'%s': cannot read the shape of %s", path, name);
-  HdCallH5(H5Sget_simple_extent_dims(fspace, dims, NULL), "'%s': cannot read the shape of %s", path, name);
+  HdH5Goto(fspace = H5Dget_space(did), HD_ERR_FILE_READ, cleanup, "'%s': cannot read the shape of %s", path, name);
+  HdH5Goto(nd = H5Sget_simple_extent_ndims(fspace), HD_ERR_FILE_READ, cleanup, "'%s': cannot read the shape of %s", path, name);
+  HdH5Goto(H5Sget_simple_extent_dims(fspace, dims, NULL), HD_ERR_FILE_READ, cleanup, "'%s': cannot read the shape of %s", path, name);
   n[0]  = (hsize_t)count;
   total = (hsize_t)count;
   for (int d = 1; d < nd; d++) {
     n[d] = dims[d];
     total *= dims[d];
   }
-  PetscCheck(count == 0 || buf, PETSC_COMM_SELF, HD_ERR_INTERNAL, "'%s': no buffer for %s", path, name);
-  PetscCheck(row0 >= 0 && (hsize_t)(row0 + count) <= dims[0], PETSC_COMM_SELF, HD_ERR_INTERNAL, "'%s': rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside %s", path, row0, row0 + count, name);
-  HdCallH5(mspace = H5Screate_simple(1, total ? &total : &one, NULL), "cannot create a memory space");
-  if (count > 0) {
-    HdCallH5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n, NULL), "'%s': cannot select rows of %s", path, name);
-  } else {
-    HdCallH5(H5Sselect_none(fspace), "cannot select nothing");
-    HdCallH5(H5Sselect_none(mspace), "cannot select nothing");
+  if (count > 0 && !buf) {
+    ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_INTERNAL, PETSC_ERROR_INITIAL, "'%s': no buffer for %s", path, name);
+    goto cleanup;
   }
-  PetscCall(hd_h5_collective_dxpl(&dxpl));
+  if (row0 < 0 || (hsize_t)(row0 + count) > dims[0]) {
+    ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_INTERNAL, PETSC_ERROR_INITIAL, "'%s': rows [%" PetscInt_FMT ", %" PetscInt_FMT ") outside %s", path, row0, row0 + count, name);
+    goto cleanup;
+  }
+  HdH5Goto(mspace = H5Screate_simple(1, total ? &total : &one, NULL), code, cleanup, "'%s': cannot create a memory space for %s", path, name);
+  if (count > 0) {
+    HdH5Goto(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n, NULL), code, cleanup, "'%s': cannot select rows of %s", path, name);
+  } else {
+    HdH5Goto(H5Sselect_none(fspace), code, cleanup, "'%s': cannot select nothing of %s", path, name);
+    HdH5Goto(H5Sselect_none(mspace), code, cleanup, "'%s': cannot select nothing of %s", path, name);
+  }
+  HdCallGoto(hd_h5_collective_dxpl(&dxpl), cleanup);
   if (write) status = H5Dwrite(did, memtype, mspace, fspace, dxpl, buf);
   else status = H5Dread(did, memtype, mspace, fspace, dxpl, buf);
-  HdCallH5(status, write ? "'%s': cannot write %s (disk full?)" : "'%s': cannot read %s (file truncated or damaged?)", path, name);
-  H5Pclose(dxpl);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  if (write) HdH5Goto(status, HD_ERR_FILE_WRITE, cleanup, "'%s': cannot write %s (disk full?)", path, name);
+  else HdH5Goto(status, HD_ERR_FILE_READ, cleanup, "'%s': cannot read %s (file truncated or damaged?)", path, name);
+cleanup:
+  if (dxpl >= 0) H5Pclose(dxpl);
+  if (mspace >= 0) H5Sclose(mspace);
+  if (fspace >= 0) H5Sclose(fspace);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_events_piece_bytes(size_t *bytes)
@@ -389,17 +399,19 @@ struct hd_events_writer_s {
 
 static PetscErrorCode hd_events_create_dataset(hd_events_writer w, hd_dataset_id id, int nd, const hsize_t *dims, hid_t type)
 {
-  hid_t space, dcpl;
+  PetscErrorCode ierr  = PETSC_SUCCESS;
+  hid_t          space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
 
   PetscFunctionBegin;
-  HdCallH5(space = H5Screate_simple(nd, dims, NULL), "cannot create a space for %s", hd_ds_path[id]);
-  HdCallH5(dcpl = H5Pcreate(H5P_DATASET_CREATE), "cannot create a dataset property list");
+  HdH5Goto(space = H5Screate_simple(nd, dims, NULL), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create a space for %s", w->out.path, hd_ds_path[id]);
+  HdH5Goto(dcpl = H5Pcreate(H5P_DATASET_CREATE), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create a dataset property list", w->out.path);
   /* Every element is written: skip the fill pass. */
-  HdCallH5(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set the fill time");
-  HdCallH5(w->did[id] = H5Dcreate2(w->out.fid, hd_ds_path[id], type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "'%s': cannot create %s", w->out.path, hd_ds_path[id]);
-  H5Pclose(dcpl);
-  H5Sclose(space);
-  PetscFunctionReturn(PETSC_SUCCESS);
+  HdH5Goto(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot set the fill time", w->out.path);
+  HdH5Goto(w->did[id] = H5Dcreate2(w->out.fid, hd_ds_path[id], type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), HD_ERR_FILE_WRITE, cleanup, "'%s': cannot create %s", w->out.path, hd_ds_path[id]);
+cleanup:
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_events_writer_create(MPI_Comm comm, const char *path, const hd_events_layout *layout, hd_events_writer *wp)
@@ -415,7 +427,7 @@ PetscErrorCode hd_events_writer_create(MPI_Comm comm, const char *path, const hd
   w->layout.feature_names = NULL;
   for (int d = 0; d < HD_DS_COUNT; d++) w->did[d] = H5I_INVALID_HID;
   PetscCall(hd_h5_output_create(comm, path, &w->out));
-  HdCallH5(group = H5Gcreate2(w->out.fid, "/events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create /events", path);
+  HdCallH5Write(group = H5Gcreate2(w->out.fid, "/events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "'%s': cannot create /events", path);
   H5Gclose(group);
   PetscCall(hd_events_create_dataset(w, HD_DS_LABEL, 1, &n, H5T_STD_I32LE));
   if (layout->n_features > 0) {

@@ -6,7 +6,7 @@ PetscErrorCode hd_record_create(const char *path, hd_record *r)
 {
   PetscFunctionBegin;
   snprintf(r->path, sizeof(r->path), "%s", path);
-  HdCallH5(r->fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", path);
+  HdCallH5Write(r->fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", path);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -22,7 +22,7 @@ PetscErrorCode hd_record_open(const char *path, hd_record *r)
 PetscErrorCode hd_record_close(hd_record *r)
 {
   PetscFunctionBegin;
-  if (r->fid >= 0) HdCallH5(H5Fclose(r->fid), "cannot close '%s'", r->path);
+  if (r->fid >= 0) HdCallH5Write(H5Fclose(r->fid), "cannot close '%s' (disk full?)", r->path);
   r->fid = H5I_INVALID_HID;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

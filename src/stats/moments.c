@@ -4,7 +4,7 @@
 #include <hadal/par.h>
 #include <hadal/stats.h>
 
-PetscErrorCode hd_stats_moments(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std)
+PetscErrorCode hd_stats_moments(hd_comm comm, PetscInt n_local, PetscInt width, const float *rows, PetscInt n_global, double *mean, double *std)
 {
   double  *amax, *gmax;
   int     *e;
