@@ -106,7 +106,7 @@ typedef struct {
   PetscInt           lr_patience, stop_patience;
   double             lr_factor;
   PetscBool          restore_best;  /* end with the parameters of the best validation epoch */
-  PetscInt           min_shard, max_shards; /* shard sizes: see hd_train_shards */
+  PetscInt           min_shard, max_shards; /* shards of a minibatch: min(max_shards, ceil(B / min_shard)) (hd_par_shards) */
   PetscInt           checkpoint_every;      /* epochs; 0: only on a signal */
   char               checkpoint[PETSC_MAX_PATH_LEN]; /* "" disables checkpoints */
   PetscBool          resume;        /* continue from `checkpoint` when it exists */
@@ -167,7 +167,7 @@ typedef struct {
 
 /* Collective on PETSC_COMM_WORLD. Reads the training options (-epochs, -batch_size, -optimizer,
  * -adam_lr, -sgd_lr, -momentum, -nesterov, -weight_decay, -val_fraction, -lr_patience,
- * -lr_factor, -stop_patience, -checkpoint_every, -resume) with c's values as defaults. Values are
+ * -lr_factor, -stop_patience, -min_shard, -max_shards, -checkpoint_every, -resume) with c's values as defaults. Values are
  * checked by hd_train. */
 PetscErrorCode hd_train_read_options(hd_train_config *c);
 

@@ -57,6 +57,8 @@ PetscErrorCode hd_train_read_options(hd_train_config *c)
   PetscCall(hd_opt_int("-lr_patience", "scale the learning rate by -lr_factor after this many epochs without improvement (0: never)", c->lr_patience, &c->lr_patience, NULL));
   PetscCall(hd_opt_real("-lr_factor", "learning-rate factor on a plateau", c->lr_factor, &c->lr_factor, NULL));
   PetscCall(hd_opt_int("-stop_patience", "stop after this many epochs without improvement (0: never)", c->stop_patience, &c->stop_patience, NULL));
+  PetscCall(hd_opt_int("-min_shard", "events per shard at least: a minibatch is cut into min(-max_shards, ceil(batch / -min_shard)) shards, the granularity of the exact gradient sum and the most ranks a group can use (results depend on it, never on the rank count)", c->min_shard, &c->min_shard, NULL));
+  PetscCall(hd_opt_int("-max_shards", "most shards per minibatch (see -min_shard)", c->max_shards, &c->max_shards, NULL));
   PetscCall(hd_opt_int("-checkpoint_every", "write a checkpoint every this many epochs (0: only on SIGTERM/SIGUSR1)", c->checkpoint_every, &c->checkpoint_every, NULL));
   PetscCall(hd_opt_bool("-resume", "continue from the checkpoint in the output folder", c->resume, &c->resume, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -242,7 +244,8 @@ static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, co
   PetscCheck(c->epochs >= 1, group, HD_ERR_USER_INPUT, "-epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
   PetscCheck(c->batch >= 1, group, HD_ERR_USER_INPUT, "-batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
   PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, group, HD_ERR_USER_INPUT, "-val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
-  PetscCheck(c->min_shard >= 1 && c->max_shards >= 1, group, HD_ERR_INTERNAL, "shard sizes must be positive");
+  PetscCheck(c->min_shard >= 1, group, HD_ERR_USER_INPUT, "-min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
+  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, group, HD_ERR_USER_INPUT, "-max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -24,6 +24,8 @@ expect_error "empty SR" "window 0: the signal region \[3400, 3700\) GeV holds no
 expect_error "empty SB" "window 0: the sidebands .* hold no events" "$HADAL" run $lin -data nosb.h5 -sb_width 300
 expect_error "no /events/mass" "nomass.h5' has no /events/mass" $MPIEXEC -n 2 "$HADAL" run -method cwola -data nomass.h5 -out o
 expect_error "ensemble size 0" "option -ensemble_size must lie in \[1, 10000\]" "$HADAL" run -method cwola -data good.h5 -out o -ensemble_size 0
+expect_error "shard size 0" "-min_shard must be at least 1" $MPIEXEC -n 2 "$HADAL" run $lin -data good.h5 -min_shard 0
+expect_error "too many shards" "-max_shards must lie in \[1, 4096\]" "$HADAL" run $lin -data good.h5 -max_shards 5000
 expect_error "eps outside (0, 1]" "option -eps: 1.5 is outside \(0, 1\]" "$HADAL" run -method cwola -data good.h5 -out o -eps 1,1.5
 expect_error "eps zero" "option -eps: 0 is outside \(0, 1\]" "$HADAL" run -method cwola -data good.h5 -out o -eps 0
 expect_error "window index" "option -window 99: the scan has windows 0 to" "$HADAL" run -method cwola -data good.h5 -out o -window 99
