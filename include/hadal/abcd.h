@@ -1,0 +1,52 @@
+/* The ABCD background estimate of two decorrelated scores (seed 002 eq. 3) and the selections
+ * built on it: thresholds at a given SM efficiency (the "diagonal" cut and asymmetric ones), the
+ * closure N_obs / N_pred, the significance (N - B) / sqrt(N), the 2-D SIC grid (seed 002 app. A)
+ * and the prescaled trigger mode (seed 002 §IV). Nothing here is collective: every rank holding
+ * the same scores computes the same numbers. */
+#ifndef HADAL_ABCD_H
+#define HADAL_ABCD_H
+
+#include <stdint.h>
+#include <hadal/error.h>
+
+/* Counts in the four regions of thresholds (c1, c2) on (R1, R2), "g" meaning R > c:
+ *   n_ll = N(<,<) (region D), n_gl = N(>,<), n_lg = N(<,>), n_gg = N(>,>) (the signal region);
+ * the prediction n_pred = prescale n_gl n_lg / n_ll (eq. 3; prescale 1 unless the control
+ * regions were thinned), its statistical error n_pred sqrt(1/n_gl + 1/n_lg + 1/n_ll), and the
+ * closure ratio = n_gg / n_pred with error ratio sqrt(1/n_gg + 1/n_gl + 1/n_lg + 1/n_ll) (Poisson
+ * counts, independent; 1/n_gg left out when n_gg = 0). */
+typedef struct {
+  double  c1, c2;
+  int64_t n_ll, n_gl, n_lg, n_gg;
+  double  prescale;
+  double  n_pred, n_pred_err, ratio, ratio_err;
+} hd_abcd;
+
+/* Not collective. Counts the events i with select[i] != 0 (select NULL: all) and, where keep is
+ * not NULL, keep[i] != 0 for events outside the signal region (the trigger mode); prescale
+ * multiplies the prediction. An empty control region is an error naming the thresholds. */
+PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const unsigned char *keep, double prescale, double c1, double c2, hd_abcd *out);
+
+/* Not collective. Thresholds (c1, c2) whose signal region holds a fraction `eps` (0 < eps < 1) of
+ * the selected events (select NULL: all): per-axis counts above threshold t1 = a t, t2 = t / a
+ * (a = `asymmetry`; a = 1 is the diagonal cut, both scores at the same efficiency), the smallest t
+ * giving at least eps n events in the signal region (bisection; the region count grows with t).
+ * Thresholds lie midway between neighbouring sorted scores. */
+PetscErrorCode hd_abcd_thresholds(PetscInt n, const float *r1, const float *r2, const unsigned char *select, double eps, double asymmetry, double *c1, double *c2);
+
+/* Not collective. (N - B) / sqrt(N) when N > B, else 0 (seed 002 §III). */
+double hd_abcd_significance(double n, double b);
+
+/* Not collective. The SIC grid of seed 002 app. A: thresholds at per-axis background
+ * efficiencies effs[0..G) on each score (from the events with label 0), sic[i * G + j] =
+ * eps_S / sqrt(eps_B) of the region R1 > c1(effs[i]), R2 > c2(effs[j]) for the events with label
+ * `signal` against those with label 0 (NaN where the region holds no background). */
+PetscErrorCode hd_abcd_sic_grid(PetscInt n, const float *r1, const float *r2, const int32_t *label, int32_t signal, PetscInt G, const double *effs, double *sic);
+
+/* Not collective. The trigger mode's prescale: the largest integer P >= 1 with which the
+ * prediction's relative statistical error from control regions thinned by 1/P stays below the
+ * signal region's, P (1/n_gl + 1/n_lg + 1/n_ll) <= 1 / n_gg (seed 002 §IV), from the counts of a
+ * reference sample. */
+double hd_abcd_prescale(const hd_abcd *ref);
+
+#endif
