@@ -19,13 +19,17 @@ typedef struct {
   double  c1, c2;
   int64_t n_ll, n_gl, n_lg, n_gg;
   double  prescale;
-  double  n_pred, n_pred_err, ratio, ratio_err;
+  double  n_pred, n_pred_err, ratio, ratio_err; /* NaN when not valid */
+  PetscBool valid; /* every control region holds at least one event */
 } hd_abcd;
 
 /* Not collective. Counts the events i with select[i] != 0 (select NULL: all) and, where keep is
  * not NULL, keep[i] != 0 for events outside the signal region (the trigger mode); prescale
- * multiplies the prediction. An empty control region is an error naming the thresholds. */
+ * multiplies the prediction. With an empty control region there is no prediction: valid is false
+ * and the prediction and ratio are NaN. */
 PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const unsigned char *keep, double prescale, double c1, double c2, hd_abcd *out);
+/* Not collective. An error naming the thresholds and counts when r has no prediction. */
+PetscErrorCode hd_abcd_require(const hd_abcd *r);
 
 /* Not collective. Thresholds (c1, c2) whose signal region holds a fraction `eps` (0 < eps < 1) of
  * the selected events (select NULL: all): per-axis counts above threshold t1 = a t, t2 = t / a

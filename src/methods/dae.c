@@ -198,12 +198,20 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscCheck(d->out[0], run->world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(d->seed >= 0, run->world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", d->seed);
   PetscCheck(d->n_seeds >= 1 && d->n_seeds <= 1000, run->world, HD_ERR_USER_INPUT, "option -seeds must lie in [1, 1000] (got %" PetscInt_FMT ")", d->n_seeds);
-  PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %g)", (double)d->lambda);
+  char     v[64]; /* numbers formatted here: PETSc's printf writes 0 as "0." */
+
+  snprintf(v, sizeof(v), "%g", (double)d->lambda);
+  PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %s)", v);
   PetscCheck(!strcmp(d->train_on, "background") || !strcmp(d->train_on, "all"), run->world, HD_ERR_USER_INPUT, "option -train_on must be background or all (got '%s')", d->train_on);
-  PetscCheck(d->test_fraction > 0 && d->test_fraction < 1, run->world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %g)", (double)d->test_fraction);
+  snprintf(v, sizeof(v), "%g", (double)d->test_fraction);
+  PetscCheck(d->test_fraction > 0 && d->test_fraction < 1, run->world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %s)", v);
   PetscCheck(d->n_effs >= 1, run->world, HD_ERR_USER_INPUT, "option -sm_efficiencies needs at least one value");
-  for (PetscInt e = 0; e < d->n_effs; e++) PetscCheck(d->effs[e] > 0 && d->effs[e] < 1, run->world, HD_ERR_USER_INPUT, "option -sm_efficiencies: threshold efficiency %g is outside (0, 1)", (double)d->effs[e]);
-  PetscCheck(d->trigger_eff > 0 && d->trigger_eff < 1, run->world, HD_ERR_USER_INPUT, "option -trigger_efficiency %g is outside (0, 1)", (double)d->trigger_eff);
+  for (PetscInt e = 0; e < d->n_effs; e++) {
+    snprintf(v, sizeof(v), "%g", (double)d->effs[e]);
+    PetscCheck(d->effs[e] > 0 && d->effs[e] < 1, run->world, HD_ERR_USER_INPUT, "option -sm_efficiencies: threshold efficiency %s is outside (0, 1)", v);
+  }
+  snprintf(v, sizeof(v), "%g", (double)d->trigger_eff);
+  PetscCheck(d->trigger_eff > 0 && d->trigger_eff < 1, run->world, HD_ERR_USER_INPUT, "option -trigger_efficiency %s is outside (0, 1)", v);
   d->cfg.seed = (uint64_t)d->seed;
   PetscCall(hd_dae_load(run->world, d));
   for (PetscInt e = 0; e < d->n_effs; e++)
@@ -423,7 +431,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           for (PetscInt i = 0; i < N; i++)
             if (d->test_bkg[i] && r1[i] > c1 && r2[i] > c2) b_true++;
           res->n_sr[e]     = (double)mix.n_gg;
-          res->sig_pred[e] = hd_abcd_significance((double)mix.n_gg, mix.n_pred);
+          res->sig_pred[e] = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
           res->sig_true[e] = hd_abcd_significance((double)mix.n_gg, (double)b_true);
         }
       }

@@ -20,14 +20,24 @@ PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const
   }
   out->c1 = c1, out->c2 = c2, out->prescale = prescale;
   out->n_ll = cnt[0], out->n_gl = cnt[1], out->n_lg = cnt[2], out->n_gg = cnt[3];
-  PetscCheck(cnt[0] > 0 && cnt[1] > 0 && cnt[2] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT,
-             "ABCD: too few events for a prediction at thresholds (%g, %g): control regions N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld (each needs at least one event)", c1, c2, (long long)cnt[0], (long long)cnt[1], (long long)cnt[2]);
+  out->valid = (PetscBool)(cnt[0] > 0 && cnt[1] > 0 && cnt[2] > 0);
+  if (!out->valid) { /* no prediction: NaN, never a division by zero */
+    out->n_pred = out->n_pred_err = out->ratio = out->ratio_err = NAN;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   b = (double)cnt[1], c = (double)cnt[2], d = (double)cnt[0];
   out->n_pred     = prescale * b * c / d;
   out->n_pred_err = out->n_pred * sqrt(1.0 / b + 1.0 / c + 1.0 / d);
   out->ratio      = (double)cnt[3] / out->n_pred;
   out->ratio_err  = out->ratio * sqrt((cnt[3] > 0 ? 1.0 / (double)cnt[3] : 0.0) + 1.0 / b + 1.0 / c + 1.0 / d);
   if (cnt[3] == 0) out->ratio_err = 1.0 / out->n_pred; /* one event's worth: the scale of a zero count */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_abcd_require(const hd_abcd *r)
+{
+  PetscFunctionBegin;
+  PetscCheck(r->valid, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: too few events for a prediction at thresholds (%g, %g): control regions N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld (each needs at least one event)", r->c1, r->c2, (long long)r->n_ll, (long long)r->n_gl, (long long)r->n_lg);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
