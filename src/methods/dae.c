@@ -67,7 +67,7 @@ typedef struct {
   double          disco2_test;
   hd_abcd         closure[HD_DAE_MAX_EFFS][3]; /* asymmetry 1, 2, 1/2 */
   hd_dae_signal_result *sres; /* (n_seeds, n_signals) */
-  double          trig_prescale, trig_kept_rate;
+  double          trig_prescale[3], trig_kept_rate;
   hd_abcd         trig_full, trig_kept;
   char            sha[HD_SHA256_HEX_LEN];
 } hd_dae;
@@ -385,27 +385,27 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           double c1, c2;
 
           PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], hd_dae_asym[a3], &c1, &c2));
-          PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, NULL, 1.0, c1, c2, &d->closure[e][a3]));
+          PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, NULL, NULL, c1, c2, &d->closure[e][a3]));
         }
       if (d->trigger) { /* seed 002 §IV on the whole test sample (SM and signals) */
-        double         c1, c2;
-        unsigned char *keep;
-        PetscInt       kept = 0;
+        double   c1, c2, *u;
+        PetscInt kept = 0;
 
         PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->trigger_eff, 1.0, &c1, &c2));
-        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, NULL, 1.0, c1, c2, &d->trig_full));
-        d->trig_prescale = hd_abcd_prescale(&d->trig_full);
-        PetscCall(PetscMalloc1(N, &keep));
+        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, NULL, NULL, c1, c2, &d->trig_full));
+        PetscCall(hd_abcd_require(&d->trig_full));
+        hd_abcd_prescale(&d->trig_full, d->trig_prescale);
+        PetscCall(PetscMalloc1(N, &u));
         for (PetscInt i = 0; i < N; i++) {
           hd_rng r;
 
           hd_rng_init(&r, (uint64_t)d->seed, HD_STREAM_DAE_PRESCALE, (uint64_t)i);
-          keep[i] = hd_rng_uniform(&r) * d->trig_prescale < 1.0;
-          if (d->is_test[i] && (keep[i] || (r1[i] > c1 && r2[i] > c2))) kept++;
+          u[i] = hd_rng_uniform(&r);
         }
-        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, keep, d->trig_prescale, c1, c2, &d->trig_kept));
-        d->trig_kept_rate = (double)kept / (double)d->n_test;
-        PetscCall(PetscFree(keep));
+        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, u, d->trig_prescale, c1, c2, &d->trig_kept));
+        kept                = d->trig_kept.n_ll + d->trig_kept.n_gl + d->trig_kept.n_lg + d->trig_kept.n_gg;
+        d->trig_kept_rate   = (double)kept / (double)d->n_test;
+        PetscCall(PetscFree(u));
       }
     }
     PetscCall(hd_dae_combined(d, r1, r2, comb));
@@ -425,7 +425,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
         hd_abcd mix;
 
         PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &c1, &c2));
-        PetscCall(hd_abcd_count(N, r1, r2, sel, NULL, 1.0, c1, c2, &mix));
+        PetscCall(hd_abcd_count(N, r1, r2, sel, NULL, NULL, c1, c2, &mix));
         {
           int64_t b_true = 0;
           for (PetscInt i = 0; i < N; i++)
@@ -594,7 +594,10 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   if (d->trigger) {
     PetscCall(hd_summary_open(&s, "trigger", '{'));
     PetscCall(hd_summary_double(&s, "sm_efficiency", d->trigger_eff));
-    PetscCall(hd_summary_double(&s, "prescale", d->trig_prescale));
+    PetscCall(hd_summary_double(&s, "prescale_ll", d->trig_prescale[0]));
+    PetscCall(hd_summary_double(&s, "prescale_gl", d->trig_prescale[1]));
+    PetscCall(hd_summary_double(&s, "prescale_lg", d->trig_prescale[2]));
+    PetscCall(hd_summary_double(&s, "input_rate_sr", (double)d->trig_full.n_gg / (double)d->n_test));
     PetscCall(hd_summary_double(&s, "kept_rate", d->trig_kept_rate));
     PetscCall(hd_summary_int(&s, "n_obs", d->trig_kept.n_gg));
     PetscCall(hd_summary_double(&s, "n_pred_kept", d->trig_kept.n_pred));

@@ -3,22 +3,26 @@
 #include <stdlib.h>
 #include <hadal/abcd.h>
 
-PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const unsigned char *keep, double prescale, double c1, double c2, hd_abcd *out)
+PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const double *u, const double *prescale, double c1, double c2, hd_abcd *out)
 {
   int64_t cnt[4] = {0, 0, 0, 0}; /* index: (r1 > c1) + 2 (r2 > c2) */
-  double  b, c, d;
+  double  P[3]   = {1.0, 1.0, 1.0}, b, c, d;
 
   PetscFunctionBegin;
-  PetscCheck(prescale >= 1.0 && isfinite(prescale), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD prescale must be >= 1 (got %g)", prescale);
+  for (int k = 0; prescale && k < 3; k++) {
+    PetscCheck(prescale[k] >= 1.0 && isfinite(prescale[k]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD prescale must be >= 1 (got %g)", prescale[k]);
+    P[k] = prescale[k];
+  }
   for (PetscInt i = 0; i < n; i++) {
     int k;
 
     if (select && !select[i]) continue;
     k = (r1[i] > c1) + 2 * (r2[i] > c2);
-    if (k != 3 && keep && !keep[i]) continue;
+    if (k != 3 && u && u[i] * P[k] >= 1.0) continue; /* thinned away by the prescale */
     cnt[k]++;
   }
-  out->c1 = c1, out->c2 = c2, out->prescale = prescale;
+  out->c1 = c1, out->c2 = c2;
+  for (int k = 0; k < 3; k++) out->prescale[k] = P[k];
   out->n_ll = cnt[0], out->n_gl = cnt[1], out->n_lg = cnt[2], out->n_gg = cnt[3];
   out->valid = (PetscBool)(cnt[0] > 0 && cnt[1] > 0 && cnt[2] > 0);
   if (!out->valid) { /* no prediction: NaN, never a division by zero */
@@ -26,7 +30,7 @@ PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   b = (double)cnt[1], c = (double)cnt[2], d = (double)cnt[0];
-  out->n_pred     = prescale * b * c / d;
+  out->n_pred     = (P[1] * b) * (P[2] * c) / (P[0] * d);
   out->n_pred_err = out->n_pred * sqrt(1.0 / b + 1.0 / c + 1.0 / d);
   out->ratio      = (double)cnt[3] / out->n_pred;
   out->ratio_err  = out->ratio * sqrt((cnt[3] > 0 ? 1.0 / (double)cnt[3] : 0.0) + 1.0 / b + 1.0 / c + 1.0 / d);
@@ -126,10 +130,9 @@ PetscErrorCode hd_abcd_sic_grid(PetscInt n, const float *r1, const float *r2, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-double hd_abcd_prescale(const hd_abcd *ref)
+void hd_abcd_prescale(const hd_abcd *ref, double prescale[3])
 {
-  double s = 1.0 / (double)ref->n_gl + 1.0 / (double)ref->n_lg + 1.0 / (double)ref->n_ll;
-  double p = ref->n_gg > 0 ? floor(1.0 / ((double)ref->n_gg * s)) : 1.0;
+  const int64_t n[3] = {ref->n_ll, ref->n_gl, ref->n_lg};
 
-  return p >= 1.0 ? p : 1.0;
+  for (int k = 0; k < 3; k++) prescale[k] = ref->n_gg > 0 ? fmax(1.0, (double)n[k] / (3.0 * (double)ref->n_gg)) : 1.0;
 }

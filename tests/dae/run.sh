@@ -50,9 +50,9 @@ for name, v in s["signals"].items():
     assert "predicted_background_seed_sd" in v["significance"][0]
     assert h["abcd/%s/sic_grid" % name].shape == (64,)
 tr = s["trigger"]
-assert tr["prescale"] >= 1 and 0 < tr["kept_rate"] <= 1 and (tr["prescale"] > 1 or tr["kept_rate"] == 1), tr
+assert min(tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"]) >= 1 and 0 < tr["kept_rate"] <= 1, tr
 assert abs(tr["ratio_kept"] - tr["n_obs"] / tr["n_pred_kept"]) < 1e-9 * tr["ratio_kept"]
-print("identical at 1, 2 and 3 ranks; disco2_test %.4g; %d closure entries; trigger prescale %g, kept %.3f" % (s["disco2_test"], len(s["closure"]), tr["prescale"], tr["kept_rate"]))
+print("identical at 1, 2 and 3 ranks; disco2_test %.4g; %d closure entries; trigger prescales %g %g %g, kept %.3f" % (s["disco2_test"], len(s["closure"]), tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"], tr["kept_rate"]))
 PY
 small="-method dae -data d.h5 -hidden 8,3 -epochs 1 -batch_size 500"
 expect_error "lambda < 0" "-lambda must be >= 0" "$HADAL" run $small -lambda -1 -out bad1
