@@ -50,7 +50,7 @@ typedef struct {
   PetscInt        hidden[HD_DAE_MAX_LAYERS], n_hidden, seed, n_seeds, group_size, expect_features;
   PetscReal       lambda, test_fraction, effs[HD_DAE_MAX_EFFS], trigger_eff;
   PetscInt        n_effs;
-  PetscBool       single, trigger;
+  PetscBool       single, trigger, bias;
   hd_train_config cfg;
   /* data */
   hd_table        table;
@@ -87,6 +87,7 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_int("-seeds", "independent trainings (pairs and single AEs), dealt to rank groups", 1, &d->n_seeds, NULL));
   PetscCall(hd_opt_int_list("-hidden", "encoder layer sizes, the last is the latent space; the decoder mirrors them", "256,128,64,32,5", d->hidden, &d->n_hidden, NULL));
   PetscCall(hd_opt_string("-activation", "activation of the hidden layers", "relu", d->act, sizeof(d->act), NULL));
+  PetscCall(hd_opt_bool("-bias", "dense layers with biases (seed 002's autoencoders have none)", PETSC_FALSE, &d->bias, NULL));
   PetscCall(hd_opt_real("-lambda", "weight of DisCo^2(R1, R2) in the loss (seed 002: 100)", 100.0, &d->lambda, NULL));
   PetscCall(hd_opt_string("-train_on", "background (label 0 only) or all", "background", d->train_on, sizeof(d->train_on), NULL));
   PetscCall(hd_opt_real("-test_fraction", "fraction of the events held out for the ABCD evaluation", 0.5, &d->test_fraction, NULL));
@@ -107,16 +108,18 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The mirrored chain "dense 256 relu, ..., dense 5, ..., dense 256 relu, dense F". */
+/* The mirrored chain "dense 256 relu nobias, ..., dense 5 nobias, ..., dense 256 relu nobias,
+ * dense F nobias" (without " nobias" under -bias). */
 static PetscErrorCode hd_dae_spec(hd_comm comm, hd_dae *d)
 {
-  size_t used = 0, len = sizeof(d->spec);
+  size_t      used = 0, len = sizeof(d->spec);
+  const char *nb   = d->bias ? "" : " nobias";
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < d->n_hidden; i++) PetscCheck(d->hidden[i] > 0, comm, HD_ERR_USER_INPUT, "option -hidden: layer sizes must be positive (got %" PetscInt_FMT ")", d->hidden[i]);
-  for (PetscInt i = 0; i < d->n_hidden; i++) used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT "%s%s, ", d->hidden[i], i + 1 < d->n_hidden ? " " : "", i + 1 < d->n_hidden ? d->act : "");
-  for (PetscInt i = d->n_hidden - 2; i >= 0; i--) used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT " %s, ", d->hidden[i], d->act);
-  used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT, d->F);
+  for (PetscInt i = 0; i < d->n_hidden; i++) used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT "%s%s%s, ", d->hidden[i], i + 1 < d->n_hidden ? " " : "", i + 1 < d->n_hidden ? d->act : "", nb);
+  for (PetscInt i = d->n_hidden - 2; i >= 0; i--) used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT " %s%s, ", d->hidden[i], d->act, nb);
+  used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT "%s", d->F, nb);
   PetscCheck(used < len, comm, HD_ERR_USER_INPUT, "option -hidden: too many layers");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -535,6 +538,7 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   PetscCall(hd_summary_int(&s, "seeds", d->n_seeds));
   PetscCall(hd_summary_double(&s, "lambda", d->lambda));
   PetscCall(hd_summary_string(&s, "network", d->spec));
+  PetscCall(hd_summary_string(&s, "biases", d->bias ? "yes" : "no"));
   PetscCall(hd_summary_int(&s, "parameters", (int64_t)rec[HD_DAE_PARAMS]));
   PetscCall(hd_summary_int(&s, "epochs", (int64_t)rec[HD_DAE_EPOCHS]));
   PetscCall(hd_summary_double(&s, "disco2_test", d->disco2_test));
