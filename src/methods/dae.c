@@ -35,6 +35,7 @@
 #define HD_DAE_MAX_SIGNALS 16
 #define HD_DAE_GRID        8
 #define HD_DAE_MIN_SR      10 /* expected SM events in a signal region that ABCD needs */
+#define HD_DAE_ADC_COLUMNS 57 /* -scaling objects: MET, 4 e, 4 mu, 10 jets x (pT, eta, phi) */
 
 enum { HD_DAE_EPOCHS, HD_DAE_BEST_EPOCH, HD_DAE_VAL_LOSS, HD_DAE_PARAMS, HD_DAE_N_METRICS };
 
@@ -46,7 +47,7 @@ typedef struct {
 
 typedef struct {
   /* options */
-  char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512];
+  char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512], scaling[32];
   PetscInt        hidden[HD_DAE_MAX_LAYERS], n_hidden, seed, n_seeds, group_size, expect_features;
   PetscReal       lambda, test_fraction, effs[HD_DAE_MAX_EFFS], trigger_eff;
   PetscInt        n_effs;
@@ -89,6 +90,7 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_string("-activation", "activation of the hidden layers", "relu", d->act, sizeof(d->act), NULL));
   PetscCall(hd_opt_bool("-bias", "dense layers with biases (seed 002's autoencoders have none)", PETSC_FALSE, &d->bias, NULL));
   PetscCall(hd_opt_real("-lambda", "weight of DisCo^2(R1, R2) in the loss (seed 002: 100)", 100.0, &d->lambda, NULL));
+  PetscCall(hd_opt_string("-scaling", "input scaling on the training rows: columns (each column standardised) or objects (adc2021 layout: per object kind and variable over the objects present; padded objects stay 0)", "columns", d->scaling, sizeof(d->scaling), NULL));
   PetscCall(hd_opt_string("-train_on", "background (label 0 only) or all", "background", d->train_on, sizeof(d->train_on), NULL));
   PetscCall(hd_opt_real("-test_fraction", "fraction of the events held out for the ABCD evaluation", 0.5, &d->test_fraction, NULL));
   PetscCall(hd_opt_real_list("-sm_efficiencies", "SM efficiencies of the signal region for closure and significance", "0.005,0.01,0.02,0.03,0.05", d->effs, &d->n_effs, NULL));
@@ -165,25 +167,57 @@ static PetscErrorCode hd_dae_load(hd_comm world, hd_dae *d)
     for (tok = strtok_r(buf, ",", &save); tok && k < d->n_signals; tok = strtok_r(NULL, ",", &save), k++) snprintf(d->signal_names[k], sizeof(d->signal_names[k]), "%s", tok);
   }
 
-  PetscCall(PetscCalloc2(F, &s1, F, &s2));
+  /* Moments per statistics key: the column itself, or (-scaling objects) the pair (object kind,
+   * variable) over the objects present (pT != 0), so that a rarely filled slot (a 4th electron)
+   * is scaled like the leading one instead of by its own tiny spread. */
+  PetscBool objects = (PetscBool)!strcmp(d->scaling, "objects");
+  PetscInt *key;
+  double   *s0;
+
+  PetscCheck(!objects || F == HD_DAE_ADC_COLUMNS, world, HD_ERR_USER_INPUT, "-scaling objects needs the 57 columns of the adc2021 layout (MET, 4 e, 4 mu, 10 jets x pT, eta, phi); data file '%s' has %" PetscInt_FMT, d->data, F);
+  PetscCall(PetscMalloc1(F, &key));
+  for (PetscInt j = 0; j < F; j++) {
+    PetscInt o = j / 3, kind = o == 0 ? 0 : o <= 4 ? 1 : o <= 8 ? 2 : 3;
+
+    key[j] = objects ? 3 * kind + j % 3 : j;
+  }
+  PetscCall(PetscCalloc3(F, &s0, F, &s1, F, &s2));
   PetscCall(PetscMalloc1((size_t)d->n_train * F, &d->xtrain));
   for (PetscInt i = 0; i < N; i++) {
+    const float *row = ev->features + (size_t)i * F;
+
     if (d->is_test[i] || !(all || d->label[i] == 0)) continue;
     for (PetscInt j = 0; j < F; j++) {
-      double v = ev->features[(size_t)i * F + j];
-      s1[j] += v, s2[j] += v * v;
+      double v = row[j];
+
+      if (objects && row[j - j % 3] == 0.0f) continue; /* an absent object */
+      s0[key[j]] += 1.0, s1[key[j]] += v, s2[key[j]] += v * v;
     }
   }
   PetscCall(PetscMalloc2(F, &d->mean, F, &d->std));
   for (PetscInt j = 0; j < F; j++) {
-    double m = s1[j] / (double)d->n_train, v = s2[j] / (double)d->n_train - m * m;
+    PetscInt k = key[j];
+    double   n = s0[k] > 0 ? s0[k] : 1.0, m = s1[k] / n, v = s2[k] / n - m * m;
+
     d->mean[j] = (float)m;
     d->std[j]  = v > 1e-12 * (1.0 + m * m) ? (float)sqrt(v) : 1.0f; /* a constant column is centred only */
   }
-  PetscCall(PetscFree2(s1, s2));
+  PetscCall(PetscFree3(s0, s1, s2));
+  PetscCall(PetscFree(key));
   PetscCall(hd_table_sync(ev));
-  for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++)
-    for (PetscInt j = 0; j < F; j++) ev->features[(size_t)i * F + j] = (ev->features[(size_t)i * F + j] - d->mean[j]) / d->std[j];
+  for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++) {
+    float *row = ev->features + (size_t)i * F;
+
+    for (PetscInt j = 0; j < F; j++) {
+      PetscBool absent = (PetscBool)(objects && j % 3 == 0 && row[j] == 0.0f); /* at an object's pT */
+
+      if (absent) { /* a padded object stays zero */
+        j += 2;
+        continue;
+      }
+      row[j] = (row[j] - d->mean[j]) / d->std[j];
+    }
+  }
   PetscCall(hd_table_sync(ev));
   d->x = ev->features;
   for (PetscInt i = 0; i < N; i++)
@@ -205,6 +239,7 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 
   snprintf(v, sizeof(v), "%g", (double)d->lambda);
   PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %s)", v);
+  PetscCheck(!strcmp(d->scaling, "columns") || !strcmp(d->scaling, "objects"), run->world, HD_ERR_USER_INPUT, "option -scaling must be columns or objects (got '%s')", d->scaling);
   PetscCheck(!strcmp(d->train_on, "background") || !strcmp(d->train_on, "all"), run->world, HD_ERR_USER_INPUT, "option -train_on must be background or all (got '%s')", d->train_on);
   snprintf(v, sizeof(v), "%g", (double)d->test_fraction);
   PetscCheck(d->test_fraction > 0 && d->test_fraction < 1, run->world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %s)", v);
@@ -533,6 +568,7 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   PetscCall(hd_summary_int(&s, "train_events", d->n_train));
   PetscCall(hd_summary_int(&s, "test_events", d->n_test));
   PetscCall(hd_summary_string(&s, "train_on", d->train_on));
+  PetscCall(hd_summary_string(&s, "scaling", d->scaling));
   PetscCall(hd_summary_int(&s, "ranks", run->size));
   PetscCall(hd_summary_int(&s, "seed", d->seed));
   PetscCall(hd_summary_int(&s, "seeds", d->n_seeds));
