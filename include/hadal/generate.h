@@ -137,11 +137,49 @@ PetscErrorCode hd_gen_jetimages_make(const hd_gen_jetimages_params *p, hd_gen_je
 PetscErrorCode hd_gen_jetimages_rows(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, uint64_t seed, int64_t row0, PetscInt count, float *images, float *features, int32_t *label);
 
 /* ------------------------------------------------------------------------------------------------
+ * adc2021: lepton-triggered events in the layout of the 2021 Anomaly Detection Data Challenge
+ * (seed 002 §III): 19 objects (MET, 4 electrons, 4 muons, 10 jets) x (pT, eta, phi), each kind
+ * pT-ordered and zero-padded; an SM mixture and four injected signals. */
+
+#define HD_GEN_ADC2021_NOBJECTS  19
+#define HD_GEN_ADC2021_NFEATURES (3 * HD_GEN_ADC2021_NOBJECTS)
+#define HD_GEN_ADC2021_NSIGNALS  4 /* lq_btau, a_4l, h0_tautau, hpm_taunu */
+#define HD_GEN_ADC2021_NSM       4 /* w_lnu, qcd, z_ll, ttbar */
+
+extern const char *const hd_gen_adc2021_feature_names[HD_GEN_ADC2021_NFEATURES];
+
+typedef struct {
+  /* user options */
+  double   signal_fraction;                   /* probability of each listed signal */
+  PetscInt n_signals;                         /* label k + 1 = signals[k] */
+  PetscInt signals[HD_GEN_ADC2021_NSIGNALS];
+  /* model constants, set by hd_gen_adc2021_defaults() (docs/generators.md) */
+  double sm_share[HD_GEN_ADC2021_NSM];        /* W, QCD, Z, ttbar */
+  double lepton_trigger_pt;                   /* an e or mu above this, GeV */
+  double e_pt_min, e_eta_max, mu_pt_min, mu_eta_max, jet_pt_min, jet_eta_max;
+  double lepton_res, jet_res_stoch, jet_res_const, met_res;
+  double pileup_jets, isr_jets;               /* mean numbers */
+  double lq_mass, a_mass, h0_mass, hpm_mass;  /* GeV */
+  int    ready;
+} hd_gen_adc2021_params;
+
+/* Not collective. Defaults: all four signals at 0.1% each. */
+void hd_gen_adc2021_defaults(hd_gen_adc2021_params *p);
+/* Not collective. "lq_btau,a_4l,h0_tautau,hpm_taunu" (any subset, or "none"). */
+PetscErrorCode hd_gen_adc2021_parse_signals(MPI_Comm comm, const char *list, hd_gen_adc2021_params *p);
+/* Not collective. Checks the options (errors name the option). */
+PetscErrorCode hd_gen_adc2021_setup(MPI_Comm comm, hd_gen_adc2021_params *p);
+/* Not collective; pure. Event `index`: features (57), label (0 SM, k + 1 signal k of the list). */
+PetscErrorCode hd_gen_adc2021_make(const hd_gen_adc2021_params *p, uint64_t seed, uint64_t index, float *features, int32_t *label);
+/* Not collective. The name of signal kind k (0..3). */
+const char *hd_gen_adc2021_signal_name(PetscInt k);
+
+/* ------------------------------------------------------------------------------------------------
  * The driver. */
 
-typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_NKINDS } hd_gen_kind;
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_NKINDS } hd_gen_kind;
 
-/* Not collective. "lhco", "jetimages". */
+/* Not collective. "lhco", "jetimages", "adc2021". */
 const char *hd_gen_kind_name(hd_gen_kind k);
 /* Not collective. An unknown name is an error listing the known kinds. */
 PetscErrorCode hd_gen_kind_parse(MPI_Comm comm, const char *name, hd_gen_kind *kind);
@@ -152,6 +190,7 @@ typedef struct {
   uint64_t                seed;
   hd_gen_lhco_params      lhco;      /* used when kind is lhco (after hd_gen_lhco_setup) */
   hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
+  hd_gen_adc2021_params   adc2021;   /* used when kind is adc2021 (after setup) */
 } hd_gen_config;
 
 /* ------------------------------------------------------------------------------------------------
@@ -183,7 +222,7 @@ typedef struct {
   PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
 } hd_gen_model;
 
-extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages;
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

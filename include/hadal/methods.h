@@ -49,6 +49,8 @@ extern const hd_method hd_method_ae;
 /* CWoLa hunting: a scan of mass windows, classifiers of SR against SB, bump hunts after selection
  * (seeds 001 and 004). */
 extern const hd_method hd_method_cwola;
+/* Decorrelated autoencoders (DisCo) with the ABCD background estimate and the trigger mode (seed 002). */
+extern const hd_method hd_method_dae;
 
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];

@@ -189,6 +189,7 @@ typedef struct {
   double    bound;               /* rqs: the spline acts on [-bound, bound] */
   PetscInt  pool;                /* set_pool: 0 sum, 1 mean */
   PetscInt  weight, bias;        /* indices into the tensor table; -1 for nodes without */
+  PetscBool nobias;              /* dense: no bias tensor (the spec word "nobias") */
   PetscInt *perm;                /* permute: (D) */
   float    *mask;                /* masked dense: (units, F), 1 or 0 */
   /* private */

@@ -19,7 +19,7 @@ typedef struct {
 } hd_command;
 
 static const hd_command hd_commands[] = {
-  {"generate", hd_cmd_generate, "generate a data set: hadal generate lhco|jetimages -o FILE -n N -seed S"},
+  {"generate", hd_cmd_generate, "generate a data set: hadal generate lhco|jetimages|adc2021 -o FILE -n N -seed S"},
   {"info",     hd_cmd_info,     "describe an event file: hadal info FILE"                               },
   {"import",   hd_cmd_import,   "import external data: hadal import idx -images X -labels Y -o FILE"    },
   {"run",      hd_cmd_run,      "train and evaluate a method: hadal run -method ae -data FILE -out DIR"   },

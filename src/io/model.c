@@ -151,8 +151,10 @@ static PetscErrorCode node_write_attrs(hid_t g, const char *where, const hd_nn *
     woff = W->offset;
     wnd  = W->ndim;
     for (PetscInt k = 0; k < W->ndim; k++) wshape[k] = W->shape[k];
-    boff  = net->tensors[nd->bias].offset;
-    bsize = net->tensors[nd->bias].size;
+    if (nd->bias >= 0) {
+      boff  = net->tensors[nd->bias].offset;
+      bsize = net->tensors[nd->bias].size;
+    }
   }
   PetscCall(hd_nn_node_text(nd, text, sizeof(text)));
   PetscCall(hd_h5_attr_write_int(g, "index", n));

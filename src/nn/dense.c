@@ -6,7 +6,7 @@
  * floats stays in L1 while the double accumulators live on the stack. */
 #define HD_DENSE_BLOCK 256
 
-/* out (B, O) = act(in (B, I) W^T + b),  W (O, I), b (O) */
+/* out (B, O) = act(in (B, I) W^T + b),  W (O, I), b (O) or NULL (no bias) */
 void hd_nn_dense_forward(float *out, const float *in, const float *w, const float *b, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha)
 {
   if (B == 0) return;
@@ -19,7 +19,8 @@ void hd_nn_dense_forward(float *out, const float *in, const float *w, const floa
   }
 }
 
-/* dout (B, O) <- dout * act'(out); dw (O, I) += dout^T in; db (O) += sum_b dout; din (B, I) = dout W */
+/* dout (B, O) <- dout * act'(out); dw (O, I) += dout^T in; db (O) += sum_b dout (db NULL: a layer
+ * without a bias); din (B, I) = dout W */
 void hd_nn_dense_backward(float *din, float *dw, float *db, float *dout, const float *out, const float *in, const float *w, PetscInt B, PetscInt In, PetscInt O, hd_nn_act act, float alpha)
 {
   if (B == 0) return;
@@ -33,7 +34,8 @@ void hd_nn_dense_backward(float *din, float *dw, float *db, float *dout, const f
 
       hd_nn_act_backward_sum(dout + off, dout + off, out + off, acc, 1, (size_t)n, act, alpha);
     }
-    for (PetscInt j = 0; j < n; j++) db[o0 + j] += (float)acc[j];
+    if (db)
+      for (PetscInt j = 0; j < n; j++) db[o0 + j] += (float)acc[j];
   }
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)O, (int)In, (int)B, 1.0f, dout, (int)O, in, (int)In, 1.0f, dw, (int)In);
   if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)In, (int)O, 1.0f, dout, (int)O, w, (int)In, 0.0f, din, (int)In);

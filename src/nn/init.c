@@ -23,7 +23,7 @@ PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init
 
     if (L->weight < 0) continue;
     W  = &net->tensors[L->weight];
-    Bt = &net->tensors[L->bias];
+    Bt = L->bias >= 0 ? &net->tensors[L->bias] : NULL;
     /* fans as PyTorch and Keras count them: dense (O, I) -> I, O; conv (O, C, KH, KW) -> C KH KW,
      * O KH KW; a masked dense layer counts its whole (O, I) like a dense one (MADE, nflows) */
     fan_in  = (double)(W->size / W->shape[0]);
@@ -49,7 +49,7 @@ PetscErrorCode hd_nn_init(hd_nn *net, uint64_t seed, uint64_t member, hd_nn_init
 
       for (PetscInt i = 0; i < W->size; i++) w[i] = (float)(sd * hd_rng_normal(&r));
     }
-    PetscCall(PetscArrayzero(net->params + Bt->offset, (size_t)Bt->size));
+    if (Bt) PetscCall(PetscArrayzero(net->params + Bt->offset, (size_t)Bt->size));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

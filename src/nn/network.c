@@ -79,6 +79,10 @@ static PetscErrorCode parse_layer(const char *spec, PetscInt li, char **tok, int
     PetscCheck(nt == 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s', layer %" PetscInt_FMT ": unexpected '%s' after the activation '%s'", spec, li, tok[1], tok[0]);
   }
   if (L->op == HD_OP_DENSE || L->op == HD_OP_CONV2D) {
+    if (L->op == HD_OP_DENSE && t < nt && !strcmp(tok[nt - 1], "nobias")) { /* dense W [ACT] nobias */
+      L->nobias = PETSC_TRUE;
+      nt--;
+    }
     if (t < nt) {
       PetscCall(hd_nn_act_parse(tok[t], &L->act, &L->alpha, &is_act));
       PetscCheck(is_act, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "network spec '%s', layer %" PetscInt_FMT ": '%s' is not an activation (identity, relu, elu, leakyrelu, sigmoid, tanh)", spec, li, tok[t]);
@@ -202,8 +206,10 @@ PetscErrorCode hd_nn_graph_node(hd_nn *net, const hd_nn_node *tmpl, PetscInt n_i
   if (wndim > 0) {
     PetscCall(add_tensor(net, id, "weight", wndim, ws, what));
     nd->weight = net->n_tensors - 1;
-    PetscCall(add_tensor(net, id, "bias", 1, ws, what));
-    nd->bias = net->n_tensors - 1;
+    if (!nd->nobias) {
+      PetscCall(add_tensor(net, id, "bias", 1, ws, what));
+      nd->bias = net->n_tensors - 1;
+    }
   }
   if (node) *node = id;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -17,9 +17,10 @@
 
 static size_t vsize(const hd_nn *net, PetscInt v) { return (size_t)net->values[v].size; }
 static float *wparam(const hd_nn *net, const hd_nn_node *nd) { return net->params + net->tensors[nd->weight].offset; }
-static float *bparam(const hd_nn *net, const hd_nn_node *nd) { return net->params + net->tensors[nd->bias].offset; }
+/* NULL for a layer without a bias (dense ... nobias): the kernels then add none */
+static float *bparam(const hd_nn *net, const hd_nn_node *nd) { return nd->bias >= 0 ? net->params + net->tensors[nd->bias].offset : NULL; }
 static float *wgrad(const hd_nn *net, const hd_nn_node *nd) { return net->grads + net->tensors[nd->weight].offset; }
-static float *bgrad(const hd_nn *net, const hd_nn_node *nd) { return net->grads + net->tensors[nd->bias].offset; }
+static float *bgrad(const hd_nn *net, const hd_nn_node *nd) { return nd->bias >= 0 ? net->grads + net->tensors[nd->bias].offset : NULL; }
 
 /* Where a writing kernel puts input i's gradient. */
 static float *wtarget(const hd_nn *net, const hd_nn_node *nd, PetscInt i, float *const *gin) { return gin[i] && nd->acc_[i] ? net->acc_buf_ : gin[i]; }
@@ -132,7 +133,7 @@ static PetscErrorCode dense_text(const hd_nn_node *nd, char *buf, size_t len)
 
   PetscFunctionBegin;
   PetscCall(act_text(nd->act, nd->alpha, act, sizeof(act)));
-  PetscCall(append(buf, len, "dense %" PetscInt_FMT " %s", nd->units, act));
+  PetscCall(append(buf, len, "dense %" PetscInt_FMT " %s%s", nd->units, act, nd->nobias ? " nobias" : ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

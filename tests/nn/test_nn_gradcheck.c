@@ -243,6 +243,43 @@ static void gradcheck(const char *spec, PetscInt C, PetscInt H, PetscInt W, Pets
   gradcheck_net(net, spec, x, B, h, max_checks, -1);
 }
 
+/* Dense layers without a bias ("nobias"): no bias tensor (the parameter count drops by the
+ * widths), the canonical spec keeps the word, and at initialisation (weights drawn from the same
+ * per-layer streams, biases zero) the outputs equal those of the same chain with biases, bit for
+ * bit; a spec where "nobias" is not last, or on a layer other than dense, is an error. */
+static float *normal_input(PetscInt n, uint64_t seed);
+
+static void nobias_layers(void)
+{
+  PetscInt    shape[3] = {4, 1, 1}, B = 5;
+  hd_nn      *a, *b;
+  float      *x = normal_input(B * 4, 31);
+  char        text[256];
+  hd_nn      *bad = NULL;
+  PetscErrorCode err;
+
+  TRY(hd_nn_create("dense 6 relu, dense 3", shape, B, &a));
+  TRY(hd_nn_create("dense 6 relu nobias, dense 3 nobias", shape, B, &b));
+  CHECK(a->n_params == b->n_params + 6 + 3 && b->n_tensors == 2, "nobias: %" PetscInt_FMT " parameters in %" PetscInt_FMT " tensors, want %" PetscInt_FMT " in 2", b->n_params, b->n_tensors, a->n_params - 9);
+  CHECK(strcmp(b->spec, "dense 6 relu nobias, dense 3 identity nobias") == 0, "nobias: canonical spec '%s'", b->spec);
+  TRY(hd_nn_node_text(&b->nodes[0], text, sizeof(text)));
+  CHECK(strcmp(text, "dense 6 relu nobias") == 0, "nobias: node text '%s'", text);
+  TRY(hd_nn_init(a, 7, 3, HD_INIT_AUTO));
+  TRY(hd_nn_init(b, 7, 3, HD_INIT_AUTO));
+  TRY(hd_nn_forward(a, x, B));
+  TRY(hd_nn_forward(b, x, B));
+  CHECK(memcmp(a->output, b->output, (size_t)B * 3 * sizeof(float)) == 0, "nobias: outputs at initialisation differ from the chain with (zero) biases");
+  TRY(hd_nn_destroy(&a));
+  TRY(hd_nn_destroy(&b));
+  PetscCallAbort(PETSC_COMM_SELF, hd_error_handler_push());
+  err = hd_nn_create("dense 6 nobias relu", shape, B, &bad);
+  CHECK(err != 0 && strstr(hd_error_message(), "'nobias' is not an activation"), "nobias before the activation: '%s'", err ? hd_error_message() : "accepted");
+  err = hd_nn_create("conv 2 3x3 nobias", shape, B, &bad);
+  CHECK(err != 0, "nobias on a conv layer was accepted");
+  PetscCallAbort(PETSC_COMM_SELF, PetscPopErrorHandler());
+  PetscCallAbort(PETSC_COMM_SELF, PetscFree(x));
+}
+
 /* ---- graphs: the new ops, and values read by several nodes ---- */
 
 static float *normal_input(PetscInt n, uint64_t seed)
@@ -506,6 +543,10 @@ int main(int argc, char **argv)
   gradcheck("dense 6 leakyrelu:0.2, dense 3", 4, 1, 1, 3, 0.0, 0, 3e-3, 1000);
   gradcheck("dense 6 sigmoid, dense 3 sigmoid", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
   gradcheck("dense 6 tanh, dense 3 tanh", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
+  /* without biases */
+  nobias_layers();
+  gradcheck("dense 6 tanh nobias, dense 3 nobias", 4, 1, 1, 3, 0.0, 0, 1e-2, 1000);
+  gradcheck("dense 6 relu nobias, dense 5 elu, dense 3 sigmoid nobias", 4, 1, 1, 3, 0.0, 0, 3e-3, 1000);
   /* conv2d: stride and padding variants, rectangular and pointwise kernels */
   gradcheck("conv 3 3x3 tanh", 2, 6, 5, 2, 0.0, 0, 1e-2, 1000);
   gradcheck("conv 3 3x3 s2 p1 tanh", 2, 7, 6, 2, 0.0, 0, 1e-2, 1000);

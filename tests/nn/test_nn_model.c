@@ -136,6 +136,7 @@ int main(int argc, char **argv)
     }
   }
   roundtrip(dir, "dense 16 elu, dense 8 tanh, dense 3", 5, 1, 1);
+  roundtrip(dir, "dense 6 relu nobias, dense 5 tanh, dense 3 nobias", 4, 1, 1); /* layers without biases */
   roundtrip(dir, "conv 4 3x3 p1 relu, maxpool 2, conv 2 3x3 s2 leakyrelu:0.2, flatten, dense 3 sigmoid", 2, 10, 9);
   failures_reported(dir);
   printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);

@@ -1,0 +1,138 @@
+/* The ABCD method on two decorrelated scores (include/hadal/abcd.h; seed 002 eq. 3 and §IV). */
+#include <math.h>
+#include <stdlib.h>
+#include <hadal/abcd.h>
+
+PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const double *u, const double *prescale, double c1, double c2, hd_abcd *out)
+{
+  int64_t cnt[4] = {0, 0, 0, 0}; /* index: (r1 > c1) + 2 (r2 > c2) */
+  double  P[3]   = {1.0, 1.0, 1.0}, b, c, d;
+
+  PetscFunctionBegin;
+  for (int k = 0; prescale && k < 3; k++) {
+    PetscCheck(prescale[k] >= 1.0 && isfinite(prescale[k]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD prescale must be >= 1 (got %g)", prescale[k]);
+    P[k] = prescale[k];
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    int k;
+
+    if (select && !select[i]) continue;
+    k = (r1[i] > c1) + 2 * (r2[i] > c2);
+    if (k != 3 && u && u[i] * P[k] >= 1.0) continue; /* thinned away by the prescale */
+    cnt[k]++;
+  }
+  out->c1 = c1, out->c2 = c2;
+  for (int k = 0; k < 3; k++) out->prescale[k] = P[k];
+  out->n_ll = cnt[0], out->n_gl = cnt[1], out->n_lg = cnt[2], out->n_gg = cnt[3];
+  out->valid = (PetscBool)(cnt[0] > 0 && cnt[1] > 0 && cnt[2] > 0);
+  if (!out->valid) { /* no prediction: NaN, never a division by zero */
+    out->n_pred = out->n_pred_err = out->ratio = out->ratio_err = NAN;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  b = (double)cnt[1], c = (double)cnt[2], d = (double)cnt[0];
+  out->n_pred     = (P[1] * b) * (P[2] * c) / (P[0] * d);
+  out->n_pred_err = out->n_pred * sqrt(1.0 / b + 1.0 / c + 1.0 / d);
+  out->ratio      = (double)cnt[3] / out->n_pred;
+  out->ratio_err  = out->ratio * sqrt((cnt[3] > 0 ? 1.0 / (double)cnt[3] : 0.0) + 1.0 / b + 1.0 / c + 1.0 / d);
+  if (cnt[3] == 0) out->ratio_err = 1.0 / out->n_pred; /* one event's worth: the scale of a zero count */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_abcd_require(const hd_abcd *r)
+{
+  PetscFunctionBegin;
+  PetscCheck(r->valid, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: too few events for a prediction at thresholds (%g, %g): control regions N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld (each needs at least one event)", r->c1, r->c2, (long long)r->n_ll, (long long)r->n_gl, (long long)r->n_lg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static int hd_abcd_cmp_float(const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* The threshold with t of the m sorted values above it (midway between neighbours). */
+static double hd_abcd_cut(const float *sorted, PetscInt m, PetscInt t)
+{
+  if (t <= 0) return (double)sorted[m - 1];
+  if (t >= m) return (double)sorted[0] - 1.0;
+  return 0.5 * ((double)sorted[m - t - 1] + (double)sorted[m - t]);
+}
+
+PetscErrorCode hd_abcd_thresholds(PetscInt n, const float *r1, const float *r2, const unsigned char *select, double eps, double asymmetry, double *c1, double *c2)
+{
+  float   *s1, *s2;
+  PetscInt m = 0, lo = 0, hi;
+  double   want;
+
+  PetscFunctionBegin;
+  PetscCheck(eps > 0.0 && eps < 1.0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: SM efficiency %g must lie in (0, 1)", eps);
+  PetscCheck(asymmetry > 0.0 && isfinite(asymmetry), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: asymmetry %g must be positive", asymmetry);
+  PetscCall(PetscMalloc2(n, &s1, n, &s2));
+  for (PetscInt i = 0; i < n; i++)
+    if (!select || select[i]) s1[m] = r1[i], s2[m] = r2[i], m++;
+  PetscCheck(m > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: no events to set thresholds on");
+  qsort(s1, (size_t)m, sizeof(float), hd_abcd_cmp_float);
+  qsort(s2, (size_t)m, sizeof(float), hd_abcd_cmp_float);
+  want = eps * (double)m;
+  hi   = (PetscInt)ceil((double)m * fmax(asymmetry, 1.0 / asymmetry));
+  while (lo < hi) { /* smallest t with count(t) >= want */
+    PetscInt t = lo + (hi - lo) / 2, cnt = 0;
+    double   a = hd_abcd_cut(s1, m, (PetscInt)llround(t * asymmetry)), b = hd_abcd_cut(s2, m, (PetscInt)llround(t / asymmetry));
+
+    for (PetscInt i = 0; i < n; i++)
+      if ((!select || select[i]) && r1[i] > a && r2[i] > b) cnt++;
+    if ((double)cnt >= want) hi = t;
+    else lo = t + 1;
+  }
+  *c1 = hd_abcd_cut(s1, m, (PetscInt)llround(lo * asymmetry));
+  *c2 = hd_abcd_cut(s2, m, (PetscInt)llround(lo / asymmetry));
+  PetscCall(PetscFree2(s1, s2));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+double hd_abcd_significance(double n, double b) { return n > b && n > 0 ? (n - b) / sqrt(n) : 0.0; }
+
+PetscErrorCode hd_abcd_sic_grid(PetscInt n, const float *r1, const float *r2, const int32_t *label, int32_t signal, PetscInt G, const double *effs, double *sic)
+{
+  float   *s1, *s2;
+  double  *c1, *c2;
+  PetscInt nb = 0, ns = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(n, &s1, n, &s2, G, &c1, G, &c2));
+  for (PetscInt i = 0; i < n; i++) {
+    if (label[i] == 0) s1[nb] = r1[i], s2[nb] = r2[i], nb++;
+    else if (label[i] == signal) ns++;
+  }
+  PetscCheck(nb > 0 && ns > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "SIC grid: %" PetscInt_FMT " background and %" PetscInt_FMT " signal events (both needed)", nb, ns);
+  qsort(s1, (size_t)nb, sizeof(float), hd_abcd_cmp_float);
+  qsort(s2, (size_t)nb, sizeof(float), hd_abcd_cmp_float);
+  for (PetscInt g = 0; g < G; g++) {
+    PetscInt t = (PetscInt)llround(effs[g] * (double)nb);
+
+    c1[g] = hd_abcd_cut(s1, nb, t);
+    c2[g] = hd_abcd_cut(s2, nb, t);
+  }
+  for (PetscInt a = 0; a < G; a++)
+    for (PetscInt b = 0; b < G; b++) {
+      int64_t kb = 0, ks = 0;
+
+      for (PetscInt i = 0; i < n; i++) {
+        if (!(r1[i] > c1[a] && r2[i] > c2[b])) continue;
+        if (label[i] == 0) kb++;
+        else if (label[i] == signal) ks++;
+      }
+      sic[a * G + b] = kb > 0 ? ((double)ks / (double)ns) / sqrt((double)kb / (double)nb) : NAN;
+    }
+  PetscCall(PetscFree4(s1, s2, c1, c2));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void hd_abcd_prescale(const hd_abcd *ref, double prescale[3])
+{
+  const int64_t n[3] = {ref->n_ll, ref->n_gl, ref->n_lg};
+
+  for (int k = 0; k < 3; k++) prescale[k] = ref->n_gg > 0 ? fmax(1.0, (double)n[k] / (3.0 * (double)ref->n_gg)) : 1.0;
+}

@@ -1,0 +1,79 @@
+# hadal run -method dae end to end on a small adc2021 sample: trained parameters (every member's
+# SHA-256), R1, R2, the single AE's R and summary.json's numbers identical at 1, 2 (one group of 2:
+# data-parallel) and 3 ranks (3 groups: members dealt round robin); the outputs the issue asks for
+# (/scores/r1, r2, is_test for every event, the ABCD tables; summary.json's disco2_test against
+# DisCo^2 recomputed here in numpy from R1, R2 of the test rows, closure entries whose ratio is
+# n_obs / n_pred, the signals' SIC and significances, the trigger block); bad inputs named.
+. "$HADAL_SRC/tests/lib.sh"
+need_python h5py numpy
+"$HADAL" generate adc2021 -o d.h5 -n 5000 -seed 4 -signal_fraction 0.01 > gen.log 2>&1 || { fail "generate"; cat gen.log; }
+opts="-method dae -data d.h5 -hidden 16,8,3 -epochs 3 -batch_size 1000 -seeds 2 -seed 3 -sm_efficiencies 0.01,0.05 -trigger -trigger_efficiency 0.05 -expect_features 57 -scaling objects -signal_names lq_btau,a_4l,h0_tautau,hpm_taunu"
+"$HADAL" run $opts -out np1 > np1.log 2>&1 || { fail "1 rank"; cat np1.log; }
+$MPIEXEC -n 2 "$HADAL" run $opts -out np2 > np2.log 2>&1 || { fail "2 ranks"; cat np2.log; }
+$MPIEXEC -n 3 "$HADAL" run $opts -group_size 1 -out np3 > np3.log 2>&1 || { fail "3 ranks"; cat np3.log; }
+"$PYTHON" - <<'PY' || fail "outputs"
+import json, h5py, numpy as np
+def disco2(a, b):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    A = np.abs(a[:, None] - a[None, :]); B = np.abs(b[:, None] - b[None, :])
+    A = A - A.mean(0) - A.mean(1)[:, None] + A.mean(); B = B - B.mean(0) - B.mean(1)[:, None] + B.mean()
+    return (A * B).mean() / np.sqrt((A * A).mean() * (B * B).mean())
+S = {d: json.load(open(d + "/summary.json")) for d in ["np1", "np2", "np3"]}
+H = {d: h5py.File(d + "/results.h5") for d in S}
+for d in ["np2", "np3"]:
+    assert S[d]["parameters_sha256"] == S["np1"]["parameters_sha256"], d + ": parameters differ from 1 rank"
+    assert [m["parameters_sha256"] for m in S[d]["member_results"]] == [m["parameters_sha256"] for m in S["np1"]["member_results"]]
+    for k in ["scores/r1", "scores/r2", "scores/single", "scores/is_test", "abcd/closure"]:
+        assert H[d][k][:].tobytes() == H["np1"][k][:].tobytes(), d + ": " + k + " differs"
+    for k in ["closure", "signals", "disco2_test", "trigger"]:
+        assert S[d][k] == S["np1"][k], d + ": summary " + k + " differs"
+s, h = S["np1"], H["np1"]
+assert s["method"] == "dae" and len(s["member_results"]) == 4 and s["scaling"] == "objects" and s["biases"] == "no"
+assert s["network"].count("nobias") == 6, s["network"]
+assert len({m["parameters_sha256"] for m in s["member_results"]}) == 4, "members not distinct"
+r1, r2, t = h["scores/r1"][:], h["scores/r2"][:], h["scores/is_test"][:] > 0
+assert r1.shape == (5000,) and 0.3 < t.mean() < 0.7
+assert t.sum() <= 3000, t.sum()
+dc = disco2(r1[t], r2[t])
+assert abs(dc - s["disco2_test"]) < 1e-6 * max(1, dc), (dc, s["disco2_test"])
+assert len(s["closure"]) == 6
+assert all(c["n_pred"] is not None for c in s["closure"] if c["asymmetry"] == 1), "no prediction on the diagonal"
+for c in s["closure"]:
+    if c["n_pred"] is None:  # an empty control region of an asymmetric cut: no prediction, null
+        assert c["ratio"] is None
+        continue
+    assert abs(c["ratio"] - c["n_obs"] / c["n_pred"]) < 1e-9 * c["ratio"] + 1e-12
+    assert c["ratio_err"] > 0
+assert sorted(s["signals"]) == sorted(["lq_btau", "a_4l", "h0_tautau", "hpm_taunu"])
+for name, v in s["signals"].items():
+    assert set(v["sic_max"]) == {"ae1", "ae2", "combined", "single_ae"}
+    assert len(v["significance"]) == 2 and all(x["predicted_background"] >= 0 for x in v["significance"])
+    assert "predicted_background_seed_sd" in v["significance"][0]
+    assert h["abcd/%s/sic_grid" % name].shape == (64,)
+# -scaling objects: one mean and spread per (object kind, variable) over the objects present in
+# the training rows (SM, not test); the stored arrays say so
+m = h5py.File("np1/models/pair_000.h5")["arrays/input_mean"][:]
+sd = h5py.File("np1/models/pair_000.h5")["arrays/input_std"][:]
+ev = h5py.File("d.h5")
+x, lab = ev["events/features"][:].astype(np.float64), ev["events/label"][:]
+tr_rows = (~t) & (lab == 0)
+for kind, objs in [("electrons", range(1, 5)), ("muons", range(5, 9)), ("jets", range(9, 19))]:
+    for v in range(3):
+        vals = np.concatenate([x[tr_rows & (x[:, 3 * o] != 0), 3 * o + v] for o in objs])
+        cols = [3 * o + v for o in objs]
+        assert np.all(m[cols] == m[cols[0]]) and np.all(sd[cols] == sd[cols[0]]), kind + ": slots scaled differently"
+        assert abs(m[cols[0]] - vals.mean()) < 1e-4 * (1 + abs(vals.mean())) and abs(sd[cols[0]] - vals.std()) < 1e-4 * vals.std(), (kind, v, m[cols[0]], vals.mean(), sd[cols[0]], vals.std())
+tr = s["trigger"]
+assert min(tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"]) >= 1 and 0 < tr["kept_rate"] <= 1, tr
+assert abs(tr["ratio_kept"] - tr["n_obs"] / tr["n_pred_kept"]) < 1e-9 * tr["ratio_kept"]
+print("identical at 1, 2 and 3 ranks; disco2_test %.4g; %d closure entries; trigger prescales %g %g %g, kept %.3f" % (s["disco2_test"], len(s["closure"]), tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"], tr["kept_rate"]))
+PY
+small="-method dae -data d.h5 -hidden 8,3 -epochs 1 -batch_size 500"
+expect_error "lambda < 0" "-lambda must be >= 0" "$HADAL" run $small -lambda -1 -out bad1
+expect_error "efficiency 1.5" "threshold efficiency 1.5 is outside" "$HADAL" run $small -sm_efficiencies 0.01,1.5 -out bad2
+expect_error "efficiency 0" "threshold efficiency 0 is outside" "$HADAL" run $small -sm_efficiencies 0 -out bad3
+expect_error "fewer columns" "has 57 feature columns, the network expects 60" "$HADAL" run $small -expect_features 60 -out bad4
+expect_error "too few events" "SM efficiency 0.0001 leaves .* ABCD needs at least 10" "$HADAL" run $small -sm_efficiencies 0.0001 -out bad5
+expect_error "scaling" "-scaling must be columns or objects" "$HADAL" run $small -scaling minmax -out bad7
+expect_error "train_on" "-train_on must be background or all" "$HADAL" run $small -train_on signal -out bad6
+finish
