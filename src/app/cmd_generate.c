@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|darkmachines -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -17,6 +17,15 @@ static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
   PetscCall(hd_opt_real("-signal_mjj", "lhco: W' mass (GeV), the signal's mjj peak", p->signal_mjj, &p->signal_mjj, NULL));
   PetscCall(hd_opt_real("-signal_mx", "lhco: mass of X (GeV), one signal jet", p->signal_mx, &p->signal_mx, NULL));
   PetscCall(hd_opt_real("-signal_my", "lhco: mass of Y (GeV), the other signal jet", p->signal_my, &p->signal_my, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Options of the darkmachines generator; the signal list is parsed after hd_opt_finish. */
+static PetscErrorCode hd_cmd_generate_dm_options(hd_gen_dm_params *p, char *signals, size_t len)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_string("-signals", "darkmachines: comma-separated signals, label k = k-th in the list (zprime, dijet, susy, stop)", "zprime,dijet,susy,stop", signals, len, NULL));
+  PetscCall(hd_opt_real("-signal_fraction", "darkmachines: probability of each listed signal", p->signal_fraction, &p->signal_fraction, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -72,7 +81,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
   PetscBool      help = hd_opt_help_requested(), help_only, kind_known = PETSC_FALSE, out_set, n_set;
-  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top";
+  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top", signals[256] = "";
   char           n_text[64], seed_text[64];
   uint64_t       n;
   PetscInt       n_fractions = 0;
@@ -83,6 +92,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   memset(cfg, 0, sizeof(*cfg));
   hd_gen_lhco_defaults(&cfg->lhco);
   hd_gen_jetimages_defaults(&cfg->jetimages);
+  hd_gen_dm_defaults(&cfg->dm);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -90,7 +100,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, darkmachines)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -99,6 +109,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_opt_string("-seed", "random seed, 0 to 2^63 - 1: one seed gives the same file at any rank count", "1", seed_text, sizeof(seed_text), NULL));
   if (!kind_known || cfg->kind == HD_GEN_KIND_LHCO) PetscCall(hd_cmd_generate_lhco_options(&cfg->lhco));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
+  if (kind_known && cfg->kind == HD_GEN_KIND_DARKMACHINES) PetscCall(hd_cmd_generate_dm_options(&cfg->dm, signals, sizeof(signals)));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -111,6 +122,9 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_cmd_generate_parse_count(comm, "-seed", seed_text, "a non-negative integer", (uint64_t)INT64_MAX, &cfg->seed)); /* stored as an int64 attribute */
   if (cfg->kind == HD_GEN_KIND_LHCO) {
     PetscCall(hd_gen_lhco_setup(comm, &cfg->lhco));
+  } else if (cfg->kind == HD_GEN_KIND_DARKMACHINES) {
+    PetscCall(hd_gen_dm_parse_signals(comm, signals, &cfg->dm));
+    PetscCall(hd_gen_dm_setup(comm, &cfg->dm));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 
