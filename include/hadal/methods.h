@@ -50,6 +50,9 @@ extern const hd_method hd_method_ae;
  * (seeds 001 and 004). */
 extern const hd_method hd_method_cwola;
 
+/* Rare and Different (seed 003): the Deep SVDD ensemble, the spline flow, and both combined. */
+extern const hd_method hd_method_svdd, hd_method_flow, hd_method_rnd;
+
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];
 
