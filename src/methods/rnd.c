@@ -176,6 +176,11 @@ static PetscErrorCode hd_rnd_load(hd_comm world, hd_rnd *r)
       for (PetscInt k = 0; k < lmax; k++) snprintf(r->signals[k], HD_NAME_LEN, "signal_%d", (int)k + 1);
     }
   }
+  for (PetscInt k = 1; k <= r->n_signals; k++) { /* a named signal without events has no metrics */
+    PetscInt c = 0;
+    for (PetscInt i = 0; i < r->N; i++) c += r->label[i] == k;
+    PetscCheck(c > 0, world, HD_ERR_USER_INPUT, "'%s' has no events of signal '%s' (label %" PetscInt_FMT ")", r->data, r->signals[k - 1], k);
+  }
   PetscCall(hd_par_rank_size(world, &rank, &size));
   if (r->use_svdd) {
     PetscCall(hd_rnd_columns(world, &t->layout, r->svdd_prefix, "-svdd_columns", &cols, &W));
