@@ -216,10 +216,16 @@ static PetscErrorCode hd_rnd_load(hd_comm world, hd_rnd *r)
     r->n_discrete = r->n_constant = 0;
     for (PetscInt j = 0; j < W; j++) {
       PetscBool discrete = gfrac[j] == 0;
-      if (std[j] == 0) { /* constant: centred, unit scale, dequantised so its density is finite */
-        std[j]   = 1;
-        discrete = PETSC_TRUE;
+      if (std[j] == 0) {
+        /* constant on the training set: a narrow box of width s = 1e-3 max(|c|, 1) around it
+         * (dequantised by U(-s/2, s/2)), so its density is finite and any other value lies
+         * 1000 s away per unit, in the splines' identity tails: anomalous */
+        std[j]        = 1e-3 * PetscMax(fabs(mean[j]), 1.0);
+        r->dequant[j] = 1.0f;
         r->n_constant++;
+        r->n_discrete++;
+        r->log_std_sum += log(std[j]);
+        continue;
       }
       r->dequant[j] = discrete ? (float)(1.0 / std[j]) : 0.0f;
       r->n_discrete += discrete;
