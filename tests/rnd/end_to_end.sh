@@ -70,4 +70,7 @@ assert abs(neff - s["effective_members"]) < 1e-3, (neff, s["effective_members"])
 assert s["auc"]["zprime"]["or"] > 0.9 and s["auc"]["dijet"]["or"] > 0.9, s["auc"]
 print("AUC/eps_S/SI/TI match sklearn; combinations, correlations, effective members match numpy")
 PY
+"$PYTHON" -c "import matplotlib" 2>/dev/null && {
+  "$PYTHON" "$HADAL_SRC/tools/plot_rnd.py" np1 dm.h5 > plot.log 2>&1 && [ -s np1/plots/roc_zprime.png ] && [ -s np1/plots/scores_susy.png ] && [ -s np1/plots/ti.png ] && pass "plots" || { fail "plots"; cat plot.log; }
+}
 finish
