@@ -504,8 +504,13 @@ static PetscErrorCode hd_rnd_report(hd_run *run, void *ctx, const hd_ensemble *e
     snprintf(name, sizeof(name), "/scores/%s", r->model_names[jm]);
     PetscCall(hd_results_write_rows(&res, name, r->N, ens->block_offset, B, blk));
   }
-  for (PetscInt i = 0; i < B; i++) blk[i] = r->is_train[ens->block_offset + i] ? 0.0f : 1.0f;
-  PetscCall(hd_results_write_rows(&res, "/scores/is_test", r->N, ens->block_offset, B, blk));
+  {
+    int8_t *t;
+    PetscCall(PetscMalloc1(PetscMax(B, 1), &t));
+    for (PetscInt i = 0; i < B; i++) t[i] = (int8_t)!r->is_train[ens->block_offset + i];
+    PetscCall(hd_results_write_rows_int8(&res, "/scores/is_test", r->N, ens->block_offset, B, t));
+    PetscCall(PetscFree(t));
+  }
   PetscCall(hd_results_write_array(&res, "/metrics/auc", r->n_models * S, r->auc));
   PetscCall(hd_results_write_array(&res, "/metrics/si", r->n_models * S, r->si));
   PetscCall(hd_results_write_array(&res, "/metrics/eps_s", r->n_models * S * 3, r->eps));

@@ -18,6 +18,7 @@ import json, h5py, numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 f = h5py.File("np1/results.h5"); s = json.load(open("np1/summary.json"))
 lab = h5py.File("dm.h5")["events/label"][:]
+assert f["scores/is_test"].dtype == np.int8
 test = f["scores/is_test"][:] > 0
 assert test.sum() > 0 and (lab[~test] == 0).all(), "training rows must be background"
 mem = f["scores/svdd_members"][:]; logp = f["scores/flow_logp"][:]
