@@ -2,7 +2,8 @@
  *
  *   inputs    the flow encoding (section 5), standardised on the training set, x' = (x - mu) / sigma;
  *             discrete columns (every training value an integer: counts, object types) dequantised
- *             in training by U(-1/2, 1/2) in their own units (width 1 / sigma standardised); a
+ *             in training by U(-1/2, 1/2) in their own units (width 1 / sigma standardised, with
+ *             sigma^2 = var + 1/12 the dequantised column's variance); a
  *             constant column c gets sigma = 1e-3 max(|c|, 1) and U(-sigma/2, sigma/2), a narrow box
  *             that keeps its density finite and puts any other value far out
  *   network   "maf L layers, made H x W, K knots, bound A" (hd_nn_create_flow): 11 layers, MADE

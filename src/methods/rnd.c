@@ -227,6 +227,9 @@ static PetscErrorCode hd_rnd_load(hd_comm world, hd_rnd *r)
         r->log_std_sum += log(std[j]);
         continue;
       }
+      /* a discrete column is scaled by the spread of its dequantised values, sqrt(var + 1/12),
+       * so the noise (width 1 / sigma) stays within the splines' interval */
+      if (discrete) std[j] = sqrt(std[j] * std[j] + 1.0 / 12.0);
       r->dequant[j] = discrete ? (float)(1.0 / std[j]) : 0.0f;
       r->n_discrete += discrete;
       r->log_std_sum += log(std[j]);
