@@ -175,11 +175,82 @@ PetscErrorCode hd_gen_adc2021_make(const hd_gen_adc2021_params *p, uint64_t seed
 const char *hd_gen_adc2021_signal_name(PetscInt k);
 
 /* ------------------------------------------------------------------------------------------------
+ * darkmachines: LHC events as lists of objects, in the form of the Dark Machines anomaly-score
+ * challenge (seed 003 section 5), and their two fixed-width encodings. The importer
+ * (`hadal import darkmachines`, src/io/darkmachines.c) and the generator share the encoding. */
+
+/* Object types, in the order of the encodings: jet, b-jet, e-, e+, mu-, mu+, photon. */
+enum { HD_DM_JET = 0, HD_DM_BJET, HD_DM_EM, HD_DM_EP, HD_DM_MM, HD_DM_MP, HD_DM_PHOTON, HD_DM_NTYPES };
+#define HD_DM_MAX_OBJECTS 64
+
+/* Not collective. The challenge's type codes "j", "b", "e-", "e+", "m-", "m+", "g"; -1 if unknown. */
+int         hd_dm_type_parse(const char *code);
+const char *hd_dm_type_code(int type);
+
+typedef struct {
+  int    type;
+  double E, pt, eta, phi; /* GeV, GeV, -, rad */
+} hd_dm_object;
+
+typedef struct {
+  double       met, metphi;
+  PetscInt     n;
+  hd_dm_object obj[HD_DM_MAX_OBJECTS];
+} hd_dm_event;
+
+/* The two encodings (seed 003 section 5), concatenated in one feature row:
+ *   SVDD ("sv_" columns): for each type t and slot k < slots[t] (objects of the type by falling
+ *     pT) a presence bit, then the same slots' E, pT, eta, phi (0 where absent), then MET, METphi;
+ *   flow ("fl_" columns): MET, METphi, the count of each type, the first flow_jets jets or b-jets
+ *     and the first flow_leptons leptons by pT with their type (jets 1 j, 2 b; leptons 1 e-, 2 e+,
+ *     3 mu-, 4 mu+; 0 absent), E, pT, eta, phi. */
+typedef struct {
+  PetscInt slots[HD_DM_NTYPES];
+  PetscInt flow_jets, flow_leptons;
+} hd_dm_encoding;
+
+/* Not collective. The generator's encoding: slots 6, 2, 2, 2, 2, 2, 1; 7 jets and 4 leptons. */
+void     hd_dm_encoding_defaults(hd_dm_encoding *e);
+PetscInt hd_dm_svdd_width(const hd_dm_encoding *e);
+PetscInt hd_dm_flow_width(const hd_dm_encoding *e);
+/* Not collective. names: hd_dm_svdd_width + hd_dm_flow_width names of HD_NAME_LEN. */
+void hd_dm_feature_names(const hd_dm_encoding *e, char (*names)[HD_NAME_LEN]);
+/* Not collective; pure. One event's row of hd_dm_svdd_width + hd_dm_flow_width floats (the
+ * objects are sorted by pT here; ev is not changed). */
+void hd_dm_encode(const hd_dm_encoding *e, const hd_dm_event *ev, float *row);
+
+/* The generator: an SM mixture and BSM signals (docs/generators.md, "darkmachines"). */
+#define HD_GEN_DM_NPROCESSES 5
+#define HD_GEN_DM_NSIGNALS   4
+#define HD_GEN_DM_NFEATURES  151 /* hd_dm_svdd_width + hd_dm_flow_width of the default encoding */
+
+typedef struct {
+  double   signal_fraction;               /* probability of each listed signal */
+  PetscInt n_signals;                      /* label k (1..n_signals) = signals[k - 1] */
+  int      signals[HD_GEN_DM_NSIGNALS];    /* indices into hd_gen_dm_signal_names */
+  double   shares[HD_GEN_DM_NPROCESSES];   /* SM process shares (sum 1) */
+  hd_dm_encoding enc;
+  int      ready;
+} hd_gen_dm_params;
+
+extern const char *const hd_gen_dm_signal_names[HD_GEN_DM_NSIGNALS];
+extern const char *const hd_gen_dm_process_names[HD_GEN_DM_NPROCESSES];
+
+/* Not collective. All four signals, fraction 0.01 each. */
+void hd_gen_dm_defaults(hd_gen_dm_params *p);
+/* Not collective. A comma-separated signal list ("zprime,susy"). */
+PetscErrorCode hd_gen_dm_parse_signals(MPI_Comm comm, const char *list, hd_gen_dm_params *p);
+/* Not collective. Checks the options (errors name the option) and fills the feature names. */
+PetscErrorCode hd_gen_dm_setup(MPI_Comm comm, hd_gen_dm_params *p);
+/* Not collective; pure. Event `index` of data set `seed`: its objects and label (0 SM, k signal k). */
+void hd_gen_dm_make(const hd_gen_dm_params *p, uint64_t seed, uint64_t index, hd_dm_event *ev, int32_t *label);
+
+/* ------------------------------------------------------------------------------------------------
  * The driver. */
 
-typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_NKINDS } hd_gen_kind;
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_KIND_DARKMACHINES, HD_GEN_NKINDS } hd_gen_kind;
 
-/* Not collective. "lhco", "jetimages", "adc2021". */
+/* Not collective. "lhco", "jetimages", "adc2021", "darkmachines". */
 const char *hd_gen_kind_name(hd_gen_kind k);
 /* Not collective. An unknown name is an error listing the known kinds. */
 PetscErrorCode hd_gen_kind_parse(MPI_Comm comm, const char *name, hd_gen_kind *kind);
@@ -191,6 +262,7 @@ typedef struct {
   hd_gen_lhco_params      lhco;      /* used when kind is lhco (after hd_gen_lhco_setup) */
   hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
   hd_gen_adc2021_params   adc2021;   /* used when kind is adc2021 (after setup) */
+  hd_gen_dm_params        dm;        /* used when kind is darkmachines (after setup) */
 } hd_gen_config;
 
 /* ------------------------------------------------------------------------------------------------
@@ -222,7 +294,7 @@ typedef struct {
   PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
 } hd_gen_model;
 
-extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021;
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021, hd_gen_model_darkmachines;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

@@ -52,6 +52,9 @@ extern const hd_method hd_method_cwola;
 /* Decorrelated autoencoders (DisCo) with the ABCD background estimate and the trigger mode (seed 002). */
 extern const hd_method hd_method_dae;
 
+/* Rare and Different (seed 003): the Deep SVDD ensemble, the spline flow, and both combined. */
+extern const hd_method hd_method_svdd, hd_method_flow, hd_method_rnd;
+
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];
 

@@ -22,6 +22,8 @@ PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *met
 /* Collective. A per-event dataset `name` ("/scores/ae") of n_global floats: this rank writes rows
  * [offset, offset + n_local) from `local`. Parent groups are created as needed. */
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local);
+/* Collective. As hd_results_write_rows, int8 values (flags such as /scores/is_test). */
+PetscErrorCode hd_results_write_rows_int8(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const int8_t *local);
 /* Collective. A per-event table `name` of n_global rows of `width` floats (float32 [n_global,
  * width]): this rank writes rows [offset, offset + n_local) from `local` (n_local x width). */
 PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscInt n_global, PetscInt width, PetscInt offset, PetscInt n_local, const float *local);

@@ -12,6 +12,7 @@ enum {
   HD_STREAM_GEN_LHCO      = 1,
   HD_STREAM_GEN_JETIMAGES = 2,
   HD_STREAM_GEN_ADC2021   = 4,
+  HD_STREAM_GEN_DARKMACHINES = 3,
   HD_STREAM_INIT          = 16, /* weight initialisation: index = (member << 16) | layer */
   HD_STREAM_SHUFFLE       = 17, /* minibatch order: index = (member << 32) | epoch (train.h) */
   HD_STREAM_SPLIT         = 18, /* validation split: index = (member << 32) | event (train.h) */
@@ -20,7 +21,8 @@ enum {
   HD_STREAM_DEQUANT       = 21, /* dequantisation noise: index = (member << 48) | (epoch << 32) | event (train.h) */
   HD_STREAM_USER          = 64, /* first id free for methods */
   HD_STREAM_DAE_SPLIT     = 64, /* dae: test rows, index = event */
-  HD_STREAM_DAE_PRESCALE  = 65  /* dae trigger mode: control-region prescale, index = event */
+  HD_STREAM_DAE_PRESCALE  = 65, /* dae trigger mode: control-region prescale, index = event */
+  HD_STREAM_RND_SPLIT     = 68  /* rnd/svdd/flow: which background events train: index = event */
 };
 
 /* The bare block function: out = Philox4x32-10(ctr, key). */

@@ -45,4 +45,21 @@ PetscErrorCode hd_stats_quantile_scale(PetscInt n, const float *score, float *u)
  * ties counted one half, in [0, 1]. n_ref >= 1; ref need not be sorted. */
 PetscErrorCode hd_stats_quantile_transform(PetscInt n_ref, const float *ref, PetscInt n, const float *x, float *u);
 
+/* The Dark Machines metrics (seed 003 section 6; Aarrestad et al. 2021). Not collective.
+ * SI = max over eps_B in {1e-2, 1e-3, 1e-4} of eps_S / sqrt(eps_B), NaN entries skipped (NaN when
+ * all are). */
+double hd_stats_signal_improvement(const double eps_s_at[3]);
+/* Not collective. TI of n SI values: ti = {min, median, max} over the non-NaN ones (NaN if none). */
+PetscErrorCode hd_stats_total_improvement(PetscInt n, const double *si, double ti[3]);
+
+/* Collective on comm. Pearson correlation matrix corr (width x width, row-major, every rank) of
+ * `width` scores in [0, 1] (uniformised scores), each rank holding n_local rows u (n_local, width)
+ * of which those with use[i] != 0 count (use NULL: all). Sums are taken in 64-bit fixed point
+ * (quantum 2^-20, coarser beyond 4M rows) so the matrix is the same for any split of the rows;
+ * no rank holds more than its own rows. A constant column correlates 0 with the others. */
+PetscErrorCode hd_stats_correlation_uniform(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *u, const int8_t *use, double *corr);
+/* Not collective. Eigenvalues (ascending, into eig when not NULL) of a symmetric n x n matrix by
+ * LAPACK dsyev, and the effective number of independent members (sum l)^2 / sum l^2. */
+PetscErrorCode hd_stats_effective_number(PetscInt n, const double *corr, double *eig, double *n_eff);
+
 #endif

@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021 -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021|darkmachines -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -26,6 +26,15 @@ static PetscErrorCode hd_cmd_generate_adc2021_options(hd_gen_adc2021_params *p, 
   PetscFunctionBegin;
   PetscCall(hd_opt_real("-signal_fraction", "adc2021: probability of each injected signal (seed 002: 0.001; 0 for SM only)", p->signal_fraction, &p->signal_fraction, NULL));
   PetscCall(hd_opt_string("-signals", "adc2021: injected signals, label = 1 + position (lq_btau, a_4l, h0_tautau, hpm_taunu, or none)", "lq_btau,a_4l,h0_tautau,hpm_taunu", signals, len, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Options of the darkmachines generator; the signal list is parsed after hd_opt_finish. */
+static PetscErrorCode hd_cmd_generate_dm_options(hd_gen_dm_params *p, char *signals, size_t len)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_string("-signals", "darkmachines: comma-separated signals, label k = k-th in the list (zprime, dijet, susy, stop)", "zprime,dijet,susy,stop", signals, len, NULL));
+  PetscCall(hd_opt_real("-signal_fraction", "darkmachines: probability of each listed signal", p->signal_fraction, &p->signal_fraction, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -93,6 +102,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   hd_gen_lhco_defaults(&cfg->lhco);
   hd_gen_jetimages_defaults(&cfg->jetimages);
   hd_gen_adc2021_defaults(&cfg->adc2021);
+  hd_gen_dm_defaults(&cfg->dm);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -100,7 +110,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021, darkmachines)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -110,6 +120,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   if (!kind_known || cfg->kind == HD_GEN_KIND_LHCO) PetscCall(hd_cmd_generate_lhco_options(&cfg->lhco));
   if (kind_known && cfg->kind == HD_GEN_KIND_ADC2021) PetscCall(hd_cmd_generate_adc2021_options(&cfg->adc2021, signals, sizeof(signals)));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
+  if (kind_known && cfg->kind == HD_GEN_KIND_DARKMACHINES) PetscCall(hd_cmd_generate_dm_options(&cfg->dm, signals, sizeof(signals)));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -125,6 +136,9 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   } else if (cfg->kind == HD_GEN_KIND_ADC2021) {
     PetscCall(hd_gen_adc2021_parse_signals(comm, signals, &cfg->adc2021));
     PetscCall(hd_gen_adc2021_setup(comm, &cfg->adc2021));
+  } else if (cfg->kind == HD_GEN_KIND_DARKMACHINES) {
+    PetscCall(hd_gen_dm_parse_signals(comm, signals, &cfg->dm));
+    PetscCall(hd_gen_dm_setup(comm, &cfg->dm));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 

@@ -6,6 +6,7 @@
  * labels become int32. */
 #include <string.h>
 #include <time.h>
+#include <hadal/darkmachines.h>
 #include <hadal/events.h>
 #include <hadal/idx.h>
 #include <hadal/log.h>
@@ -123,6 +124,107 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* `hadal import darkmachines -i A.csv[,B.csv...] -o F.h5 [-label K[,K2...]]`: Dark Machines CSV
+ * files into one event file with both encodings of seed 003 section 5 (include/hadal/generate.h).
+ * Every rank parses every file (a malformed line is one error naming the file and line on all ranks,
+ * and nothing is written) and writes its block of rows. Slot counts per object type come from the
+ * data (the most objects of the type in one event) unless -slots gives them. */
+#define HD_IMPORT_DM_MAX_FILES 64
+static PetscErrorCode hd_cmd_import_darkmachines(MPI_Comm comm, int nargs, char **args)
+{
+  static const char *usage = "hadal import darkmachines -i A.csv[,B.csv,...] -o FILE.h5 [-label K[,K2,...]] [-slots j,b,e-,e+,m-,m+,g] [-flow_jets 7] [-flow_leptons 4]";
+  char               inputs[8192], out[PETSC_MAX_PATH_LEN], *files[HD_IMPORT_DM_MAX_FILES], *save = NULL, *tok;
+  PetscInt           labels[HD_IMPORT_DM_MAX_FILES], n_labels = HD_IMPORT_DM_MAX_FILES, slots[HD_DM_NTYPES], n_slots = HD_DM_NTYPES, n_files = 0, N = 0, W, row0, count, lmax = 0;
+  PetscBool          help_only, slots_set;
+  hd_dm_csv          csv[HD_IMPORT_DM_MAX_FILES];
+  hd_dm_encoding     enc;
+  hd_events_layout   layout;
+  hd_events_writer   w = NULL;
+  char             (*names)[HD_NAME_LEN] = NULL, sig[HD_IMPORT_DM_MAX_FILES][HD_NAME_LEN];
+  const char        *sigp[HD_IMPORT_DM_MAX_FILES];
+  float             *feat = NULL, *wt = NULL;
+  int32_t           *lab = NULL;
+  int                rank, size;
+  PetscErrorCode     ierr;
+
+  PetscFunctionBegin;
+  hd_dm_encoding_defaults(&enc);
+  PetscCall(hd_opt_string("-i", "Dark Machines CSV file(s), comma-separated", NULL, inputs, sizeof(inputs), NULL));
+  PetscCall(hd_opt_string("-o", "output event file (HDF5)", NULL, out, sizeof(out), NULL));
+  PetscCall(hd_opt_int_list("-label", "label of every event of each file (one value for all files, or one per file); label k > 0 is signal k", "0", labels, &n_labels, NULL));
+  PetscCall(hd_opt_int_list("-slots", "SVDD slots per type j,b,e-,e+,m-,m+,g (when not given: the most in one event of the data)", "0,0,0,0,0,0,0", slots, &n_slots, &slots_set));
+  PetscCall(hd_opt_int("-flow_jets", "jets or b-jets in the flow encoding", enc.flow_jets, &enc.flow_jets, NULL));
+  PetscCall(hd_opt_int("-flow_leptons", "leptons in the flow encoding", enc.flow_leptons, &enc.flow_leptons, NULL));
+  PetscCall(hd_opt_finish(comm, usage, &help_only));
+  if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import darkmachines'; usage: %s", args[1], usage);
+  PetscCheck(inputs[0], comm, HD_ERR_USER_INPUT, "-i FILE.csv is required; usage: %s", usage);
+  PetscCheck(out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+  PetscCheck(enc.flow_jets >= 0 && enc.flow_leptons >= 0, comm, HD_ERR_USER_INPUT, "-flow_jets and -flow_leptons must be non-negative");
+  for (tok = strtok_r(inputs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    PetscCheck(n_files < HD_IMPORT_DM_MAX_FILES, comm, HD_ERR_USER_INPUT, "-i: at most %d files", HD_IMPORT_DM_MAX_FILES);
+    files[n_files++] = tok;
+  }
+  PetscCheck(n_labels == 1 || n_labels == n_files, comm, HD_ERR_USER_INPUT, "-label gives %" PetscInt_FMT " values for %" PetscInt_FMT " files: give one, or one per file", n_labels, n_files);
+  PetscCheck(!slots_set || n_slots == HD_DM_NTYPES, comm, HD_ERR_USER_INPUT, "-slots needs %d values (j,b,e-,e+,m-,m+,g), got %" PetscInt_FMT, HD_DM_NTYPES, n_slots);
+  for (PetscInt f = 0; f < n_files; f++) {
+    PetscInt lf = labels[n_labels == 1 ? 0 : f];
+    PetscCheck(lf >= 0, comm, HD_ERR_USER_INPUT, "-label: labels must be non-negative (got %" PetscInt_FMT ")", lf);
+    lmax = PetscMax(lmax, lf);
+  }
+  PetscCall(PetscMemzero(csv, sizeof(csv)));
+  for (PetscInt t = 0; t < HD_DM_NTYPES; t++) enc.slots[t] = slots_set ? slots[t] : 0;
+  for (PetscInt f = 0; f < n_files; f++) {
+    ierr = hd_dm_csv_read(comm, files[f], &csv[f]);
+    if (ierr) {
+      for (PetscInt g = 0; g < f; g++) (void)hd_dm_csv_free(&csv[g]);
+      PetscCall(ierr);
+    }
+    N += csv[f].n;
+    if (!slots_set)
+      for (PetscInt t = 0; t < HD_DM_NTYPES; t++) enc.slots[t] = PetscMax(enc.slots[t], csv[f].max_count[t]);
+  }
+  /* signal k is named by the process_id of the first file labelled k */
+  for (PetscInt k = 0; k < lmax; k++) snprintf(sig[k], HD_NAME_LEN, "signal_%d", (int)k + 1);
+  for (PetscInt f = n_files - 1; f >= 0; f--) {
+    PetscInt lf = labels[n_labels == 1 ? 0 : f];
+    if (lf > 0) snprintf(sig[lf - 1], HD_NAME_LEN, "%s", csv[f].process[0]);
+  }
+  for (PetscInt k = 0; k < lmax; k++) sigp[k] = sig[k];
+  W = hd_dm_svdd_width(&enc) + hd_dm_flow_width(&enc);
+  PetscCall(PetscMalloc1(W, &names));
+  hd_dm_feature_names(&enc, names);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  hd_events_block(N, rank, size, &row0, &count);
+  PetscCall(PetscMalloc3((size_t)PetscMax(count, 1) * W, &feat, PetscMax(count, 1), &wt, PetscMax(count, 1), &lab));
+  for (PetscInt f = 0, g = 0; f < n_files; f++)
+    for (PetscInt i = 0; i < csv[f].n; i++, g++) {
+      if (g < row0 || g >= row0 + count) continue;
+      hd_dm_encode(&enc, &csv[f].events[i], feat + (size_t)(g - row0) * W);
+      wt[g - row0]  = (float)csv[f].weight[i];
+      lab[g - row0] = (int32_t)labels[n_labels == 1 ? 0 : f];
+    }
+  PetscCall(PetscMemzero(&layout, sizeof(layout)));
+  layout.n_events      = N;
+  layout.n_features    = W;
+  layout.feature_names = names;
+  layout.has_weight    = PETSC_TRUE;
+  PetscCall(hd_events_writer_create(comm, out, &layout, &w));
+  ierr = hd_events_writer_write(w, row0, count, feat, NULL, lab, wt, NULL, NULL, NULL);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "source", "darkmachines");
+  if (!ierr && lmax > 0) ierr = hd_events_writer_attr_strings(w, "signals", lmax, sigp);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION);
+  if (ierr) (void)hd_events_writer_discard(&w);
+  else ierr = hd_events_writer_close(&w);
+  for (PetscInt f = 0; f < n_files; f++) PetscCall(hd_dm_csv_free(&csv[f]));
+  PetscCall(PetscFree3(feat, wt, lab));
+  PetscCall(PetscFree(names));
+  PetscCall(ierr);
+  PetscCall(hd_log(comm, "imported %" PetscInt_FMT " Dark Machines events from %" PetscInt_FMT " file%s into %s: %" PetscInt_FMT " SVDD columns (slots j %" PetscInt_FMT " b %" PetscInt_FMT " e- %" PetscInt_FMT " e+ %" PetscInt_FMT " m- %" PetscInt_FMT " m+ %" PetscInt_FMT " g %" PetscInt_FMT "), %" PetscInt_FMT " flow columns\n", N, n_files, n_files == 1 ? "" : "s", out, hd_dm_svdd_width(&enc), enc.slots[0], enc.slots[1], enc.slots[2], enc.slots[3], enc.slots[4], enc.slots[5], enc.slots[6], hd_dm_flow_width(&enc)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
 {
   static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...]";
@@ -135,6 +237,10 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   double             t0 = hd_wtime();
 
   PetscFunctionBegin;
+  if (nargs >= 1 && !strcmp(args[0], "darkmachines")) {
+    PetscCall(hd_cmd_import_darkmachines(comm, nargs, args));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscCalloc1(1, &o));
   PetscCall(hd_opt_string("-images", "idx file of images: N x H x W unsigned bytes, gzipped or not (magic 0x00000803)", NULL, o->images, sizeof(o->images), NULL));
   PetscCall(hd_opt_string("-labels", "idx file of labels: N unsigned bytes, gzipped or not (magic 0x00000801)", NULL, o->labels, sizeof(o->labels), NULL));
@@ -147,7 +253,7 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   }
 
   PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "import needs the input format: %s", usage);
-  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx); usage: %s", args[0], usage);
+  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx, darkmachines); usage: %s", args[0], usage);
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import idx'; usage: %s", args[1], usage);
   PetscCheck(o->images[0], comm, HD_ERR_USER_INPUT, "-images FILE is required; usage: %s", usage);
   PetscCheck(o->labels[0], comm, HD_ERR_USER_INPUT, "-labels FILE is required; usage: %s", usage);

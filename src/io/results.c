@@ -105,6 +105,13 @@ PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_results_write_rows_int8(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const int8_t *local)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_results_write(res, name, H5T_STD_I8LE, H5T_NATIVE_INT8, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscInt n_global, PetscInt width, PetscInt offset, PetscInt n_local, const float *local)
 {
   PetscFunctionBegin;
