@@ -49,6 +49,9 @@ extern const hd_method hd_method_ae;
 /* CWoLa hunting: a scan of mass windows, classifiers of SR against SB, bump hunts after selection
  * (seeds 001 and 004). */
 extern const hd_method hd_method_cwola;
+/* Anomaly Awareness: a classifier of normal classes made aware of anomalies, windows on its output
+ * (seed 000). */
+extern const hd_method hd_method_aa;
 
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];

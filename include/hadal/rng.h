@@ -17,7 +17,8 @@ enum {
   HD_STREAM_FOLD          = 19, /* k-fold assignment: index = event */
   HD_STREAM_INJECT        = 20, /* which signal events a signal-injection run keeps: index = event */
   HD_STREAM_DEQUANT       = 21, /* dequantisation noise: index = (member << 48) | (epoch << 32) | event (train.h) */
-  HD_STREAM_USER          = 64  /* first id free for methods */
+  HD_STREAM_USER          = 64, /* first id free for methods */
+  HD_STREAM_AA_TEST       = 72  /* Anomaly Awareness's test split: index = event */
 };
 
 /* The bare block function: out = Philox4x32-10(ctr, key). */
