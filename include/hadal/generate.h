@@ -137,9 +137,38 @@ PetscErrorCode hd_gen_jetimages_make(const hd_gen_jetimages_params *p, hd_gen_je
 PetscErrorCode hd_gen_jetimages_rows(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, uint64_t seed, int64_t row0, PetscInt count, float *images, float *features, int32_t *label);
 
 /* ------------------------------------------------------------------------------------------------
+ * aa_tabular: j j gamma gamma events as six kinematic features (seed 000 appendix B, Fig. 13):
+ * Higgs production by gluon fusion and by vector-boson fusion (normal), Z H, an axion with a W,
+ * and a graviton (anomalies), the Higgs, axion and graviton decaying to two photons. */
+typedef enum { HD_AAT_GGF, HD_AAT_VBF, HD_AAT_ZH, HD_AAT_AXION, HD_AAT_GRAVITON, HD_AAT_NCLASSES } hd_aat_class;
+
+#define HD_GEN_AA_TABULAR_NFEATURES 6
+/* pt_j1, pt_j2, eta_j1, pt_a1, deta_jj, deta_ja: the leading and sub-leading jet's pT (GeV), the
+ * leading jet's pseudo-rapidity, the leading photon's pT, |eta_j1 - eta_j2|, |eta_j1 - eta_a1|. */
+extern const char *const hd_gen_aa_tabular_feature_names[HD_GEN_AA_TABULAR_NFEATURES];
+/* Not collective. "ggf", "vbf", "zh", "axion", "graviton". */
+const char *hd_gen_aat_class_name(hd_aat_class c);
+
+typedef struct {
+  PetscInt     n_classes;
+  hd_aat_class classes[HD_AAT_NCLASSES]; /* label k = position k */
+  double       fractions[HD_AAT_NCLASSES];
+  double       axion_mass, graviton_mass;  /* GeV */
+  double       cdf[HD_AAT_NCLASSES];
+  int          ready;
+} hd_gen_aa_tabular_params;
+
+/* Not collective. Defaults: all five classes in equal shares, axion 300 GeV, graviton 1 TeV. */
+void hd_gen_aa_tabular_defaults(hd_gen_aa_tabular_params *p);
+/* Not collective. Parses "ggf,vbf,zh" and the fractions (n of them, sum 1); errors name the option. */
+PetscErrorCode hd_gen_aa_tabular_setup(MPI_Comm comm, const char *classes, PetscInt n_fractions, const double *fractions, hd_gen_aa_tabular_params *p);
+/* Not collective; pure. Event `index`: features (6) and label. */
+PetscErrorCode hd_gen_aa_tabular_make(const hd_gen_aa_tabular_params *p, uint64_t seed, uint64_t index, float *features, int32_t *label);
+
+/* ------------------------------------------------------------------------------------------------
  * The driver. */
 
-typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_NKINDS } hd_gen_kind;
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_AA_TABULAR, HD_GEN_NKINDS } hd_gen_kind;
 
 /* Not collective. "lhco", "jetimages". */
 const char *hd_gen_kind_name(hd_gen_kind k);
@@ -152,6 +181,7 @@ typedef struct {
   uint64_t                seed;
   hd_gen_lhco_params      lhco;      /* used when kind is lhco (after hd_gen_lhco_setup) */
   hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
+  hd_gen_aa_tabular_params aa_tabular; /* used when kind is aa_tabular (after setup) */
 } hd_gen_config;
 
 /* ------------------------------------------------------------------------------------------------
@@ -183,7 +213,7 @@ typedef struct {
   PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
 } hd_gen_model;
 
-extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages;
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_aa_tabular;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

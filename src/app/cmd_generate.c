@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|aa_tabular -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -68,6 +68,26 @@ static PetscErrorCode hd_cmd_generate_parse_count(MPI_Comm comm, const char *opt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Options of the aa_tabular generator (its class list shares the names -classes and
+ * -class_fractions with jetimages, so they are read here only when the kind is aa_tabular). */
+static PetscErrorCode hd_cmd_generate_aa_tabular_options(hd_gen_aa_tabular_params *p, char *classes, size_t len, PetscReal *fractions, PetscInt *n_fractions)
+{
+  PetscFunctionBegin;
+  *n_fractions = HD_GEN_MAX_CLASSES;
+  PetscCall(hd_opt_string("-classes", "aa_tabular: comma-separated classes, label = position in the list (ggf, vbf, zh, axion, graviton)", "ggf,vbf,zh,axion,graviton", classes, len, NULL));
+  {
+    char     def[128] = "", buf[256], *save = NULL;
+    PetscInt n        = 0;
+    snprintf(buf, sizeof(buf), "%s", classes);
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) n++;
+    for (PetscInt k = 0; k < n && k < HD_AAT_NCLASSES; k++) snprintf(def + strlen(def), sizeof(def) - strlen(def), "%s%.6g", k ? "," : "", 1.0 / (double)n);
+    PetscCall(hd_opt_real_list("-class_fractions", "aa_tabular: fraction of each class, in the order of -classes (sum 1; default equal)", def, fractions, n_fractions, NULL));
+  }
+  PetscCall(hd_opt_real("-axion_mass", "aa_tabular: axion mass (GeV), a -> gamma gamma", p->axion_mass, &p->axion_mass, NULL));
+  PetscCall(hd_opt_real("-graviton_mass", "aa_tabular: graviton mass (GeV), G -> gamma gamma", p->graviton_mass, &p->graviton_mass, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
@@ -83,6 +103,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   memset(cfg, 0, sizeof(*cfg));
   hd_gen_lhco_defaults(&cfg->lhco);
   hd_gen_jetimages_defaults(&cfg->jetimages);
+  hd_gen_aa_tabular_defaults(&cfg->aa_tabular);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -90,7 +111,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, aa_tabular)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -99,6 +120,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_opt_string("-seed", "random seed, 0 to 2^63 - 1: one seed gives the same file at any rank count", "1", seed_text, sizeof(seed_text), NULL));
   if (!kind_known || cfg->kind == HD_GEN_KIND_LHCO) PetscCall(hd_cmd_generate_lhco_options(&cfg->lhco));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
+  if (kind_known && cfg->kind == HD_GEN_KIND_AA_TABULAR) PetscCall(hd_cmd_generate_aa_tabular_options(&cfg->aa_tabular, classes, sizeof(classes), fractions, &n_fractions));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -111,6 +133,10 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_cmd_generate_parse_count(comm, "-seed", seed_text, "a non-negative integer", (uint64_t)INT64_MAX, &cfg->seed)); /* stored as an int64 attribute */
   if (cfg->kind == HD_GEN_KIND_LHCO) {
     PetscCall(hd_gen_lhco_setup(comm, &cfg->lhco));
+  } else if (cfg->kind == HD_GEN_KIND_AA_TABULAR) {
+    double f[HD_GEN_MAX_CLASSES];
+    for (PetscInt k = 0; k < n_fractions && k < HD_GEN_MAX_CLASSES; k++) f[k] = fractions[k];
+    PetscCall(hd_gen_aa_tabular_setup(comm, classes, n_fractions, f, &cfg->aa_tabular));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 

@@ -2,7 +2,7 @@
  *
  *   1. Prior run: a classifier of the n >= 2 normal classes (-normal_classes), softmax
  *      cross-entropy on one-hot targets, SGD with batch 100 (seed 000 sections 3 and 4.2): a CNN
- *      on images, an MLP on features, every input column (pixel or feature) standardised. Trained once on the whole world
+ *      on images (scaled by their RMS pixel value), an MLP on standardised features. Trained once on the whole world
  *      (data-parallel), before the ensemble.
  *   2. AA run: started from the prior's weights (or afresh with -aa_from_prior false) and trained
  *      on the normal events plus the anomalies it is made aware of (-aware_classes) with
@@ -237,16 +237,23 @@ static PetscErrorCode hd_aa_load(hd_run *run, hd_aa *aa)
     aa->in_shape[1] = aa->in_shape[2] = 1;
   }
   {
-    /* every input column (feature or pixel) standardised with its exact mean and standard
-     * deviation over all events: images normalised to sum 1 have pixels of order 1/(H W), far too
-     * small for SGD at a learning rate of 0.01 */
+    /* features: each column standardised with its exact mean and standard deviation over all
+     * events. Images: one scale for every pixel, the root mean square of all pixel values, and no
+     * centring, so that empty pixels stay 0 and rarely hit pixels do not become outliers (images
+     * normalised to sum 1 have pixels of order 1/(H W), far too small for SGD at rate 0.01). */
     PetscInt F = aa->in_shape[0] * aa->in_shape[1] * aa->in_shape[2];
     float   *v = images ? t->images : t->features;
-    double  *mean, *std;
+    double  *mean, *std, rms = 0;
     PetscCall(PetscMalloc2(F, &mean, F, &std));
     PetscCall(hd_stats_moments(run->world, t->n_local, F, v + (size_t)t->offset * F, aa->N, mean, std));
-    for (PetscInt j = 0; j < F; j++)
-      if (std[j] == 0) std[j] = 1;
+    for (PetscInt j = 0; j < F; j++) rms += (std[j] * std[j] + mean[j] * mean[j]) / (double)F;
+    rms = rms > 0 ? sqrt(rms) : 1;
+    for (PetscInt j = 0; j < F; j++) {
+      if (images) {
+        mean[j] = 0;
+        std[j]  = rms;
+      } else if (std[j] == 0) std[j] = 1;
+    }
     PetscCall(hd_table_sync(t));
     for (PetscInt i = t->fill_offset; i < t->fill_offset + t->fill_count; i++)
       for (PetscInt j = 0; j < F; j++) v[(size_t)i * F + j] = (float)((v[(size_t)i * F + j] - mean[j]) / std[j]);
