@@ -101,6 +101,8 @@ typedef struct {
   double       fractions[HD_GEN_MAX_CLASSES];
   PetscInt     image_size; /* pixels per side */
   PetscBool    preprocess;
+  double       pt_window[2]; /* GeV; {0, 0}: off. When set, every class's hard object (the graviton
+                             * daughters too) has its pT drawn from the SM power law in this window */
   /* model constants, set by hd_gen_jetimages_defaults() (docs/generators.md) */
   double jet_radius, pt_min, mass_min, mass_max; /* the selection of seed 000 */
   double pt_gen_min, pt_gen_max;                 /* parton-level pT range of the hard object */

@@ -40,6 +40,15 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscCall(hd_opt_real_list("-class_fractions", "jetimages: fraction of each class, in the order of -classes (sum 1)", def, fractions, n_fractions, NULL));
   PetscCall(hd_opt_int("-image_size", "jetimages: pixels per side of the (eta, phi) image covering R = 1", p->image_size, &p->image_size, NULL));
   PetscCall(hd_opt_bool("-preprocess", "jetimages: centre, rotate, flip and normalise each image to sum 1", p->preprocess, &p->preprocess, NULL));
+  {
+    PetscReal win[2] = {0, 0};
+    PetscInt  n_win  = 2;
+    PetscBool set;
+    PetscCall(hd_opt_real_list("-pt_window", "jetimages: LO,HI (GeV): every class's hard object, the graviton daughters too, gets its pT from the SM spectrum in this common window (default: off, each class its own pT)", "0,0", win, &n_win, &set));
+    PetscCheck(!set || n_win == 2, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "-pt_window needs two values LO,HI (got %" PetscInt_FMT ")", n_win);
+    p->pt_window[0] = win[0];
+    p->pt_window[1] = win[1];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -160,6 +160,7 @@ PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p)
   }
   p->cdf[p->n_classes - 1] = 1.0;
   PetscCheck(p->image_size >= 8 && p->image_size <= 256, comm, HD_ERR_USER_INPUT, "-image_size %" PetscInt_FMT " is outside the allowed range [8, 256] pixels", p->image_size);
+  PetscCheck((p->pt_window[0] == 0 && p->pt_window[1] == 0) || (p->pt_window[0] >= p->pt_gen_min && p->pt_window[0] < p->pt_window[1] && p->pt_window[1] <= p->pt_gen_max), comm, HD_ERR_USER_INPUT, "-pt_window %g,%g must be LO,HI with %g <= LO < HI <= %g GeV", p->pt_window[0], p->pt_window[1], p->pt_gen_min, p->pt_gen_max);
   for (int i = 1; i < 4000; i++) fmax = PetscMax(fmax, ji_wstar_density((JI_MH - JI_MW) * i / 4000.0));
   p->wstar_fmax = 1.2 * fmax;
   p->ready      = 1;
@@ -448,6 +449,20 @@ static double ji_graviton_pt(const hd_gen_jetimages_params *p, hd_rng *r, double
   return sqrt(0.25 * mg * mg - m * m) * sqrt(1.0 - c * c) * (1.0 + p->graviton_pt_smear * hd_rng_normal(r));
 }
 
+/* Parton-level pT of a hard object with spectrum pT^-power: in [pt_gen_min, pt_gen_max], or in the
+ * common window -pt_window when it is set (with the SM power for every class). */
+static double ji_pt_draw(const hd_gen_jetimages_params *p, hd_rng *r, double power)
+{
+  if (p->pt_window[1] > 0) return ji_power_law(r, p->pt_window[0], p->pt_window[1], p->pt_power_sm);
+  return ji_power_law(r, p->pt_gen_min, p->pt_gen_max, power);
+}
+
+/* pT of a graviton daughter: from the decay, or from the common window when it is set. */
+static double ji_graviton_daughter_pt(const hd_gen_jetimages_params *p, hd_rng *r, double m)
+{
+  return p->pt_window[1] > 0 ? ji_pt_draw(p, r, p->pt_power_sm) : ji_graviton_pt(p, r, m);
+}
+
 /* The hard object of class c and its showered, hadronised prongs: hadrons into w->had. Returns 0
  * when the parton-level pT falls outside [pt_gen_min, pt_gen_max] (the event is drawn again). */
 static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, hd_jet_class c)
@@ -459,19 +474,19 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     int   gluon = hd_rng_uniform(r) < p->gluon_frac;
     ji_p4 q;
 
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm);
+    pt = ji_pt_draw(p, r, p->pt_power_sm);
     q  = ji_central(pt, 0.0);
     ji_prong(p, w, r, q, p->jet_radius, gluon);
     return 1;
   }
   case HD_JET_TOP:
-    ji_top(p, w, r, ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm));
+    ji_top(p, w, r, ji_pt_draw(p, r, p->pt_power_sm));
     return 1;
   case HD_JET_W: {
     ji_p4 V;
 
     m  = ji_breit_wigner(r, JI_MW, JI_GW);
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm);
+    pt = ji_pt_draw(p, r, p->pt_power_sm);
     V  = ji_central(pt, m);
     ji_singlet_to_qq(p, w, r, &V, m);
     return 1;
@@ -480,14 +495,14 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     ji_p4 V;
 
     m  = ji_breit_wigner(r, JI_MZ, JI_GZ);
-    pt = ji_graviton_pt(p, r, m);
+    pt = ji_graviton_daughter_pt(p, r, m);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     V = ji_central(pt, m);
     ji_singlet_to_qq(p, w, r, &V, m);
     return 1;
   }
   case HD_JET_R3:
-    pt = ji_graviton_pt(p, r, JI_MT);
+    pt = ji_graviton_daughter_pt(p, r, JI_MT);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     ji_top(p, w, r, pt);
     return 1;
@@ -495,7 +510,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     double ms;
     ji_p4  H, W1, W2;
 
-    pt = ji_graviton_pt(p, r, JI_MH);
+    pt = ji_graviton_daughter_pt(p, r, JI_MH);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     do ms = (JI_MH - JI_MW) * hd_rng_uniform(r);
     while (hd_rng_uniform(r) * p->wstar_fmax > ji_wstar_density(ms));
@@ -509,7 +524,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
   case HD_JET_EFT: {
     ji_p4 H;
 
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_eft);
+    pt = ji_pt_draw(p, r, p->pt_power_eft);
     H  = ji_central(pt, JI_MH);
     ji_singlet_to_qq(p, w, r, &H, JI_MH);
     return 1;
@@ -862,6 +877,10 @@ static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w
   PetscCall(hd_events_writer_attr_int(w, "preprocess", p->preprocess ? 1 : 0));
   PetscCall(hd_events_writer_attr_string(w, "image_axes", p->preprocess ? "row: eta' (principal axis), column: phi'; centred, rotated, flipped, sum 1" : "row: eta - eta_jet, column: phi - phi_jet; pixel pT in GeV"));
   for (size_t i = 0; i < sizeof(par) / sizeof(par[0]); i++) PetscCall(hd_events_writer_attr_double(w, par[i].name, par[i].value));
+  if (p->pt_window[1] > 0) { /* only when set: files made without it stay as they were */
+    PetscCall(hd_events_writer_attr_double(w, "pt_window_lo", p->pt_window[0]));
+    PetscCall(hd_events_writer_attr_double(w, "pt_window_hi", p->pt_window[1]));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

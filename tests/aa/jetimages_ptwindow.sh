@@ -1,0 +1,20 @@
+# jetimages -pt_window: with a common window every class, the graviton's r3 too, has the pT of the
+# SM classes (r3 and top medians within 5%, inside the window); without it the default files are
+# unchanged (r3 near 1.35 TeV, the stored pT feature) and a bad window is one clear error.
+. "$HADAL_SRC/tests/lib.sh"
+need_python h5py numpy
+"$HADAL" generate jetimages -o w.h5 -n 600 -seed 3 -classes top,r3 -class_fractions 0.5,0.5 -image_size 16 -pt_window 800,1000 > w.log 2>&1 || { fail "generate with a window"; cat w.log; }
+"$HADAL" generate jetimages -o d.h5 -n 600 -seed 3 -classes top,r3 -class_fractions 0.5,0.5 -image_size 16 > d.log 2>&1 || { fail "generate"; cat d.log; }
+"$PYTHON" - <<'PY' && pass "r3 in the top pT range with the window, at 1.35 TeV without" || fail "pT of the classes"
+import h5py, numpy as np
+def med(fn):
+    f = h5py.File(fn); x = f["events/features"][:, 0]; l = f["events/label"][:]
+    return np.median(x[l == 0]), np.median(x[l == 1]), f.attrs.get("pt_window_hi")
+t, r, hi = med("w.h5")
+assert abs(r / t - 1) < 0.05 and 800 < t < 1000 and hi == 1000, (t, r, hi)
+t, r, hi = med("d.h5")
+assert r > 1200 and t < 1000 and hi is None, (t, r, hi)
+PY
+expect_error "bad window" "-pt_window 1000.*,900.* must be LO,HI" "$HADAL" generate jetimages -o bad.h5 -n 10 -pt_window 1000,900
+no_outputs bad.h5
+finish
