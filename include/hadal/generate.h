@@ -101,6 +101,9 @@ typedef struct {
   double       fractions[HD_GEN_MAX_CLASSES];
   PetscInt     image_size; /* pixels per side */
   PetscBool    preprocess;
+  PetscInt     hadron_cap;   /* most hadrons per parton (12; larger lets the multiplicity grow with E) */
+  double       pileup_mu;    /* mean pile-up interactions (0: none) */
+  PetscBool    pileup_subtract; /* subtract the mean pile-up density from every pixel */
   double       pt_window[2]; /* GeV; {0, 0}: off. When set, every class's hard object (the graviton
                              * daughters too) has its pT drawn from the SM power law in this window */
   /* model constants, set by hd_gen_jetimages_defaults() (docs/generators.md) */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hadal/generate.h>
 #include <hadal/rng.h>
@@ -23,7 +24,9 @@ static const char *const ji_class_names[HD_JET_NCLASSES] = {"qcd", "top", "w", "
 #define JI_PI            3.14159265358979323846
 #define JI_MAX_PARTONS   1024
 #define JI_MAX_PARTICLES 8192
-#define JI_MAX_HADRONS   12 /* per parton */
+#define JI_MAX_HADRONS   256 /* per parton, the largest -hadron_cap */
+#define JI_PU_DENSITY    1.2 /* pile-up particles per unit (eta, phi) area per interaction */
+#define JI_PU_PT_MEAN    0.5 /* their mean pT, GeV: 0.6 GeV per unit area per interaction */
 #define JI_MAX_TRIES     10000
 #define JI_ALPHA_MAX     0.40 /* overestimate of alpha_s(kT) P(z) z / (2 C) in the shower veto */
 #define JI_CA            3.0
@@ -89,6 +92,8 @@ void hd_gen_jetimages_defaults(hd_gen_jetimages_params *p)
   p->alpha_s_mz        = 0.118;
   p->shower_q0         = 1.0;
   p->hadron_mult       = 1.5;
+  p->hadron_cap        = 12;
+  p->pileup_subtract   = PETSC_TRUE;
   p->hadron_kt         = 0.3;
   p->ue_mean           = 5.0;
   p->ue_pt_mean        = 1.0;
@@ -160,6 +165,8 @@ PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p)
   }
   p->cdf[p->n_classes - 1] = 1.0;
   PetscCheck(p->image_size >= 8 && p->image_size <= 256, comm, HD_ERR_USER_INPUT, "-image_size %" PetscInt_FMT " is outside the allowed range [8, 256] pixels", p->image_size);
+  PetscCheck(p->hadron_cap >= 1 && p->hadron_cap <= JI_MAX_HADRONS, comm, HD_ERR_USER_INPUT, "-hadron_cap %" PetscInt_FMT " is outside [1, %d]", p->hadron_cap, JI_MAX_HADRONS);
+  PetscCheck(p->pileup_mu >= 0 && p->pileup_mu <= 200, comm, HD_ERR_USER_INPUT, "-pileup_mu %g is outside [0, 200]", p->pileup_mu);
   PetscCheck((p->pt_window[0] == 0 && p->pt_window[1] == 0) || (p->pt_window[0] >= p->pt_gen_min && p->pt_window[0] < p->pt_window[1] && p->pt_window[1] <= p->pt_gen_max), comm, HD_ERR_USER_INPUT, "-pt_window %g,%g must be LO,HI with %g <= LO < HI <= %g GeV", p->pt_window[0], p->pt_window[1], p->pt_gen_min, p->pt_gen_max);
   for (int i = 1; i < 4000; i++) fmax = PetscMax(fmax, ji_wstar_density((JI_MH - JI_MW) * i / 4000.0));
   p->wstar_fmax = 1.2 * fmax;
@@ -309,7 +316,7 @@ static void ji_hadronise(const hd_gen_jetimages_params *p, hd_gen_jetimages_work
   int    nh = 1 + ji_poisson(r, p->hadron_mult * log1p(e));
 
   if (e <= 0.0) return;
-  if (nh > JI_MAX_HADRONS) nh = JI_MAX_HADRONS;
+  if (nh > p->hadron_cap) nh = (int)p->hadron_cap;
   n[0] = q->x / e, n[1] = q->y / e, n[2] = q->z / e;
   ji_basis(n, e1, e2);
   for (int i = 0; i < nh; i++) sum += x[i] = hd_rng_exponential(r);
@@ -534,6 +541,12 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
   }
 }
 
+static int ji_cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* ---- detector, jet, image ------------------------------------------------------------------ */
 
 static double ji_dphi(double a) { return a > JI_PI ? a - 2.0 * JI_PI : (a <= -JI_PI ? a + 2.0 * JI_PI : a); }
@@ -629,7 +642,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
   const int    n = (int)w->n;
   const double R = p->jet_radius, delta = 2.0 * R / n;
   int          np = 0, nue, nocc = 0, nt = 0;
-  double       eta_j = 0.0, phi_j = 0.0;
+  double       eta_j = 0.0, phi_j = 0.0, pu_cut = 0.0;
 
   /* underlying event and other soft wide-angle particles: uniform in a disc of radius 1.2 R */
   nue = ji_poisson(r, p->ue_mean);
@@ -639,6 +652,21 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     ji_p4  h   = {pt * cosh(eta), pt * cos(phi), pt * sin(phi), pt * sinh(eta)};
 
     ji_add_hadron(w, h);
+  }
+  /* pile-up: Poisson(mu) interactions, each JI_PU_DENSITY soft particles per unit area (normal
+   * approximation of the Poisson count: hundreds of particles) */
+  if (p->pileup_mu > 0) {
+    int    n_int = 0;
+    double mean;
+    for (double t = hd_rng_exponential(r); t < p->pileup_mu; t += hd_rng_exponential(r)) n_int++;
+    mean = n_int * JI_PU_DENSITY * JI_PI * 1.44 * R * R;
+    int npu = (int)floor(mean + sqrt(mean) * hd_rng_normal(r) + 0.5);
+    for (int k = 0; k < npu; k++) {
+      double rr = 1.2 * R * sqrt(hd_rng_uniform(r)), a = 2.0 * JI_PI * hd_rng_uniform(r), pt = JI_PU_PT_MEAN * hd_rng_exponential(r);
+      double eta = rr * cos(a), phi = rr * sin(a);
+      ji_p4  h   = {pt * cosh(eta), pt * cos(phi), pt * sin(phi), pt * sinh(eta)};
+      ji_add_hadron(w, h);
+    }
   }
   /* calorimeter response per particle: sigma_E / E = stochastic / sqrt(E) (+) constant */
   for (int k = 0; k < w->n_had; k++) {
@@ -719,12 +747,27 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     if (w->pix[i * n + j] == 0.0) w->occ[nocc++] = i * n + j;
     w->pix[i * n + j] += w->ppt[k];
   }
+  /* pile-up grooming, SoftKiller-like (Cacciari, Salam, Soyez, EPJC 75 (2015) 59): the grid cut
+   * into patches of about 0.4 x 0.4, the cut is the median over patches of the largest pixel pT,
+   * and pixels below it are emptied, so that half of the patches hold nothing */
+  if (p->pileup_mu > 0 && p->pileup_subtract) {
+    double pmax[4096];
+    int    ps = PetscMax((int)ceil(0.4 / delta), (n + 63) / 64), np_side = (n + ps - 1) / ps, npatch = np_side * np_side;
+    for (int q = 0; q < npatch; q++) pmax[q] = 0.0;
+    for (int o = 0; o < nocc; o++) {
+      int q = w->occ[o], c = (q / n / ps) * np_side + (q % n) / ps;
+      pmax[c] = PetscMax(pmax[c], w->pix[q]);
+    }
+    qsort(pmax, (size_t)npatch, sizeof(double), ji_cmp_double);
+    pu_cut = pmax[npatch / 2];
+  }
   /* noise on the occupied pixels (an empty pixel passing the threshold is a 5-sigma fluctuation,
    * neglected), threshold, towers */
   memset(image, 0, sizeof(float) * (size_t)n * (size_t)n);
   for (int o = 0; o < nocc; o++) {
     int    q = w->occ[o];
     double v = w->pix[q] + p->calo_noise * hd_rng_normal(r);
+    if (v < pu_cut) v = 0; /* SoftKiller */
 
     w->pix[q] = 0.0; /* leave the scratch image clean */
     if (v < p->calo_threshold) continue;
@@ -877,6 +920,11 @@ static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w
   PetscCall(hd_events_writer_attr_int(w, "preprocess", p->preprocess ? 1 : 0));
   PetscCall(hd_events_writer_attr_string(w, "image_axes", p->preprocess ? "row: eta' (principal axis), column: phi'; centred, rotated, flipped, sum 1" : "row: eta - eta_jet, column: phi - phi_jet; pixel pT in GeV"));
   for (size_t i = 0; i < sizeof(par) / sizeof(par[0]); i++) PetscCall(hd_events_writer_attr_double(w, par[i].name, par[i].value));
+  if (p->hadron_cap != 12) PetscCall(hd_events_writer_attr_int(w, "hadron_cap", (int64_t)p->hadron_cap)); /* only when set */
+  if (p->pileup_mu > 0) {
+    PetscCall(hd_events_writer_attr_double(w, "pileup_mu", p->pileup_mu));
+    PetscCall(hd_events_writer_attr_int(w, "pileup_subtract", p->pileup_subtract ? 1 : 0));
+  }
   if (p->pt_window[1] > 0) { /* only when set: files made without it stay as they were */
     PetscCall(hd_events_writer_attr_double(w, "pt_window_lo", p->pt_window[0]));
     PetscCall(hd_events_writer_attr_double(w, "pt_window_hi", p->pt_window[1]));

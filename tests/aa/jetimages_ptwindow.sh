@@ -1,4 +1,4 @@
-# jetimages -pt_window: with a common window every class, the graviton's r3 too, has the pT of the
+# jetimages -pt_window, -pileup_mu: with a common window every class, the graviton's r3 too, has the pT of the
 # SM classes (r3 and top medians within 5%, inside the window); without it the default files are
 # unchanged (r3 near 1.35 TeV, the stored pT feature) and a bad window is one clear error.
 . "$HADAL_SRC/tests/lib.sh"
@@ -15,6 +15,16 @@ assert abs(r / t - 1) < 0.05 and 800 < t < 1000 and hi == 1000, (t, r, hi)
 t, r, hi = med("d.h5")
 assert r > 1200 and t < 1000 and hi is None, (t, r, hi)
 PY
+# pile-up: the overlay raises the W mass; the grooming brings it part of the way back
+for v in "0:" "40:-pileup_mu 40" "40ns:-pileup_mu 40 -pileup_subtract false"; do
+  "$HADAL" generate jetimages -o pu${v%%:*}.h5 -n 300 -seed 4 -classes w -class_fractions 1 -image_size 16 ${v#*:} > pu.log 2>&1 || { fail "pile-up ${v#*:}"; cat pu.log; }
+done
+"$PYTHON" - <<'PY' && pass "pile-up raises the W mass, grooming lowers it again" || fail "pile-up masses"
+import h5py, numpy as np
+m = {k: np.median(h5py.File("pu%s.h5" % k)["events/features"][:, 1]) for k in ("0", "40", "40ns")}
+assert 75 < m["0"] < 115 and m["40ns"] > m["40"] + 20 and m["40"] > m["0"] + 10, m
+PY
+expect_error "bad hadron cap" "-hadron_cap 0 is outside" "$HADAL" generate jetimages -o bad.h5 -n 10 -hadron_cap 0
 expect_error "bad window" "-pt_window 1000.*,900.* must be LO,HI" "$HADAL" generate jetimages -o bad.h5 -n 10 -pt_window 1000,900
 no_outputs bad.h5
 finish
