@@ -21,6 +21,7 @@ typedef struct {
   char     class_text[4096];
   char    *class_names[HD_IMPORT_MAX_CLASSES];
   PetscInt n_classes;
+  PetscInt inverted; /* -inverted_count N: the first N images again as 1 - x, one more class */
 } hd_import_opts;
 
 /* Collective in effect: every rank splits the same text, so an error is raised on every rank.
@@ -108,6 +109,27 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscCall(PetscFree(img));
   PetscCall(PetscFree(label));
 
+  /* -inverted_count N: rows n .. n + N - 1 are the first N images as 1 - x, label global_max + 1 (the
+   * next class: "inverted"), read through a second handle so each rank's reads stay in order */
+  if (o->inverted > 0) {
+    hd_idx   inv;
+    PetscInt b0, bc;
+    int32_t  lab_inv = o->n_classes > 0 ? (int32_t)o->n_classes : (int32_t)global_max + 1;
+    hd_events_block(o->inverted, rank, size, &b0, &bc);
+    PetscCall(hd_idx_open(comm, o->images, 3, "images", &inv));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1) * pixels, &img8));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1) * pixels, &img));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1), &label));
+    PetscCall(hd_idx_read(inv, b0, bc, img8));
+    for (PetscInt i = 0; i < bc * pixels; i++) img[i] = 1.0f - (float)img8[i] / 255.0f;
+    for (PetscInt i = 0; i < bc; i++) label[i] = lab_inv;
+    PetscCall(hd_events_writer_write(w, n + b0, bc, NULL, NULL, label, NULL, bc > 0 ? img : NULL, NULL, NULL));
+    PetscCall(hd_idx_close(&inv));
+    PetscCall(PetscFree(img8));
+    PetscCall(PetscFree(img));
+    PetscCall(PetscFree(label));
+    PetscCall(hd_events_writer_attr_int(w, "inverted_count", o->inverted));
+  }
   PetscCall(hd_import_checksum(comm, o->images, sha_images));
   PetscCall(hd_import_checksum(comm, o->labels, sha_labels));
   PetscCall(hd_events_writer_attr_string(w, "source", "idx"));
@@ -119,7 +141,13 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscCall(hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION));
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now)); /* rank 0's clock is written */
   PetscCall(hd_events_writer_attr_string(w, "created", created));
-  if (o->n_classes > 0) PetscCall(hd_events_writer_attr_strings(w, "classes", o->n_classes, (const char *const *)o->class_names));
+  if (o->n_classes > 0) {
+    PetscInt    nc = o->n_classes;
+    const char *names[HD_IMPORT_MAX_CLASSES + 1];
+    for (PetscInt k = 0; k < nc; k++) names[k] = o->class_names[k];
+    if (o->inverted > 0) names[nc++] = "inverted";
+    PetscCall(hd_events_writer_attr_strings(w, "classes", nc, names));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -239,6 +267,7 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_opt_string("-labels", "idx file of labels: N unsigned bytes, gzipped or not (magic 0x00000801)", NULL, o->labels, sizeof(o->labels), NULL));
   PetscCall(hd_opt_string("-o", "output event file (HDF5): /events/images float32 [N,H,W] = pixel/255, /events/label int32 [N]", NULL, o->out, sizeof(o->out), NULL));
   PetscCall(hd_opt_string("-class_names", "comma-separated names of label values 0, 1, ... (stored as the root attribute classes)", NULL, o->class_text, sizeof(o->class_text), NULL));
+  PetscCall(hd_opt_int("-inverted_count", "idx: also the first N images inverted, 1 - x, as one more class ('inverted', the label after the last)", 0, &o->inverted, NULL));
   PetscCall(PetscMemzero(&dig, sizeof(dig)));
   PetscCall(hd_opt_string("-csv", "digits: scikit-learn's digits.csv.gz (UCI optdigits, 8x8, pixels 0..16)", "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz", dig.csv, sizeof(dig.csv), NULL));
   PetscCall(hd_opt_bool("-inverted", "digits: also every digit inverted, 1 - x (class 'inverted', label 10)", PETSC_FALSE, &dig.inverted, NULL));
@@ -271,7 +300,8 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscCheck(hd_idx_count(images) == hd_idx_count(labels), comm, HD_ERR_FILE_READ, "images file '%s' holds %" PetscInt_FMT " images but labels file '%s' holds %" PetscInt_FMT " labels; they must agree", o->images, hd_idx_count(images), o->labels, hd_idx_count(labels));
 
   PetscCall(PetscMemzero(&layout, sizeof(layout)));
-  layout.n_events = hd_idx_count(images);
+  PetscCheck(o->inverted >= 0 && o->inverted <= hd_idx_count(images), comm, HD_ERR_USER_INPUT, "-inverted_count %" PetscInt_FMT " must lie in [0, %" PetscInt_FMT "] (the images of '%s')", o->inverted, hd_idx_count(images), o->images);
+  layout.n_events = hd_idx_count(images) + o->inverted;
   layout.image_h  = hd_idx_dim(images, 1);
   layout.image_w  = hd_idx_dim(images, 2);
   PetscCall(hd_events_writer_create(comm, o->out, &layout, &w));

@@ -1,4 +1,4 @@
-# hadal import digits: scikit-learn's 8x8 digits read in C equal sklearn.datasets.load_digits();
+# hadal import digits (and import idx -inverted_count): scikit-learn's 8x8 digits read in C equal sklearn.datasets.load_digits();
 # -inverted adds 1 - x of every digit (label 10); -fashion_count adds fashion items averaged over
 # the area of each 8x8 pixel (checked against numpy); identical files at 1 and 3 ranks; a malformed
 # file is one clear error.
@@ -10,6 +10,19 @@ rng = np.random.default_rng(1)
 x = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
 hdr = bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big")
 open("f.idx", "wb").write(hdr + x.tobytes())
+open("l.idx", "wb").write(bytes([0, 0, 8, 1]) + (5).to_bytes(4, "big") + bytes([0, 1, 0, 1, 1]))
+PY
+# hadal import idx -inverted_count: the first N images again as 1 - x, the class after the last
+"$HADAL" import idx -images f.idx -labels l.idx -class_names a,b -inverted_count 3 -o i1.h5 > i1.log 2>&1 || { fail "import idx -inverted_count"; cat i1.log; }
+$MPIEXEC -n 3 "$HADAL" import idx -images f.idx -labels l.idx -class_names a,b -inverted_count 3 -o i3.h5 > i3.log 2>&1 || { fail "import idx -inverted_count at 3 ranks"; cat i3.log; }
+[ "$(hash_datasets i1.h5 /events)" = "$(hash_datasets i3.h5 /events)" ] && pass "idx -inverted_count identical at 1 and 3 ranks" || fail "idx -inverted_count differs"
+"$PYTHON" - <<'PY' && pass "idx -inverted_count: 1 - x of the first images, label 2 'inverted'" || fail "idx -inverted_count contents"
+import h5py, numpy as np
+f = h5py.File("i1.h5"); x = f["events/images"][:]; l = f["events/label"][:]
+raw = np.frombuffer(open("f.idx", "rb").read()[16:], np.uint8).reshape(5, 28, 28)
+assert x.shape == (8, 28, 28) and list(l) == [0, 1, 0, 1, 1, 2, 2, 2], l
+assert np.array_equal(x[5:], (1 - raw[:3] / np.float32(255)).astype(np.float32)) or np.abs(x[5:] - (1 - raw[:3] / 255.0)).max() < 1e-6
+assert [c.decode() if isinstance(c, bytes) else c for c in f.attrs["classes"]] == ["a", "b", "inverted"]
 PY
 "$HADAL" import digits -o d1.h5 -inverted -fashion_images f.idx -fashion_count 5 > d1.log 2>&1 || { fail "import"; cat d1.log; }
 $MPIEXEC -n 3 "$HADAL" import digits -o d3.h5 -inverted -fashion_images f.idx -fashion_count 5 > d3.log 2>&1 || { fail "import at 3 ranks"; cat d3.log; }
