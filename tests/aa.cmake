@@ -6,4 +6,4 @@ hd_add_script_test(slurm_aa_lambda_scan slurm/aa_lambda_scan.sh LABELS "slurm;aa
 set_tests_properties(slurm_aa_lambda_scan PROPERTIES TIMEOUT 240 PROCESSORS 2)
 hd_add_script_test(aa_import_digits aa/import_digits.sh LABELS "io;aa")
 hd_add_script_test(aa_tabular aa/aa_tabular.sh LABELS "mpi;generate;aa")
-hd_add_script_test(aa_jetimages_ptwindow aa/jetimages_ptwindow.sh LABELS "generate;aa")
+hd_add_script_test(aa_jetimages_options aa/jetimages_options.sh LABELS "generate;aa")

@@ -635,6 +635,44 @@ static void ji_nsubjettiness(hd_gen_jetimages_work w, int n, double radius, doub
   *tau32 = tau[2] > 0.0 ? tau[3] / tau[2] : 0.0;
 }
 
+/* -preprocess_rebin: the preprocessing applied to the towers of the fixed detector grid, after the
+ * features and the selection were measured on them. Centre on the pT-weighted centroid, rotate the
+ * principal axis to +y, flip so that x > 0 and y > 0 carry the larger pT (as the particle-level
+ * preprocessing does), then deposit each tower's pT bilinearly on the four output pixels around
+ * its new centre (pT kept, except what falls outside the image). */
+static void ji_rebin(int n, double R, double delta, int nt, const double *pt, const double *tx, const double *ty, float *image)
+{
+  double s = 0, cx = 0, cy = 0, cxx = 0, cyy = 0, cxy = 0, a, cb, sb, fx = 0, fy = 0;
+
+  memset(image, 0, sizeof(float) * (size_t)n * (size_t)n);
+  for (int t = 0; t < nt; t++) s += pt[t], cx += pt[t] * tx[t], cy += pt[t] * ty[t];
+  if (s <= 0) return;
+  cx /= s, cy /= s;
+  for (int t = 0; t < nt; t++) {
+    double x = tx[t] - cx, y = ty[t] - cy;
+    cxx += pt[t] * x * x, cyy += pt[t] * y * y, cxy += pt[t] * x * y;
+  }
+  a  = 0.5 * atan2(2.0 * cxy, cxx - cyy);
+  cb = cos(0.5 * JI_PI - a), sb = sin(0.5 * JI_PI - a);
+  for (int t = 0; t < nt; t++) { /* pT-weighted sides decide the flips */
+    double x = tx[t] - cx, y = ty[t] - cy;
+    fx += pt[t] * (x * cb - y * sb >= 0 ? 1 : -1);
+    fy += pt[t] * (x * sb + y * cb >= 0 ? 1 : -1);
+  }
+  for (int t = 0; t < nt; t++) {
+    double x = tx[t] - cx, y = ty[t] - cy, xr = x * cb - y * sb, yr = x * sb + y * cb;
+    double u = ((fx < 0 ? -xr : xr) + R) / delta - 0.5, v = ((fy < 0 ? -yr : yr) + R) / delta - 0.5;
+    int    j0 = (int)floor(u), i0 = (int)floor(v);
+    double du = u - j0, dv = v - i0;
+    for (int di = 0; di < 2; di++)
+      for (int dj = 0; dj < 2; dj++) {
+        int i = i0 + di, j = j0 + dj;
+        if (i < 0 || i >= n || j < 0 || j >= n) continue;
+        image[i * n + j] += (float)(pt[t] * (di ? dv : 1 - dv) * (dj ? du : 1 - du));
+      }
+  }
+}
+
 /* Detector, jet finding, preprocessing and pixels for the hadrons in w->had plus underlying event.
  * Fills image (unnormalised, GeV) and feat; returns 1 when the jet passes the selection. */
 static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, float *image, float *feat)
@@ -710,7 +748,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     }
     np = m;
   }
-  if (p->preprocess) {
+  if (p->preprocess && !p->preprocess_rebin) {
     /* centre on the pT-weighted centroid, rotate the principal axis to vertical (+y), flip so
      * that the right half (x > 0) and the upper half (y > 0) carry the larger pT */
     double s = 0, cx = 0, cy = 0, cxx = 0, cyy = 0, cxy = 0, a, cb, sb, left = 0, right = 0, low = 0, up = 0;
@@ -796,6 +834,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     feat[2] = (float)t21;
     feat[3] = (float)t32;
   }
+  if (p->preprocess && p->preprocess_rebin) ji_rebin(n, R, delta, nt, w->tpt, w->tx, w->ty, image);
   return 1;
 }
 
@@ -925,6 +964,7 @@ static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w
     PetscCall(hd_events_writer_attr_double(w, "pileup_mu", p->pileup_mu));
     PetscCall(hd_events_writer_attr_int(w, "pileup_subtract", p->pileup_subtract ? 1 : 0));
   }
+  if (p->preprocess_rebin) PetscCall(hd_events_writer_attr_int(w, "preprocess_rebin", 1)); /* only when set */
   if (p->pt_window[1] > 0) { /* only when set: files made without it stay as they were */
     PetscCall(hd_events_writer_attr_double(w, "pt_window_lo", p->pt_window[0]));
     PetscCall(hd_events_writer_attr_double(w, "pt_window_hi", p->pt_window[1]));

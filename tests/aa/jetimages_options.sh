@@ -1,4 +1,4 @@
-# jetimages -pt_window, -pileup_mu: with a common window every class, the graviton's r3 too, has the pT of the
+# jetimages -pt_window, -pileup_mu, -preprocess_rebin: with a common window every class, the graviton's r3 too, has the pT of the
 # SM classes (r3 and top medians within 5%, inside the window); without it the default files are
 # unchanged (r3 near 1.35 TeV, the stored pT feature) and a bad window is one clear error.
 . "$HADAL_SRC/tests/lib.sh"
@@ -23,6 +23,17 @@ done
 import h5py, numpy as np
 m = {k: np.median(h5py.File("pu%s.h5" % k)["events/features"][:, 1]) for k in ("0", "40", "40ns")}
 assert 75 < m["0"] < 115 and m["40ns"] > m["40"] + 20 and m["40"] > m["0"] + 10, m
+PY
+# -preprocess_rebin: features and selection of the fixed grid (those of -preprocess false, the same
+# events bit for bit), images preprocessed and normalised
+"$HADAL" generate jetimages -o rb.h5 -n 200 -seed 6 -classes qcd,w -class_fractions 0.5,0.5 -image_size 16 -preprocess_rebin true > rb.log 2>&1 || { fail "rebin"; cat rb.log; }
+"$HADAL" generate jetimages -o np.h5 -n 200 -seed 6 -classes qcd,w -class_fractions 0.5,0.5 -image_size 16 -preprocess false > np.log 2>&1 || { fail "no preprocessing"; cat np.log; }
+"$PYTHON" - <<'PY' && pass "rebin: the fixed grid's features, normalised images" || fail "rebin"
+import h5py, numpy as np
+a, b = h5py.File("rb.h5"), h5py.File("np.h5")
+assert np.array_equal(a["events/features"][:], b["events/features"][:]) and np.array_equal(a["events/label"][:], b["events/label"][:])
+s = a["events/images"][:].sum((1, 2))
+assert np.all(np.abs(s - 1) < 1e-5), s.min()
 PY
 expect_error "bad hadron cap" "-hadron_cap 0 is outside" "$HADAL" generate jetimages -o bad.h5 -n 10 -hadron_cap 0
 expect_error "bad window" "-pt_window 1000.*,900.* must be LO,HI" "$HADAL" generate jetimages -o bad.h5 -n 10 -pt_window 1000,900
