@@ -89,6 +89,11 @@ PetscErrorCode hd_table_sync(hd_table *t);
 /* Collective on the comm t was read on. Frees every array; t may be zero-initialised. */
 PetscErrorCode hd_table_destroy(hd_table *t);
 
+/* Collective on comm. A root attribute of the event file holding a list of names ("classes",
+ * "signals"): *n names of at most HD_NAME_LEN - 1 characters, *names PetscMalloc'ed (PetscFree);
+ * *n = 0 and *names NULL when the file has no such attribute. */
+PetscErrorCode hd_events_read_names(MPI_Comm comm, const char *path, const char *attr, PetscInt *n, char (**names)[HD_NAME_LEN]);
+
 /* Bytes per HDF5 read or write call (HADAL_IO_PIECE_BYTES, default 1 GiB; below the 2 GiB that one
  * MPI-IO call can move). Not collective; an invalid value is an error naming it. */
 PetscErrorCode hd_events_piece_bytes(size_t *bytes);

@@ -101,6 +101,12 @@ typedef struct {
   double       fractions[HD_GEN_MAX_CLASSES];
   PetscInt     image_size; /* pixels per side */
   PetscBool    preprocess;
+  PetscBool    preprocess_rebin; /* preprocess the towers of the fixed grid after the features */
+  PetscInt     hadron_cap;   /* most hadrons per parton (12; larger lets the multiplicity grow with E) */
+  double       pileup_mu;    /* mean pile-up interactions (0: none) */
+  PetscBool    pileup_subtract; /* subtract the mean pile-up density from every pixel */
+  double       pt_window[2]; /* GeV; {0, 0}: off. When set, every class's hard object (the graviton
+                             * daughters too) has its pT drawn from the SM power law in this window */
   /* model constants, set by hd_gen_jetimages_defaults() (docs/generators.md) */
   double jet_radius, pt_min, mass_min, mass_max; /* the selection of seed 000 */
   double pt_gen_min, pt_gen_max;                 /* parton-level pT range of the hard object */
@@ -246,11 +252,40 @@ PetscErrorCode hd_gen_dm_setup(MPI_Comm comm, hd_gen_dm_params *p);
 void hd_gen_dm_make(const hd_gen_dm_params *p, uint64_t seed, uint64_t index, hd_dm_event *ev, int32_t *label);
 
 /* ------------------------------------------------------------------------------------------------
+ * aa_tabular: j j gamma gamma events as six kinematic features (seed 000 appendix B, Fig. 13):
+ * Higgs production by gluon fusion and by vector-boson fusion (normal), Z H, an axion with a W,
+ * and a graviton (anomalies), the Higgs, axion and graviton decaying to two photons. */
+typedef enum { HD_AAT_GGF, HD_AAT_VBF, HD_AAT_ZH, HD_AAT_AXION, HD_AAT_GRAVITON, HD_AAT_NCLASSES } hd_aat_class;
+
+#define HD_GEN_AA_TABULAR_NFEATURES 6
+/* pt_j1, pt_j2, eta_j1, pt_a1, deta_jj, deta_ja: the leading and sub-leading jet's pT (GeV), the
+ * leading jet's pseudo-rapidity, the leading photon's pT, |eta_j1 - eta_j2|, |eta_j1 - eta_a1|. */
+extern const char *const hd_gen_aa_tabular_feature_names[HD_GEN_AA_TABULAR_NFEATURES];
+/* Not collective. "ggf", "vbf", "zh", "axion", "graviton". */
+const char *hd_gen_aat_class_name(hd_aat_class c);
+
+typedef struct {
+  PetscInt     n_classes;
+  hd_aat_class classes[HD_AAT_NCLASSES]; /* label k = position k */
+  double       fractions[HD_AAT_NCLASSES];
+  double       axion_mass, graviton_mass;  /* GeV */
+  double       cdf[HD_AAT_NCLASSES];
+  int          ready;
+} hd_gen_aa_tabular_params;
+
+/* Not collective. Defaults: all five classes in equal shares, axion 300 GeV, graviton 1 TeV. */
+void hd_gen_aa_tabular_defaults(hd_gen_aa_tabular_params *p);
+/* Not collective. Parses "ggf,vbf,zh" and the fractions (n of them, sum 1); errors name the option. */
+PetscErrorCode hd_gen_aa_tabular_setup(MPI_Comm comm, const char *classes, PetscInt n_fractions, const double *fractions, hd_gen_aa_tabular_params *p);
+/* Not collective; pure. Event `index`: features (6) and label. */
+PetscErrorCode hd_gen_aa_tabular_make(const hd_gen_aa_tabular_params *p, uint64_t seed, uint64_t index, float *features, int32_t *label);
+
+/* ------------------------------------------------------------------------------------------------
  * The driver. */
 
-typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_KIND_DARKMACHINES, HD_GEN_NKINDS } hd_gen_kind;
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_KIND_DARKMACHINES, HD_GEN_KIND_AA_TABULAR, HD_GEN_NKINDS } hd_gen_kind;
 
-/* Not collective. "lhco", "jetimages", "adc2021", "darkmachines". */
+/* Not collective. "lhco", "jetimages", "adc2021", "darkmachines", "aa_tabular". */
 const char *hd_gen_kind_name(hd_gen_kind k);
 /* Not collective. An unknown name is an error listing the known kinds. */
 PetscErrorCode hd_gen_kind_parse(MPI_Comm comm, const char *name, hd_gen_kind *kind);
@@ -263,6 +298,7 @@ typedef struct {
   hd_gen_jetimages_params jetimages; /* used when kind is jetimages (after setup) */
   hd_gen_adc2021_params   adc2021;   /* used when kind is adc2021 (after setup) */
   hd_gen_dm_params        dm;        /* used when kind is darkmachines (after setup) */
+  hd_gen_aa_tabular_params aa_tabular; /* used when kind is aa_tabular (after setup) */
 } hd_gen_config;
 
 /* ------------------------------------------------------------------------------------------------
@@ -294,7 +330,7 @@ typedef struct {
   PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
 } hd_gen_model;
 
-extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021, hd_gen_model_darkmachines;
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021, hd_gen_model_darkmachines, hd_gen_model_aa_tabular;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

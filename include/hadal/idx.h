@@ -9,6 +9,7 @@
 #ifndef HADAL_IDX_H
 #define HADAL_IDX_H
 
+#include <stdint.h>
 #include <hadal/error.h>
 
 #define HD_IDX_MAX_DIMS   4
@@ -38,5 +39,12 @@ PetscErrorCode hd_idx_read(hd_idx idx, PetscInt row0, PetscInt count, unsigned c
 
 /* Not collective. Close the file and free the handle (safe on NULL). */
 PetscErrorCode hd_idx_close(hd_idx *idx);
+
+/* The 8x8 handwritten digits (UCI optdigits) as scikit-learn ships them in digits.csv.gz: one
+ * line per image, 64 pixel values 0..16 row by row, then the digit. Collective on comm: every rank
+ * reads the whole (small) file; *pix (n x 64 bytes) and *label (n) are PetscMalloc'ed. A missing,
+ * corrupt or malformed file is the same error on every rank, naming the file and line. */
+#define HD_DIGITS_PIXELS 64
+PetscErrorCode hd_digits_read(MPI_Comm comm, const char *path, PetscInt *n, unsigned char **pix, int32_t **label);
 
 #endif

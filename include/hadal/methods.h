@@ -55,6 +55,10 @@ extern const hd_method hd_method_dae;
 /* Rare and Different (seed 003): the Deep SVDD ensemble, the spline flow, and both combined. */
 extern const hd_method hd_method_svdd, hd_method_flow, hd_method_rnd;
 
+/* Anomaly Awareness: a classifier of normal classes made aware of anomalies, windows on its output
+ * (seed 000). */
+extern const hd_method hd_method_aa;
+
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];
 

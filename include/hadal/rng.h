@@ -13,6 +13,7 @@ enum {
   HD_STREAM_GEN_JETIMAGES = 2,
   HD_STREAM_GEN_ADC2021   = 4,
   HD_STREAM_GEN_DARKMACHINES = 3,
+  HD_STREAM_GEN_AA_TABULAR = 6,
   HD_STREAM_INIT          = 16, /* weight initialisation: index = (member << 16) | layer */
   HD_STREAM_SHUFFLE       = 17, /* minibatch order: index = (member << 32) | epoch (train.h) */
   HD_STREAM_SPLIT         = 18, /* validation split: index = (member << 32) | event (train.h) */
@@ -22,7 +23,8 @@ enum {
   HD_STREAM_USER          = 64, /* first id free for methods */
   HD_STREAM_DAE_SPLIT     = 64, /* dae: test rows, index = event */
   HD_STREAM_DAE_PRESCALE  = 65, /* dae trigger mode: control-region prescale, index = event */
-  HD_STREAM_RND_SPLIT     = 68  /* rnd/svdd/flow: which background events train: index = event */
+  HD_STREAM_RND_SPLIT     = 68, /* rnd/svdd/flow: which background events train: index = event */
+  HD_STREAM_AA_TEST       = 72  /* Anomaly Awareness's test split: index = event */
 };
 
 /* The bare block function: out = Philox4x32-10(ctr, key). */

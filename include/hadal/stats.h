@@ -61,5 +61,46 @@ PetscErrorCode hd_stats_correlation_uniform(MPI_Comm comm, PetscInt n_local, Pet
 /* Not collective. Eigenvalues (ascending, into eig when not NULL) of a symmetric n x n matrix by
  * LAPACK dsyev, and the effective number of independent members (sum l)^2 / sum l^2. */
 PetscErrorCode hd_stats_effective_number(PetscInt n, const double *corr, double *eig, double *n_eff);
+/* Anomaly Awareness's detection windows (seed 000 section 4.5). A window [lo, hi) on one output of
+ * the classifier, P(c), selects a fraction eps_k of each class k's events. With background classes
+ * b of cross-sections sigma_b (sigma_B = sum_b sigma_b) and an anomaly class a,
+ *   R = sqrt(sigma_B) eps_a / sqrt(sum_b sigma_b eps_b)                      (seed 000 eq. 6)
+ * and the smallest anomaly cross-section seen at 5 sigma with luminosity L is
+ *   sigma_min(L) = 5 / (R_max sqrt(L / sigma_B))                              (eq. 8)
+ * beside the naive 5 sqrt(sigma_B / L) (R = 1, no selection).
+ * Windows: for each width delta, lo = 0, step, 2 step, ... while lo + delta <= 1 (+1e-9), and the
+ * cumulative windows [0, t] for t = step, 2 step, ... 1 (the events below a threshold). The
+ * relative statistical error of the background denominator, from the counts k_b of n_b events,
+ *   err = sqrt(sum_b sigma_b^2 k_b / n_b^2) / sum_b sigma_b k_b / n_b,
+ * must be at most max_bkg_error; other windows are skipped (R = NaN), never R -> infinity. */
+typedef struct {
+  PetscInt n_windows;
+  double  *delta;  /* (n_windows) the width, or 0 for a cumulative window */
+  double  *lo, *hi;
+  double  *eps_a;  /* (n_windows) the anomaly's efficiency */
+  double  *eps_b;  /* (n_windows, n_bkg) each background class's efficiency */
+  double  *err;    /* (n_windows) relative error of the denominator (inf when it is empty) */
+  double  *r;      /* (n_windows) eq. 6, NaN for a skipped window */
+  PetscInt n_bkg;
+  PetscInt best;   /* window of R_max, -1 when every window was skipped */
+  double   r_max, sigma_b;
+} hd_stats_aa_scan;
+
+typedef struct {
+  PetscInt      n_deltas;
+  const double *deltas;        /* widths in (0, 1) */
+  double        step;          /* window step (0, 1) */
+  double        max_bkg_error; /* > 0 */
+  PetscInt      n_bkg;
+  const double *sigma;         /* (n_bkg) cross-sections of the background classes, fb */
+} hd_stats_aa_scan_config;
+
+/* Not collective. p_a (n_a): the anomaly's P(c); p_b[b] (n_b[b]): each background class's P(c). */
+PetscErrorCode hd_stats_aa_scan_compute(const hd_stats_aa_scan_config *cfg, PetscInt n_a, const float *p_a, const PetscInt *n_b, const float *const *p_b, hd_stats_aa_scan *scan);
+/* Not collective. sigma_min of eq. 8 at luminosity L (fb^-1), NaN when no window was kept; and
+ * the naive 5 sqrt(sigma_B / L). */
+double         hd_stats_aa_sigma_min(const hd_stats_aa_scan *scan, double L);
+double         hd_stats_aa_sigma_naive(const hd_stats_aa_scan *scan, double L);
+PetscErrorCode hd_stats_aa_scan_free(hd_stats_aa_scan *scan);
 
 #endif

@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021|darkmachines -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021|darkmachines|aa_tabular -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -58,6 +58,19 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscCall(hd_opt_real_list("-class_fractions", "jetimages: fraction of each class, in the order of -classes (sum 1)", def, fractions, n_fractions, NULL));
   PetscCall(hd_opt_int("-image_size", "jetimages: pixels per side of the (eta, phi) image covering R = 1", p->image_size, &p->image_size, NULL));
   PetscCall(hd_opt_bool("-preprocess", "jetimages: centre, rotate, flip and normalise each image to sum 1", p->preprocess, &p->preprocess, NULL));
+  PetscCall(hd_opt_bool("-preprocess_rebin", "jetimages: with -preprocess, measure features and selection on the fixed detector grid, then preprocess by rebinning its towers (default: transform the particles before pixelising)", p->preprocess_rebin, &p->preprocess_rebin, NULL));
+  PetscCall(hd_opt_int("-hadron_cap", "jetimages: most hadrons per parton (12; up to 256 lets the multiplicity grow with energy as 1 + Poisson(1.5 ln(1 + E/GeV)))", p->hadron_cap, &p->hadron_cap, NULL));
+  PetscCall(hd_opt_real("-pileup_mu", "jetimages: mean number of pile-up interactions overlaid (0: none; 30-60 for Run 2-3)", p->pileup_mu, &p->pileup_mu, NULL));
+  PetscCall(hd_opt_bool("-pileup_subtract", "jetimages: pile-up grooming: empty the pixels below the median over 0.4 x 0.4 patches of their largest pixel pT (SoftKiller-like), before features and selection", p->pileup_subtract, &p->pileup_subtract, NULL));
+  {
+    PetscReal win[2] = {0, 0};
+    PetscInt  n_win  = 2;
+    PetscBool set;
+    PetscCall(hd_opt_real_list("-pt_window", "jetimages: LO,HI (GeV): every class's hard object, the graviton daughters too, gets its pT from the SM spectrum in this common window (default: off, each class its own pT)", "0,0", win, &n_win, &set));
+    PetscCheck(!set || n_win == 2, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "-pt_window needs two values LO,HI (got %" PetscInt_FMT ")", n_win);
+    p->pt_window[0] = win[0];
+    p->pt_window[1] = win[1];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -86,6 +99,26 @@ static PetscErrorCode hd_cmd_generate_parse_count(MPI_Comm comm, const char *opt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Options of the aa_tabular generator (its class list shares the names -classes and
+ * -class_fractions with jetimages, so they are read here only when the kind is aa_tabular). */
+static PetscErrorCode hd_cmd_generate_aa_tabular_options(hd_gen_aa_tabular_params *p, char *classes, size_t len, PetscReal *fractions, PetscInt *n_fractions)
+{
+  PetscFunctionBegin;
+  *n_fractions = HD_GEN_MAX_CLASSES;
+  PetscCall(hd_opt_string("-classes", "aa_tabular: comma-separated classes, label = position in the list (ggf, vbf, zh, axion, graviton)", "ggf,vbf,zh,axion,graviton", classes, len, NULL));
+  {
+    char     def[128] = "", buf[256], *save = NULL;
+    PetscInt n        = 0;
+    snprintf(buf, sizeof(buf), "%s", classes);
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) n++;
+    for (PetscInt k = 0; k < n && k < HD_AAT_NCLASSES; k++) snprintf(def + strlen(def), sizeof(def) - strlen(def), "%s%.6g", k ? "," : "", 1.0 / (double)n);
+    PetscCall(hd_opt_real_list("-class_fractions", "aa_tabular: fraction of each class, in the order of -classes (sum 1; default equal)", def, fractions, n_fractions, NULL));
+  }
+  PetscCall(hd_opt_real("-axion_mass", "aa_tabular: axion mass (GeV), a -> gamma gamma", p->axion_mass, &p->axion_mass, NULL));
+  PetscCall(hd_opt_real("-graviton_mass", "aa_tabular: graviton mass (GeV), G -> gamma gamma", p->graviton_mass, &p->graviton_mass, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
@@ -103,6 +136,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   hd_gen_jetimages_defaults(&cfg->jetimages);
   hd_gen_adc2021_defaults(&cfg->adc2021);
   hd_gen_dm_defaults(&cfg->dm);
+  hd_gen_aa_tabular_defaults(&cfg->aa_tabular);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -110,7 +144,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021, darkmachines)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021, darkmachines, aa_tabular)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -121,6 +155,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   if (kind_known && cfg->kind == HD_GEN_KIND_ADC2021) PetscCall(hd_cmd_generate_adc2021_options(&cfg->adc2021, signals, sizeof(signals)));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
   if (kind_known && cfg->kind == HD_GEN_KIND_DARKMACHINES) PetscCall(hd_cmd_generate_dm_options(&cfg->dm, signals, sizeof(signals)));
+  if (kind_known && cfg->kind == HD_GEN_KIND_AA_TABULAR) PetscCall(hd_cmd_generate_aa_tabular_options(&cfg->aa_tabular, classes, sizeof(classes), fractions, &n_fractions));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -139,6 +174,10 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   } else if (cfg->kind == HD_GEN_KIND_DARKMACHINES) {
     PetscCall(hd_gen_dm_parse_signals(comm, signals, &cfg->dm));
     PetscCall(hd_gen_dm_setup(comm, &cfg->dm));
+  } else if (cfg->kind == HD_GEN_KIND_AA_TABULAR) {
+    double f[HD_GEN_MAX_CLASSES];
+    for (PetscInt k = 0; k < n_fractions && k < HD_GEN_MAX_CLASSES; k++) f[k] = fractions[k];
+    PetscCall(hd_gen_aa_tabular_setup(comm, classes, n_fractions, f, &cfg->aa_tabular));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 

@@ -22,6 +22,7 @@ typedef struct {
   char     class_text[4096];
   char    *class_names[HD_IMPORT_MAX_CLASSES];
   PetscInt n_classes;
+  PetscInt inverted; /* -inverted_count N: the first N images again as 1 - x, one more class */
 } hd_import_opts;
 
 /* Collective in effect: every rank splits the same text, so an error is raised on every rank.
@@ -109,6 +110,27 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscCall(PetscFree(img));
   PetscCall(PetscFree(label));
 
+  /* -inverted_count N: rows n .. n + N - 1 are the first N images as 1 - x, label global_max + 1 (the
+   * next class: "inverted"), read through a second handle so each rank's reads stay in order */
+  if (o->inverted > 0) {
+    hd_idx   inv;
+    PetscInt b0, bc;
+    int32_t  lab_inv = o->n_classes > 0 ? (int32_t)o->n_classes : (int32_t)global_max + 1;
+    hd_events_block(o->inverted, rank, size, &b0, &bc);
+    PetscCall(hd_idx_open(comm, o->images, 3, "images", &inv));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1) * pixels, &img8));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1) * pixels, &img));
+    PetscCall(PetscMalloc1(PetscMax(bc, 1), &label));
+    PetscCall(hd_idx_read(inv, b0, bc, img8));
+    for (PetscInt i = 0; i < bc * pixels; i++) img[i] = 1.0f - (float)img8[i] / 255.0f;
+    for (PetscInt i = 0; i < bc; i++) label[i] = lab_inv;
+    PetscCall(hd_events_writer_write(w, n + b0, bc, NULL, NULL, label, NULL, bc > 0 ? img : NULL, NULL, NULL));
+    PetscCall(hd_idx_close(&inv));
+    PetscCall(PetscFree(img8));
+    PetscCall(PetscFree(img));
+    PetscCall(PetscFree(label));
+    PetscCall(hd_events_writer_attr_int(w, "inverted_count", o->inverted));
+  }
   PetscCall(hd_import_checksum(comm, o->images, sha_images));
   PetscCall(hd_import_checksum(comm, o->labels, sha_labels));
   PetscCall(hd_events_writer_attr_string(w, "source", "idx"));
@@ -120,7 +142,111 @@ static PetscErrorCode hd_import_write(MPI_Comm comm, const hd_import_opts *o, hd
   PetscCall(hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION));
   strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now)); /* rank 0's clock is written */
   PetscCall(hd_events_writer_attr_string(w, "created", created));
-  if (o->n_classes > 0) PetscCall(hd_events_writer_attr_strings(w, "classes", o->n_classes, (const char *const *)o->class_names));
+  if (o->n_classes > 0) {
+    PetscInt    nc = o->n_classes;
+    const char *names[HD_IMPORT_MAX_CLASSES + 1];
+    for (PetscInt k = 0; k < nc; k++) names[k] = o->class_names[k];
+    if (o->inverted > 0) names[nc++] = "inverted";
+    PetscCall(hd_events_writer_attr_strings(w, "classes", nc, names));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* What `hadal import digits` adds to the digits (seed 000 appendix C's anomalies). */
+typedef struct {
+  char      csv[PETSC_MAX_PATH_LEN], fashion_images[PETSC_MAX_PATH_LEN], fashion_labels[PETSC_MAX_PATH_LEN];
+  PetscBool inverted;
+  PetscInt  fashion_count;
+} hd_import_digits_opts;
+
+/* Not collective. A 28x28 image (bytes 0..255) brought to 8x8 by averaging over the area each
+ * output pixel covers (3.5 input pixels a side, fractional overlaps weighted), scaled to [0, 1]. */
+static void hd_import_area_8x8(const unsigned char *in, float *out)
+{
+  const double f = 28.0 / 8.0;
+  for (int oi = 0; oi < 8; oi++)
+    for (int oj = 0; oj < 8; oj++) {
+      double sum = 0;
+      for (int i = (int)(oi * f); i < 28 && i < (oi + 1) * f; i++) {
+        double wi = PetscMin(i + 1.0, (oi + 1) * f) - PetscMax((double)i, oi * f);
+        for (int j = (int)(oj * f); j < 28 && j < (oj + 1) * f; j++) {
+          double wj = PetscMin(j + 1.0, (oj + 1) * f) - PetscMax((double)j, oj * f);
+          sum += wi * wj * in[i * 28 + j];
+        }
+      }
+      out[oi * 8 + oj] = (float)(sum / (f * f) / 255.0);
+    }
+}
+
+/* Collective. `hadal import digits`: the digits (pixel / 16, labels 0..9), then with -inverted
+ * every digit again as 1 - x (label 10, "inverted"), then with -fashion_count the first items of
+ * an idx image file brought to 8x8 (label 11, "fashion"). Every rank builds the small table and
+ * writes its block. */
+static PetscErrorCode hd_import_digits(MPI_Comm comm, const hd_import_digits_opts *d, const char *out)
+{
+  static const char *const names[12] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "inverted", "fashion"};
+  PetscInt                 n_d, n, row0, count;
+  unsigned char           *pix;
+  int32_t                 *lab, *label;
+  float                   *img;
+  hd_events_layout         layout;
+  hd_events_writer         w = NULL;
+  int                      rank, size;
+  char                     sha[HD_SHA256_HEX_LEN];
+  PetscErrorCode           ierr;
+
+  PetscFunctionBegin;
+  PetscCheck(d->fashion_count >= 0, comm, HD_ERR_USER_INPUT, "-fashion_count must be >= 0 (got %" PetscInt_FMT ")", d->fashion_count);
+  PetscCheck(d->fashion_count == 0 || d->fashion_images[0], comm, HD_ERR_USER_INPUT, "-fashion_count %" PetscInt_FMT " needs -fashion_images FILE (an idx file of 28x28 images)", d->fashion_count);
+  PetscCall(hd_digits_read(comm, d->csv, &n_d, &pix, &lab));
+  n = n_d * (d->inverted ? 2 : 1) + d->fashion_count;
+  PetscCall(PetscMalloc2((size_t)n * 64, &img, n, &label));
+  for (PetscInt i = 0; i < n_d; i++) {
+    for (int k = 0; k < 64; k++) img[i * 64 + k] = (float)pix[i * 64 + k] / 16.0f;
+    label[i] = lab[i];
+    if (d->inverted) {
+      for (int k = 0; k < 64; k++) img[(n_d + i) * 64 + k] = 1.0f - img[i * 64 + k];
+      label[n_d + i] = 10;
+    }
+  }
+  PetscCall(PetscFree(pix));
+  PetscCall(PetscFree(lab));
+  if (d->fashion_count > 0) {
+    hd_idx         fi;
+    unsigned char *raw;
+    PetscInt       first = n_d * (d->inverted ? 2 : 1);
+    PetscCall(hd_idx_open(comm, d->fashion_images, 3, "images", &fi));
+    PetscCheck(hd_idx_dim(fi, 1) == 28 && hd_idx_dim(fi, 2) == 28, comm, HD_ERR_FILE_READ, "-fashion_images '%s' holds %" PetscInt_FMT "x%" PetscInt_FMT " images; 28x28 are needed", d->fashion_images, hd_idx_dim(fi, 1), hd_idx_dim(fi, 2));
+    PetscCheck(d->fashion_count <= hd_idx_count(fi), comm, HD_ERR_USER_INPUT, "-fashion_count %" PetscInt_FMT " is more than the %" PetscInt_FMT " images of '%s'", d->fashion_count, hd_idx_count(fi), d->fashion_images);
+    PetscCall(PetscMalloc1((size_t)d->fashion_count * 784, &raw));
+    PetscCall(hd_idx_read(fi, 0, d->fashion_count, raw)); /* every rank reads the same first items */
+    PetscCall(hd_idx_close(&fi));
+    for (PetscInt i = 0; i < d->fashion_count; i++) {
+      hd_import_area_8x8(raw + (size_t)i * 784, img + (size_t)(first + i) * 64);
+      label[first + i] = 11;
+    }
+    PetscCall(PetscFree(raw));
+  }
+  PetscCall(PetscMemzero(&layout, sizeof(layout)));
+  layout.n_events = n;
+  layout.image_h = layout.image_w = 8;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  hd_events_block(n, rank, size, &row0, &count);
+  PetscCall(hd_import_checksum(comm, d->csv, sha));
+  PetscCall(hd_events_writer_create(comm, out, &layout, &w));
+  ierr = hd_events_writer_write(w, row0, count, NULL, NULL, label + row0, NULL, img + (size_t)row0 * 64, NULL, NULL);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "source", "digits");
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "digits_file", d->csv);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "digits_sha256", sha);
+  if (!ierr) ierr = hd_events_writer_attr_strings(w, "classes", 12, names);
+  if (!ierr && d->fashion_count > 0) ierr = hd_events_writer_attr_string(w, "fashion_images_file", d->fashion_images);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION);
+  if (ierr) (void)hd_events_writer_discard(&w);
+  PetscCall(PetscFree2(img, label));
+  PetscCall(ierr);
+  PetscCall(hd_events_writer_close(&w));
+  PetscCall(hd_log(comm, "imported %" PetscInt_FMT " digits%s and %" PetscInt_FMT " fashion items as 8x8 images into %s\n", n_d, d->inverted ? " (and their inverses)" : "", d->fashion_count, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -227,7 +353,8 @@ static PetscErrorCode hd_cmd_import_darkmachines(MPI_Comm comm, int nargs, char 
 
 PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
 {
-  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...]";
+  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...] | hadal import digits -o FILE.h5 [-csv digits.csv.gz] [-inverted] [-fashion_images FILE -fashion_count N]";
+  hd_import_digits_opts dig;
   hd_import_opts    *o;
   hd_idx             images = NULL, labels = NULL;
   hd_events_layout   layout;
@@ -246,6 +373,12 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_opt_string("-labels", "idx file of labels: N unsigned bytes, gzipped or not (magic 0x00000801)", NULL, o->labels, sizeof(o->labels), NULL));
   PetscCall(hd_opt_string("-o", "output event file (HDF5): /events/images float32 [N,H,W] = pixel/255, /events/label int32 [N]", NULL, o->out, sizeof(o->out), NULL));
   PetscCall(hd_opt_string("-class_names", "comma-separated names of label values 0, 1, ... (stored as the root attribute classes)", NULL, o->class_text, sizeof(o->class_text), NULL));
+  PetscCall(hd_opt_int("-inverted_count", "idx: also the first N images inverted, 1 - x, as one more class ('inverted', the label after the last)", 0, &o->inverted, NULL));
+  PetscCall(PetscMemzero(&dig, sizeof(dig)));
+  PetscCall(hd_opt_string("-csv", "digits: scikit-learn's digits.csv.gz (UCI optdigits, 8x8, pixels 0..16)", "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz", dig.csv, sizeof(dig.csv), NULL));
+  PetscCall(hd_opt_bool("-inverted", "digits: also every digit inverted, 1 - x (class 'inverted', label 10)", PETSC_FALSE, &dig.inverted, NULL));
+  PetscCall(hd_opt_string("-fashion_images", "digits: idx file of 28x28 images whose first -fashion_count items are added at 8x8 (class 'fashion', label 11)", "", dig.fashion_images, sizeof(dig.fashion_images), NULL));
+  PetscCall(hd_opt_int("-fashion_count", "digits: how many of -fashion_images to add", 0, &dig.fashion_count, NULL));
   PetscCall(hd_opt_finish(comm, usage, &help_only));
   if (help_only) {
     PetscCall(PetscFree(o));
@@ -253,7 +386,15 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   }
 
   PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "import needs the input format: %s", usage);
-  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx, darkmachines); usage: %s", args[0], usage);
+  if (!strcmp(args[0], "digits")) {
+    PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import digits'; usage: %s", args[1], usage);
+    PetscCheck(o->out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+    ierr = hd_import_digits(comm, &dig, o->out);
+    PetscCall(PetscFree(o));
+    PetscCall(ierr);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx, darkmachines, digits); usage: %s", args[0], usage);
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import idx'; usage: %s", args[1], usage);
   PetscCheck(o->images[0], comm, HD_ERR_USER_INPUT, "-images FILE is required; usage: %s", usage);
   PetscCheck(o->labels[0], comm, HD_ERR_USER_INPUT, "-labels FILE is required; usage: %s", usage);
@@ -265,7 +406,8 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscCheck(hd_idx_count(images) == hd_idx_count(labels), comm, HD_ERR_FILE_READ, "images file '%s' holds %" PetscInt_FMT " images but labels file '%s' holds %" PetscInt_FMT " labels; they must agree", o->images, hd_idx_count(images), o->labels, hd_idx_count(labels));
 
   PetscCall(PetscMemzero(&layout, sizeof(layout)));
-  layout.n_events = hd_idx_count(images);
+  PetscCheck(o->inverted >= 0 && o->inverted <= hd_idx_count(images), comm, HD_ERR_USER_INPUT, "-inverted_count %" PetscInt_FMT " must lie in [0, %" PetscInt_FMT "] (the images of '%s')", o->inverted, hd_idx_count(images), o->images);
+  layout.n_events = hd_idx_count(images) + o->inverted;
   layout.image_h  = hd_idx_dim(images, 1);
   layout.image_w  = hd_idx_dim(images, 2);
   PetscCall(hd_events_writer_create(comm, o->out, &layout, &w));

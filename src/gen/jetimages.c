@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hadal/generate.h>
 #include <hadal/rng.h>
@@ -23,7 +24,9 @@ static const char *const ji_class_names[HD_JET_NCLASSES] = {"qcd", "top", "w", "
 #define JI_PI            3.14159265358979323846
 #define JI_MAX_PARTONS   1024
 #define JI_MAX_PARTICLES 8192
-#define JI_MAX_HADRONS   12 /* per parton */
+#define JI_MAX_HADRONS   256 /* per parton, the largest -hadron_cap */
+#define JI_PU_DENSITY    1.2 /* pile-up particles per unit (eta, phi) area per interaction */
+#define JI_PU_PT_MEAN    0.5 /* their mean pT, GeV: 0.6 GeV per unit area per interaction */
 #define JI_MAX_TRIES     10000
 #define JI_ALPHA_MAX     0.40 /* overestimate of alpha_s(kT) P(z) z / (2 C) in the shower veto */
 #define JI_CA            3.0
@@ -89,6 +92,8 @@ void hd_gen_jetimages_defaults(hd_gen_jetimages_params *p)
   p->alpha_s_mz        = 0.118;
   p->shower_q0         = 1.0;
   p->hadron_mult       = 1.5;
+  p->hadron_cap        = 12;
+  p->pileup_subtract   = PETSC_TRUE;
   p->hadron_kt         = 0.3;
   p->ue_mean           = 5.0;
   p->ue_pt_mean        = 1.0;
@@ -160,6 +165,9 @@ PetscErrorCode hd_gen_jetimages_setup(MPI_Comm comm, hd_gen_jetimages_params *p)
   }
   p->cdf[p->n_classes - 1] = 1.0;
   PetscCheck(p->image_size >= 8 && p->image_size <= 256, comm, HD_ERR_USER_INPUT, "-image_size %" PetscInt_FMT " is outside the allowed range [8, 256] pixels", p->image_size);
+  PetscCheck(p->hadron_cap >= 1 && p->hadron_cap <= JI_MAX_HADRONS, comm, HD_ERR_USER_INPUT, "-hadron_cap %" PetscInt_FMT " is outside [1, %d]", p->hadron_cap, JI_MAX_HADRONS);
+  PetscCheck(p->pileup_mu >= 0 && p->pileup_mu <= 200, comm, HD_ERR_USER_INPUT, "-pileup_mu %g is outside [0, 200]", p->pileup_mu);
+  PetscCheck((p->pt_window[0] == 0 && p->pt_window[1] == 0) || (p->pt_window[0] >= p->pt_gen_min && p->pt_window[0] < p->pt_window[1] && p->pt_window[1] <= p->pt_gen_max), comm, HD_ERR_USER_INPUT, "-pt_window %g,%g must be LO,HI with %g <= LO < HI <= %g GeV", p->pt_window[0], p->pt_window[1], p->pt_gen_min, p->pt_gen_max);
   for (int i = 1; i < 4000; i++) fmax = PetscMax(fmax, ji_wstar_density((JI_MH - JI_MW) * i / 4000.0));
   p->wstar_fmax = 1.2 * fmax;
   p->ready      = 1;
@@ -308,7 +316,7 @@ static void ji_hadronise(const hd_gen_jetimages_params *p, hd_gen_jetimages_work
   int    nh = 1 + ji_poisson(r, p->hadron_mult * log1p(e));
 
   if (e <= 0.0) return;
-  if (nh > JI_MAX_HADRONS) nh = JI_MAX_HADRONS;
+  if (nh > p->hadron_cap) nh = (int)p->hadron_cap;
   n[0] = q->x / e, n[1] = q->y / e, n[2] = q->z / e;
   ji_basis(n, e1, e2);
   for (int i = 0; i < nh; i++) sum += x[i] = hd_rng_exponential(r);
@@ -448,6 +456,20 @@ static double ji_graviton_pt(const hd_gen_jetimages_params *p, hd_rng *r, double
   return sqrt(0.25 * mg * mg - m * m) * sqrt(1.0 - c * c) * (1.0 + p->graviton_pt_smear * hd_rng_normal(r));
 }
 
+/* Parton-level pT of a hard object with spectrum pT^-power: in [pt_gen_min, pt_gen_max], or in the
+ * common window -pt_window when it is set (with the SM power for every class). */
+static double ji_pt_draw(const hd_gen_jetimages_params *p, hd_rng *r, double power)
+{
+  if (p->pt_window[1] > 0) return ji_power_law(r, p->pt_window[0], p->pt_window[1], p->pt_power_sm);
+  return ji_power_law(r, p->pt_gen_min, p->pt_gen_max, power);
+}
+
+/* pT of a graviton daughter: from the decay, or from the common window when it is set. */
+static double ji_graviton_daughter_pt(const hd_gen_jetimages_params *p, hd_rng *r, double m)
+{
+  return p->pt_window[1] > 0 ? ji_pt_draw(p, r, p->pt_power_sm) : ji_graviton_pt(p, r, m);
+}
+
 /* The hard object of class c and its showered, hadronised prongs: hadrons into w->had. Returns 0
  * when the parton-level pT falls outside [pt_gen_min, pt_gen_max] (the event is drawn again). */
 static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, hd_jet_class c)
@@ -459,19 +481,19 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     int   gluon = hd_rng_uniform(r) < p->gluon_frac;
     ji_p4 q;
 
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm);
+    pt = ji_pt_draw(p, r, p->pt_power_sm);
     q  = ji_central(pt, 0.0);
     ji_prong(p, w, r, q, p->jet_radius, gluon);
     return 1;
   }
   case HD_JET_TOP:
-    ji_top(p, w, r, ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm));
+    ji_top(p, w, r, ji_pt_draw(p, r, p->pt_power_sm));
     return 1;
   case HD_JET_W: {
     ji_p4 V;
 
     m  = ji_breit_wigner(r, JI_MW, JI_GW);
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_sm);
+    pt = ji_pt_draw(p, r, p->pt_power_sm);
     V  = ji_central(pt, m);
     ji_singlet_to_qq(p, w, r, &V, m);
     return 1;
@@ -480,14 +502,14 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     ji_p4 V;
 
     m  = ji_breit_wigner(r, JI_MZ, JI_GZ);
-    pt = ji_graviton_pt(p, r, m);
+    pt = ji_graviton_daughter_pt(p, r, m);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     V = ji_central(pt, m);
     ji_singlet_to_qq(p, w, r, &V, m);
     return 1;
   }
   case HD_JET_R3:
-    pt = ji_graviton_pt(p, r, JI_MT);
+    pt = ji_graviton_daughter_pt(p, r, JI_MT);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     ji_top(p, w, r, pt);
     return 1;
@@ -495,7 +517,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     double ms;
     ji_p4  H, W1, W2;
 
-    pt = ji_graviton_pt(p, r, JI_MH);
+    pt = ji_graviton_daughter_pt(p, r, JI_MH);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     do ms = (JI_MH - JI_MW) * hd_rng_uniform(r);
     while (hd_rng_uniform(r) * p->wstar_fmax > ji_wstar_density(ms));
@@ -509,7 +531,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
   case HD_JET_EFT: {
     ji_p4 H;
 
-    pt = ji_power_law(r, p->pt_gen_min, p->pt_gen_max, p->pt_power_eft);
+    pt = ji_pt_draw(p, r, p->pt_power_eft);
     H  = ji_central(pt, JI_MH);
     ji_singlet_to_qq(p, w, r, &H, JI_MH);
     return 1;
@@ -517,6 +539,12 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
   default:
     return 0;
   }
+}
+
+static int ji_cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 /* ---- detector, jet, image ------------------------------------------------------------------ */
@@ -607,6 +635,44 @@ static void ji_nsubjettiness(hd_gen_jetimages_work w, int n, double radius, doub
   *tau32 = tau[2] > 0.0 ? tau[3] / tau[2] : 0.0;
 }
 
+/* -preprocess_rebin: the preprocessing applied to the towers of the fixed detector grid, after the
+ * features and the selection were measured on them. Centre on the pT-weighted centroid, rotate the
+ * principal axis to +y, flip so that x > 0 and y > 0 carry the larger pT (as the particle-level
+ * preprocessing does), then deposit each tower's pT bilinearly on the four output pixels around
+ * its new centre (pT kept, except what falls outside the image). */
+static void ji_rebin(int n, double R, double delta, int nt, const double *pt, const double *tx, const double *ty, float *image)
+{
+  double s = 0, cx = 0, cy = 0, cxx = 0, cyy = 0, cxy = 0, a, cb, sb, fx = 0, fy = 0;
+
+  memset(image, 0, sizeof(float) * (size_t)n * (size_t)n);
+  for (int t = 0; t < nt; t++) s += pt[t], cx += pt[t] * tx[t], cy += pt[t] * ty[t];
+  if (s <= 0) return;
+  cx /= s, cy /= s;
+  for (int t = 0; t < nt; t++) {
+    double x = tx[t] - cx, y = ty[t] - cy;
+    cxx += pt[t] * x * x, cyy += pt[t] * y * y, cxy += pt[t] * x * y;
+  }
+  a  = 0.5 * atan2(2.0 * cxy, cxx - cyy);
+  cb = cos(0.5 * JI_PI - a), sb = sin(0.5 * JI_PI - a);
+  for (int t = 0; t < nt; t++) { /* pT-weighted sides decide the flips */
+    double x = tx[t] - cx, y = ty[t] - cy;
+    fx += pt[t] * (x * cb - y * sb >= 0 ? 1 : -1);
+    fy += pt[t] * (x * sb + y * cb >= 0 ? 1 : -1);
+  }
+  for (int t = 0; t < nt; t++) {
+    double x = tx[t] - cx, y = ty[t] - cy, xr = x * cb - y * sb, yr = x * sb + y * cb;
+    double u = ((fx < 0 ? -xr : xr) + R) / delta - 0.5, v = ((fy < 0 ? -yr : yr) + R) / delta - 0.5;
+    int    j0 = (int)floor(u), i0 = (int)floor(v);
+    double du = u - j0, dv = v - i0;
+    for (int di = 0; di < 2; di++)
+      for (int dj = 0; dj < 2; dj++) {
+        int i = i0 + di, j = j0 + dj;
+        if (i < 0 || i >= n || j < 0 || j >= n) continue;
+        image[i * n + j] += (float)(pt[t] * (di ? dv : 1 - dv) * (dj ? du : 1 - du));
+      }
+  }
+}
+
 /* Detector, jet finding, preprocessing and pixels for the hadrons in w->had plus underlying event.
  * Fills image (unnormalised, GeV) and feat; returns 1 when the jet passes the selection. */
 static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, float *image, float *feat)
@@ -614,7 +680,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
   const int    n = (int)w->n;
   const double R = p->jet_radius, delta = 2.0 * R / n;
   int          np = 0, nue, nocc = 0, nt = 0;
-  double       eta_j = 0.0, phi_j = 0.0;
+  double       eta_j = 0.0, phi_j = 0.0, pu_cut = 0.0;
 
   /* underlying event and other soft wide-angle particles: uniform in a disc of radius 1.2 R */
   nue = ji_poisson(r, p->ue_mean);
@@ -624,6 +690,21 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     ji_p4  h   = {pt * cosh(eta), pt * cos(phi), pt * sin(phi), pt * sinh(eta)};
 
     ji_add_hadron(w, h);
+  }
+  /* pile-up: Poisson(mu) interactions, each JI_PU_DENSITY soft particles per unit area (normal
+   * approximation of the Poisson count: hundreds of particles) */
+  if (p->pileup_mu > 0) {
+    int    n_int = 0;
+    double mean;
+    for (double t = hd_rng_exponential(r); t < p->pileup_mu; t += hd_rng_exponential(r)) n_int++;
+    mean = n_int * JI_PU_DENSITY * JI_PI * 1.44 * R * R;
+    int npu = (int)floor(mean + sqrt(mean) * hd_rng_normal(r) + 0.5);
+    for (int k = 0; k < npu; k++) {
+      double rr = 1.2 * R * sqrt(hd_rng_uniform(r)), a = 2.0 * JI_PI * hd_rng_uniform(r), pt = JI_PU_PT_MEAN * hd_rng_exponential(r);
+      double eta = rr * cos(a), phi = rr * sin(a);
+      ji_p4  h   = {pt * cosh(eta), pt * cos(phi), pt * sin(phi), pt * sinh(eta)};
+      ji_add_hadron(w, h);
+    }
   }
   /* calorimeter response per particle: sigma_E / E = stochastic / sqrt(E) (+) constant */
   for (int k = 0; k < w->n_had; k++) {
@@ -667,7 +748,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     }
     np = m;
   }
-  if (p->preprocess) {
+  if (p->preprocess && !p->preprocess_rebin) {
     /* centre on the pT-weighted centroid, rotate the principal axis to vertical (+y), flip so
      * that the right half (x > 0) and the upper half (y > 0) carry the larger pT */
     double s = 0, cx = 0, cy = 0, cxx = 0, cyy = 0, cxy = 0, a, cb, sb, left = 0, right = 0, low = 0, up = 0;
@@ -704,12 +785,27 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     if (w->pix[i * n + j] == 0.0) w->occ[nocc++] = i * n + j;
     w->pix[i * n + j] += w->ppt[k];
   }
+  /* pile-up grooming, SoftKiller-like (Cacciari, Salam, Soyez, EPJC 75 (2015) 59): the grid cut
+   * into patches of about 0.4 x 0.4, the cut is the median over patches of the largest pixel pT,
+   * and pixels below it are emptied, so that half of the patches hold nothing */
+  if (p->pileup_mu > 0 && p->pileup_subtract) {
+    double pmax[4096];
+    int    ps = PetscMax((int)ceil(0.4 / delta), (n + 63) / 64), np_side = (n + ps - 1) / ps, npatch = np_side * np_side;
+    for (int q = 0; q < npatch; q++) pmax[q] = 0.0;
+    for (int o = 0; o < nocc; o++) {
+      int q = w->occ[o], c = (q / n / ps) * np_side + (q % n) / ps;
+      pmax[c] = PetscMax(pmax[c], w->pix[q]);
+    }
+    qsort(pmax, (size_t)npatch, sizeof(double), ji_cmp_double);
+    pu_cut = pmax[npatch / 2];
+  }
   /* noise on the occupied pixels (an empty pixel passing the threshold is a 5-sigma fluctuation,
    * neglected), threshold, towers */
   memset(image, 0, sizeof(float) * (size_t)n * (size_t)n);
   for (int o = 0; o < nocc; o++) {
     int    q = w->occ[o];
     double v = w->pix[q] + p->calo_noise * hd_rng_normal(r);
+    if (v < pu_cut) v = 0; /* SoftKiller */
 
     w->pix[q] = 0.0; /* leave the scratch image clean */
     if (v < p->calo_threshold) continue;
@@ -738,6 +834,7 @@ static int ji_detect(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, 
     feat[2] = (float)t21;
     feat[3] = (float)t32;
   }
+  if (p->preprocess && p->preprocess_rebin) ji_rebin(n, R, delta, nt, w->tpt, w->tx, w->ty, image);
   return 1;
 }
 
@@ -862,6 +959,16 @@ static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w
   PetscCall(hd_events_writer_attr_int(w, "preprocess", p->preprocess ? 1 : 0));
   PetscCall(hd_events_writer_attr_string(w, "image_axes", p->preprocess ? "row: eta' (principal axis), column: phi'; centred, rotated, flipped, sum 1" : "row: eta - eta_jet, column: phi - phi_jet; pixel pT in GeV"));
   for (size_t i = 0; i < sizeof(par) / sizeof(par[0]); i++) PetscCall(hd_events_writer_attr_double(w, par[i].name, par[i].value));
+  if (p->hadron_cap != 12) PetscCall(hd_events_writer_attr_int(w, "hadron_cap", (int64_t)p->hadron_cap)); /* only when set */
+  if (p->pileup_mu > 0) {
+    PetscCall(hd_events_writer_attr_double(w, "pileup_mu", p->pileup_mu));
+    PetscCall(hd_events_writer_attr_int(w, "pileup_subtract", p->pileup_subtract ? 1 : 0));
+  }
+  if (p->preprocess_rebin) PetscCall(hd_events_writer_attr_int(w, "preprocess_rebin", 1)); /* only when set */
+  if (p->pt_window[1] > 0) { /* only when set: files made without it stay as they were */
+    PetscCall(hd_events_writer_attr_double(w, "pt_window_lo", p->pt_window[0]));
+    PetscCall(hd_events_writer_attr_double(w, "pt_window_hi", p->pt_window[1]));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -548,3 +548,20 @@ PetscErrorCode hd_events_writer_discard(hd_events_writer *wp)
   PetscCall(PetscFree(*wp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* Collective on comm (the file is opened on comm; every rank reads the small attribute). */
+PetscErrorCode hd_events_read_names(MPI_Comm comm, const char *path, const char *attr, PetscInt *n, char (**names)[HD_NAME_LEN])
+{
+  hid_t fid = H5I_INVALID_HID;
+  char *raw = NULL;
+
+  PetscFunctionBegin;
+  *n     = 0;
+  *names = NULL;
+  PetscCall(hd_h5_open(comm, path, &fid));
+  PetscErrorCode ierr = hd_error_agree(comm, hd_h5_attr_read_strings(fid, attr, HD_NAME_LEN, n, &raw));
+  H5Fclose(fid);
+  PetscCall(ierr);
+  *names = (char (*)[HD_NAME_LEN])raw;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
