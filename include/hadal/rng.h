@@ -11,6 +11,7 @@
 enum {
   HD_STREAM_GEN_LHCO      = 1,
   HD_STREAM_GEN_JETIMAGES = 2,
+  HD_STREAM_GEN_EE_ISR    = 5,
   HD_STREAM_INIT          = 16, /* weight initialisation: index = (member << 16) | layer */
   HD_STREAM_SHUFFLE       = 17, /* minibatch order: index = (member << 32) | epoch (train.h) */
   HD_STREAM_SPLIT         = 18, /* validation split: index = (member << 32) | event (train.h) */

@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|ee_isr -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -43,6 +43,19 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Options of the ee_isr generator; the mass variable's name is checked after hd_opt_finish. */
+static PetscErrorCode hd_cmd_generate_ee_isr_options(hd_gen_ee_isr_params *p, char *mass_variable, size_t len)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_real("-signal_fraction", "ee_isr: probability that an event is X -> a a -> 4b signal", p->signal_fraction, &p->signal_fraction, NULL));
+  PetscCall(hd_opt_real("-signal_mx", "ee_isr: X mass (GeV), seed 004: 700 or 350", p->signal_mx, &p->signal_mx, NULL));
+  PetscCall(hd_opt_real("-signal_ma", "ee_isr: a mass (GeV), seed 004: 100 or 40", p->signal_ma, &p->signal_ma, NULL));
+  PetscCall(hd_opt_real("-mhat_min", "ee_isr: lowest true sqrt(s-hat) of the background (GeV)", p->mhat_min, &p->mhat_min, NULL));
+  PetscCall(hd_opt_real("-mhat_max", "ee_isr: highest true sqrt(s-hat) of the background (GeV)", p->mhat_max, &p->mhat_max, NULL));
+  PetscCall(hd_opt_string("-mass_variable", "ee_isr: /events/mass: truth, photon (sqrt(s - 2 sqrt(s) E_gamma) measured) or hadron (the jets' mass)", "truth", mass_variable, len, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* A whole number from an option's text: digits, or an exact integer in scientific notation ("2e6").
  * Parsed here rather than with hd_opt_int because the seed is 64-bit and PETSc's integer parsing
  * wraps values beyond PetscInt without a word. */
@@ -72,7 +85,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
   PetscBool      help = hd_opt_help_requested(), help_only, kind_known = PETSC_FALSE, out_set, n_set;
-  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top";
+  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top", mass_variable[32] = "truth";
   char           n_text[64], seed_text[64];
   uint64_t       n;
   PetscInt       n_fractions = 0;
@@ -83,6 +96,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   memset(cfg, 0, sizeof(*cfg));
   hd_gen_lhco_defaults(&cfg->lhco);
   hd_gen_jetimages_defaults(&cfg->jetimages);
+  hd_gen_ee_isr_defaults(&cfg->ee_isr);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -90,7 +104,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, ee_isr)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -99,6 +113,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_opt_string("-seed", "random seed, 0 to 2^63 - 1: one seed gives the same file at any rank count", "1", seed_text, sizeof(seed_text), NULL));
   if (!kind_known || cfg->kind == HD_GEN_KIND_LHCO) PetscCall(hd_cmd_generate_lhco_options(&cfg->lhco));
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
+  if (!kind_known || cfg->kind == HD_GEN_KIND_EE_ISR) PetscCall(hd_cmd_generate_ee_isr_options(&cfg->ee_isr, mass_variable, sizeof(mass_variable)));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -111,6 +126,15 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_cmd_generate_parse_count(comm, "-seed", seed_text, "a non-negative integer", (uint64_t)INT64_MAX, &cfg->seed)); /* stored as an int64 attribute */
   if (cfg->kind == HD_GEN_KIND_LHCO) {
     PetscCall(hd_gen_lhco_setup(comm, &cfg->lhco));
+  } else if (cfg->kind == HD_GEN_KIND_EE_ISR) {
+    hd_gen_ee_isr_params *p = &cfg->ee_isr;
+    int                   v;
+
+    for (v = HD_EE_MASS_TRUTH; v <= HD_EE_MASS_HADRON; v++)
+      if (!strcmp(mass_variable, hd_gen_ee_mass_variable_name((hd_ee_mass_variable)v))) break;
+    PetscCheck(v <= HD_EE_MASS_HADRON, comm, HD_ERR_USER_INPUT, "-mass_variable '%s' is none of truth, photon, hadron", mass_variable);
+    p->mass_variable = (hd_ee_mass_variable)v;
+    PetscCall(hd_gen_ee_isr_setup(comm, p));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 

@@ -9,7 +9,7 @@
 #include <hadal/log.h>
 
 /* In the order of hd_gen_kind. */
-static const hd_gen_model *const hd_gen_models[HD_GEN_NKINDS] = {&hd_gen_model_lhco, &hd_gen_model_jetimages};
+static const hd_gen_model *const hd_gen_models[HD_GEN_NKINDS] = {&hd_gen_model_lhco, &hd_gen_model_jetimages, &hd_gen_model_ee_isr};
 
 /* Rows per write: about 8 MB of output per chunk and rank. */
 #define HD_GEN_CHUNK_BYTES (8u << 20)
@@ -153,6 +153,7 @@ PetscErrorCode hd_generate_write(MPI_Comm comm, const hd_gen_config *cfg, const 
   PetscCheck(cfg->kind >= 0 && cfg->kind < HD_GEN_NKINDS, comm, HD_ERR_INTERNAL, "generator kind %d", (int)cfg->kind);
   PetscCheck(cfg->kind != HD_GEN_KIND_LHCO || cfg->lhco.ready, comm, HD_ERR_INTERNAL, "lhco parameters were not set up");
   PetscCheck(cfg->kind != HD_GEN_KIND_JETIMAGES || cfg->jetimages.ready, comm, HD_ERR_INTERNAL, "jetimages parameters were not set up");
+  PetscCheck(cfg->kind != HD_GEN_KIND_EE_ISR || cfg->ee_isr.ready, comm, HD_ERR_INTERNAL, "ee_isr parameters were not set up");
   model = hd_gen_models[cfg->kind];
   memset(&layout, 0, sizeof(layout));
   layout.n_events   = cfg->n_events;
