@@ -49,6 +49,9 @@ extern const hd_method hd_method_ae;
 /* CWoLa hunting: a scan of mass windows, classifiers of SR against SB, bump hunts after selection
  * (seeds 001 and 004). */
 extern const hd_method hd_method_cwola;
+/* CWoLa in e+e- radiative return: a PFN on jet sets, weak or semi-supervised, the contamination scan
+ * as one ensemble (seed 004). */
+extern const hd_method hd_method_cwola_ee;
 
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];
