@@ -78,7 +78,7 @@ const char *hd_gen_ee_mass_variable_name(hd_ee_mass_variable v)
 PetscErrorCode hd_gen_ee_isr_setup(MPI_Comm comm, hd_gen_ee_isr_params *p)
 {
   double mmax = sqrt(p->sqrt_s * p->sqrt_s - 2.0 * p->sqrt_s * p->photon_e_min); /* photon above E_min */
-  char   v[5][64];
+  char   v[6][64];
 
   PetscFunctionBegin;
   snprintf(v[0], sizeof(v[0]), "%g", p->signal_fraction);
@@ -86,9 +86,10 @@ PetscErrorCode hd_gen_ee_isr_setup(MPI_Comm comm, hd_gen_ee_isr_params *p)
   snprintf(v[2], sizeof(v[2]), "%g", p->signal_ma);
   snprintf(v[3], sizeof(v[3]), "[%g, %g]", p->mhat_min, p->mhat_max);
   snprintf(v[4], sizeof(v[4]), "%.1f", mmax);
+  snprintf(v[5], sizeof(v[5]), "%g", p->photon_e_min);
   PetscCheck(isfinite(p->signal_fraction) && p->signal_fraction >= 0.0 && p->signal_fraction <= 1.0, comm, HD_ERR_USER_INPUT, "-signal_fraction must lie in [0, 1], got %s", v[0]);
   PetscCheck(isfinite(p->signal_ma) && p->signal_ma >= 10.0, comm, HD_ERR_USER_INPUT, "-signal_ma %s GeV: the a mass must be at least 10 GeV (two b quarks)", v[2]);
-  PetscCheck(isfinite(p->signal_mx) && p->signal_mx > 2.0 * p->signal_ma && p->signal_mx + 3.0 * p->x_width <= mmax, comm, HD_ERR_USER_INPUT, "-signal_mx %s GeV must lie above 2 m_a = 2 x %s GeV and below %s GeV (the ISR photon needs E > %g GeV)", v[1], v[2], v[4], p->photon_e_min);
+  PetscCheck(isfinite(p->signal_mx) && p->signal_mx > 2.0 * p->signal_ma && p->signal_mx + 3.0 * p->x_width <= mmax, comm, HD_ERR_USER_INPUT, "-signal_mx %s GeV must lie above 2 m_a = 2 x %s GeV and below %s GeV (the ISR photon needs E > %s GeV)", v[1], v[2], v[4], v[5]);
   PetscCheck(isfinite(p->mhat_min) && isfinite(p->mhat_max) && p->mhat_min >= 20.0 && p->mhat_max > p->mhat_min && p->mhat_max <= mmax, comm, HD_ERR_USER_INPUT, "-mhat_min and -mhat_max %s GeV must make a range within [20, %s] GeV", v[3], v[4]);
   PetscCheck(p->mass_variable >= HD_EE_MASS_TRUTH && p->mass_variable <= HD_EE_MASS_HADRON, comm, HD_ERR_INTERNAL, "mass variable %d", (int)p->mass_variable);
   p->ready = 1;

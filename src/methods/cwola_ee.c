@@ -49,6 +49,7 @@ typedef struct {
   PetscInt  seed, members, group_size, min_background, n_levels;
   PetscReal sr_lo, sr_hi, sb_width, test_fraction;
   double    levels[HD_CWOLA_EE_MAX_LEVELS]; /* injected sigma; INFINITY: all signal against background */
+  char      level_names[HD_CWOLA_EE_MAX_LEVELS][16], sr_text[64], sb_text[96]; /* for messages (PETSc prints 675 as "675.") */
   PetscBool normalize, use_sets;
 } hd_cwola_ee_options;
 
@@ -125,12 +126,14 @@ static PetscErrorCode hd_cwola_ee_options_check(hd_comm world, hd_cwola_ee_optio
   PetscCheck(o->data[0], world, HD_ERR_USER_INPUT, "option -data is required: the event file");
   PetscCheck(o->out[0], world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(o->seed >= 0, world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", o->seed);
-  PetscCheck(o->sr_hi > o->sr_lo && o->sb_width > 0 && o->sr_lo - o->sb_width > 0, world, HD_ERR_USER_INPUT, "options -sr_lo %g, -sr_hi %g and -sb_width %g do not make a window", o->sr_lo, o->sr_hi, o->sb_width);
+  snprintf(o->sr_text, sizeof(o->sr_text), "[%g, %g)", o->sr_lo, o->sr_hi);
+  snprintf(o->sb_text, sizeof(o->sb_text), "[%g, %g) and [%g, %g)", o->sr_lo - o->sb_width, o->sr_lo, o->sr_hi, o->sr_hi + o->sb_width);
+  PetscCheck(o->sr_hi > o->sr_lo && o->sb_width > 0 && o->sr_lo - o->sb_width > 0, world, HD_ERR_USER_INPUT, "options -sr_lo, -sr_hi and -sb_width do not make a window: SR %s, sidebands %s GeV", o->sr_text, o->sb_text);
   PetscCheck(!strcmp(o->inputs, "sets") || !strcmp(o->inputs, "features"), world, HD_ERR_USER_INPUT, "option -inputs: '%s' is neither sets nor features", o->inputs);
   o->use_sets = !strcmp(o->inputs, "sets");
   if (!o->network[0]) snprintf(o->network, sizeof(o->network), "%s", o->use_sets ? "pfn phi 100,100,128 f 100,100,100" : "dense 100 relu, dense 100 relu, dense 1");
   PetscCheck(o->members >= 1 && o->members <= 10000, world, HD_ERR_USER_INPUT, "option -ensemble_size must lie in [1, 10000] (got %" PetscInt_FMT ")", o->members);
-  PetscCheck(o->test_fraction > 0 && o->test_fraction < 1, world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %g)", o->test_fraction);
+  PetscCheck(o->test_fraction > 0 && o->test_fraction < 1, world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %g)", (double)(float)o->test_fraction);
   PetscCheck(o->min_background >= 1, world, HD_ERR_USER_INPUT, "option -min_background must be at least 1 (got %" PetscInt_FMT ")", o->min_background);
   /* the contamination list: numbers >= 0 or "inf" */
   snprintf(text, sizeof(text), "%s", o->levels_text);
@@ -145,6 +148,7 @@ static PetscErrorCode hd_cwola_ee_options_check(hd_comm world, hd_cwola_ee_optio
       v = strtod(tok, &end);
       PetscCheck(end != tok && *end == '\0' && isfinite(v) && v >= 0, world, HD_ERR_USER_INPUT, "option -contamination: '%s' is neither a number of sigma >= 0 nor inf", tok);
     }
+    snprintf(o->level_names[o->n_levels], sizeof(o->level_names[0]), "%s", isinf(v) ? "inf" : tok);
     o->levels[o->n_levels++] = v;
   }
   PetscCheck(o->n_levels > 0, world, HD_ERR_USER_INPUT, "option -contamination: no values in '%s'", o->levels_text);
@@ -305,13 +309,13 @@ static PetscErrorCode hd_cwola_ee_pools(hd_comm world, hd_cwola_ee *c)
   for (PetscInt k = 0; k < c->n_sig; k++) c->n_sig_sr += hd_cwola_ee_in_sr(o, t->mass[c->sig[k]]);
   for (PetscInt i = 0; i < c->r.n; i++)
     if (c->r.table.label[i] == 0 && hd_cwola_ee_in_sr(o, c->r.table.mass[i])) c->ref_sr[c->n_ref_sr++] = i;
-  PetscCheck(c->n_bkg_sr > 0, world, HD_ERR_USER_INPUT, "'%s': no background (label 0) training events in the signal region [%g, %g) GeV", o->data, o->sr_lo, o->sr_hi);
-  PetscCheck(o->reference[0] || c->n_bkg_sb > 0, world, HD_ERR_USER_INPUT, "'%s': no background training events in the sidebands [%g, %g) and [%g, %g) GeV", o->data, o->sr_lo - o->sb_width, o->sr_lo, o->sr_hi, o->sr_hi + o->sb_width);
-  PetscCheck(!o->reference[0] || c->n_ref_sr > 0, world, HD_ERR_USER_INPUT, "-reference '%s' has no background events in the signal region [%g, %g) GeV", o->reference, o->sr_lo, o->sr_hi);
+  PetscCheck(c->n_bkg_sr > 0, world, HD_ERR_USER_INPUT, "'%s': no background (label 0) training events in the signal region %s GeV", o->data, o->sr_text);
+  PetscCheck(o->reference[0] || c->n_bkg_sb > 0, world, HD_ERR_USER_INPUT, "'%s': no background training events in the sidebands %s GeV", o->data, o->sb_text);
+  PetscCheck(!o->reference[0] || c->n_ref_sr > 0, world, HD_ERR_USER_INPUT, "-reference '%s' has no background events in the signal region %s GeV", o->reference, o->sr_text);
   for (PetscInt l = 0; l < o->n_levels; l++) {
     double v = o->levels[l];
     c->n_inject[l] = isinf(v) ? c->n_sig_sr : (PetscInt)floor(v * sqrt((double)c->n_bkg_sr) + 0.5);
-    PetscCheck(c->n_inject[l] <= c->n_sig_sr, world, HD_ERR_USER_INPUT, "option -contamination: %g sigma needs %" PetscInt_FMT " signal events in the training SR but '%s' has %" PetscInt_FMT " (generate it with a larger -signal_fraction)", v, c->n_inject[l], o->data, c->n_sig_sr);
+    PetscCheck(c->n_inject[l] <= c->n_sig_sr, world, HD_ERR_USER_INPUT, "option -contamination: %s sigma needs %" PetscInt_FMT " signal events in the training SR but '%s' has %" PetscInt_FMT " (generate it with a larger -signal_fraction)", o->level_names[l], c->n_inject[l], o->data, c->n_sig_sr);
     PetscCheck(!isinf(v) || c->n_sig_sr > 0, world, HD_ERR_USER_INPUT, "option -contamination inf: '%s' has no signal events in the SR", o->data);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -490,7 +494,7 @@ static PetscErrorCode hd_cwola_ee_setup(hd_run *run, void *ctx, hd_ensemble *ens
   hd_ensemble_config ec = {.n_members = o->n_levels * o->members, .group_size = o->group_size, .n_sums = o->n_levels * c->n_test, .n_metrics = HD_CWOLA_EE_N_METRICS, .progress = "cwola_ee: classifiers of group 0"};
   PetscCall(hd_ensemble_create(world, &ec, ens));
   PetscCall(hd_results_mkdir(world, o->out));
-  PetscCall(hd_log(world, "cwola_ee: %s '%s'%s%s; SR [%g, %g) GeV: training %" PetscInt_FMT " SR + %" PetscInt_FMT " SB background, %" PetscInt_FMT " signal (%" PetscInt_FMT " in the SR)%s; %" PetscInt_FMT " test events; %" PetscInt_FMT " levels x %" PetscInt_FMT " members on %d ranks (%" PetscInt_FMT " groups)\n", o->use_sets ? "PFN on the sets of" : "dense network on the features of", o->data, o->reference[0] ? ", reference " : "", o->reference, o->sr_lo, o->sr_hi, c->n_bkg_sr, c->n_bkg_sb, c->n_sig, c->n_sig_sr, o->reference[0] ? "" : " (weak)", c->n_test, o->n_levels, o->members, run->size, ens->groups.n_groups));
+  PetscCall(hd_log(world, "cwola_ee: %s '%s'%s%s; SR %s GeV: training %" PetscInt_FMT " SR + %" PetscInt_FMT " SB background, %" PetscInt_FMT " signal (%" PetscInt_FMT " in the SR)%s; %" PetscInt_FMT " test events; %" PetscInt_FMT " levels x %" PetscInt_FMT " members on %d ranks (%" PetscInt_FMT " groups)\n", o->use_sets ? "PFN on the sets of" : "dense network on the features of", o->data, o->reference[0] ? ", reference " : "", o->reference, o->sr_text, c->n_bkg_sr, c->n_bkg_sb, c->n_sig, c->n_sig_sr, o->reference[0] ? "" : " (weak)", c->n_test, o->n_levels, o->members, run->size, ens->groups.n_groups));
   if (o->reference[0]) PetscCall(hd_log(world, "cwola_ee: semi-supervised: %" PetscInt_FMT " reference background events in the SR\n", c->n_ref_sr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
