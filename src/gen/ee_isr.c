@@ -387,8 +387,14 @@ PetscErrorCode hd_gen_ee_isr_make(const hd_gen_ee_isr_params *p, uint64_t seed, 
       for (int k = 0; k < 4; k++) part[k].flavour = 5;
       np = 4;
     }
-    for (PetscInt k = 0; k < np; k++) ee_boost(part[k].p, b);
+    /* the shower in the rest frame conserves momentum (the emitter gives up the gluon's); the
+     * energy is restored by scaling every momentum (the sum stays zero) to a total of mhat */
     ee_shower(p, &r, part, &np);
+    double etot = 0;
+    for (PetscInt k = 0; k < np; k++) etot += part[k].p[0];
+    for (PetscInt k = 0; k < np; k++)
+      for (int c = 0; c < 4; c++) part[k].p[c] *= mhat / etot;
+    for (PetscInt k = 0; k < np; k++) ee_boost(part[k].p, b);
 
     /* hadrons; parton pseudo-jets from the hadrons inside the detector */
     nh = 0;
