@@ -45,7 +45,7 @@ enum {
 enum { HD_CWOLA_EE_BEST_SIG, HD_CWOLA_EE_SIC, HD_CWOLA_EE_AUC, HD_CWOLA_EE_AUC_SRSB, HD_CWOLA_EE_EPOCHS, HD_CWOLA_EE_N_METRICS };
 
 typedef struct {
-  char      data[PETSC_MAX_PATH_LEN], reference[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], inputs[16], network[512], levels_text[256], scale_by_mass[256];
+  char      data[PETSC_MAX_PATH_LEN], reference[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], inputs[16], network[512], levels_text[256], scale_by_mass[256], drop_features[256];
   PetscInt  seed, members, group_size, min_background, n_levels;
   PetscReal sr_lo, sr_hi, sb_width, test_fraction;
   double    levels[HD_CWOLA_EE_MAX_LEVELS]; /* injected sigma; INFINITY: all signal against background */
@@ -104,6 +104,7 @@ static PetscErrorCode hd_cwola_ee_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_string("-network", "the classifier (sets: an hd_nn_create_deepset spec; features: an hd_nn_create chain)", "", o->network, sizeof(o->network), NULL));
   PetscCall(hd_opt_bool("-normalize", "sets: per event, eta and phi centred on the pT-weighted mean and pT divided by the sum (seed 004)", PETSC_TRUE, &o->normalize, NULL));
   PetscCall(hd_opt_string("-scale_by_mass", "features: these columns divided by the event's mass", "", o->scale_by_mass, sizeof(o->scale_by_mass), NULL));
+  PetscCall(hd_opt_string("-drop_features", "features: these columns are not used (set to 0 after standardising)", "", o->drop_features, sizeof(o->drop_features), NULL));
   PetscCall(hd_opt_string("-contamination", "injected signal in sigma = S / sqrt(B) of the training SR, comma-separated; inf: all signal", "0,0.5,1,2,3,5,inf", o->levels_text, sizeof(o->levels_text), NULL));
   PetscCall(hd_opt_int("-ensemble_size", "classifiers per contamination, each with its own signal draw", 50, &o->members, NULL));
   PetscCall(hd_opt_real("-test_fraction", "fraction of the events kept for testing (never trained on)", 0.5, &o->test_fraction, NULL));
@@ -233,6 +234,17 @@ static PetscErrorCode hd_cwola_ee_inputs(hd_comm world, hd_cwola_ee *c, const ch
       scaled[n_scaled++] = j;
     }
   }
+  PetscBool dropped[1024] = {PETSC_FALSE};
+  if (!o->use_sets && o->drop_features[0]) {
+    char list[256];
+    snprintf(list, sizeof(list), "%s", o->drop_features);
+    for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+      PetscInt j = 0;
+      while (j < F && strcmp(t->layout.feature_names[j], name)) j++;
+      PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -drop_features: '%s' has no feature named '%s'", path, name);
+      dropped[j] = PETSC_TRUE;
+    }
+  }
   PetscCall(hd_table_alloc1(t, (size_t)N * D, &d->x));
   float *row;
   PetscCall(PetscMalloc1(D, &row));
@@ -278,7 +290,7 @@ static PetscErrorCode hd_cwola_ee_inputs(hd_comm world, hd_cwola_ee *c, const ch
     } else {
       PetscCall(PetscArraycpy(x, t->features + (size_t)i * F, F));
       for (PetscInt k = 0; k < n_scaled; k++) x[scaled[k]] /= t->mass[i] > 0 ? t->mass[i] : 1.0f;
-      for (PetscInt k = 0; k < F; k++) x[k] = (float)((x[k] - mean[k]) / std[k]);
+      for (PetscInt k = 0; k < F; k++) x[k] = dropped[k] ? 0.0f : (float)((x[k] - mean[k]) / std[k]);
     }
   }
   PetscCall(hd_table_sync(t));
