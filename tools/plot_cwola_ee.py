@@ -26,7 +26,7 @@ def main(dirs):
     if not dirs:
         sys.exit("usage: plot_cwola_ee.py DIR [DIR2 ...]")
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    top = 1.0
+    xmax = 1.0
     for d in dirs:
         s = json.load(open(os.path.join(d, "summary.json")))
         rows = finite_levels(s)
@@ -40,8 +40,9 @@ def main(dirs):
         label = "%s, %s" % (s["mode"], "PFN" if s["inputs"] == "sets" else "dense")
         ax.errorbar(x, med, yerr=[lo, hi], marker="o", capsize=3, label=label + ": member median, 16-84%")
         ax.plot(x, ens, marker="s", linestyle="--", label=label + ": ensemble average")
-        top = max([top] + x + [v for v in med + ens if v is not None])
-    ax.plot([0, top], [0, top], color="grey", linewidth=1, label="no gain")
+        xmax = max([xmax] + x)
+    ax.plot([0, xmax], [0, xmax], color="grey", linewidth=1, label="no gain")
+    ax.set_yscale("symlog", linthresh=1.0)
     ax.set_xlabel("significance before selection (injected sigma)")
     ax.set_ylabel("significance after the best cut")
     ax.legend(fontsize=7)
