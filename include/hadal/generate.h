@@ -281,11 +281,64 @@ PetscErrorCode hd_gen_aa_tabular_setup(MPI_Comm comm, const char *classes, Petsc
 PetscErrorCode hd_gen_aa_tabular_make(const hd_gen_aa_tabular_params *p, uint64_t seed, uint64_t index, float *features, int32_t *label);
 
 /* ------------------------------------------------------------------------------------------------
+ * ee_isr: e+e- -> gamma_ISR + jets at sqrt(s) = 1 TeV (seed 004): Drell-Yan gamma* or Z -> q qbar
+ * background and X -> a a -> b bbar b bbar signal, R = 1.0 jets as sets. */
+
+#define HD_GEN_EE_NFEATURES 15 /* the event-level variables of seed 004 app. B */
+#define HD_GEN_EE_MAX_JETS  15 /* P of /events/sets */
+#define HD_GEN_EE_JET_WIDTH 10 /* C: pt, eta, phi, m, btag, tau1..tau5 */
+
+extern const char *const hd_gen_ee_isr_feature_names[HD_GEN_EE_NFEATURES];
+extern const char *const hd_gen_ee_isr_jet_names[HD_GEN_EE_JET_WIDTH];
+
+/* What /events/mass holds (seed 004 section 5). */
+typedef enum { HD_EE_MASS_TRUTH, HD_EE_MASS_PHOTON, HD_EE_MASS_HADRON } hd_ee_mass_variable;
+
+typedef struct {
+  /* user options (hadal generate ee_isr -signal_... -mass_variable ... -mhat_min ...) */
+  double              signal_fraction, signal_mx, signal_ma; /* GeV */
+  hd_ee_mass_variable mass_variable;
+  double              mhat_min, mhat_max; /* range of the background's true sqrt(s-hat), GeV */
+  /* model constants, set by hd_gen_ee_isr_defaults() (docs/generators.md) */
+  double sqrt_s, photon_e_min, photon_eta_max;       /* collision energy; the ISR photon's cuts */
+  double photon_acc_eta, photon_res_stoch, photon_res_const, soft_photon_mean; /* photon detector */
+  double x_width;                                    /* Gaussian width of the X line, GeV */
+  double frac_b, frac_c;                             /* flavour of the background quarks */
+  double alpha_s, shower_q0, shower_theta_max;       /* the one-step shower */
+  double hadron_mult, hadron_kt;                     /* fragmentation */
+  double jet_radius, jet_pt_min, hadron_eta_max;     /* jets and the hadrons' acceptance */
+  double jet_res_stoch, jet_res_const;               /* jet energy resolution */
+  double btag_b, btag_c, btag_light;                 /* b-tag efficiencies */
+  int    ready;
+} hd_gen_ee_isr_params;
+
+/* One event with its truth. sets [P, C] are zero past n_jets. */
+typedef struct {
+  float   features[HD_GEN_EE_NFEATURES];
+  float   sets[HD_GEN_EE_MAX_JETS * HD_GEN_EE_JET_WIDTH];
+  int32_t n_jets, label; /* label 0 Drell-Yan, 1 X -> a a */
+  double  mhat, mhat_photon, mhat_hadron; /* true, photon-measured, hadron-measured sqrt(s-hat) */
+  double  photon_e, photon_eta;           /* the true ISR photon */
+} hd_gen_ee_isr_event;
+
+/* Not collective. Defaults: signal (700, 100) GeV at fraction 0.01, truth mass, mhat in [300, 985]. */
+void hd_gen_ee_isr_defaults(hd_gen_ee_isr_params *p);
+/* Not collective. "truth", "photon", "hadron". */
+const char *hd_gen_ee_mass_variable_name(hd_ee_mass_variable v);
+/* Not collective (same values on every rank). Checks the options; errors name the option. */
+PetscErrorCode hd_gen_ee_isr_setup(MPI_Comm comm, hd_gen_ee_isr_params *p);
+/* Not collective; pure. Event `index` of the data set `seed`. */
+PetscErrorCode hd_gen_ee_isr_make(const hd_gen_ee_isr_params *p, uint64_t seed, uint64_t index, hd_gen_ee_isr_event *ev);
+/* Not collective. The event's sqrt(s-hat) of the chosen mass variable. */
+double hd_gen_ee_isr_mass(const hd_gen_ee_isr_params *p, const hd_gen_ee_isr_event *ev);
+
+/* ------------------------------------------------------------------------------------------------
  * The driver. */
 
-typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_KIND_DARKMACHINES, HD_GEN_KIND_AA_TABULAR, HD_GEN_NKINDS } hd_gen_kind;
+typedef enum { HD_GEN_KIND_LHCO, HD_GEN_KIND_JETIMAGES, HD_GEN_KIND_ADC2021, HD_GEN_KIND_DARKMACHINES, HD_GEN_KIND_AA_TABULAR, HD_GEN_KIND_EE_ISR, HD_GEN_NKINDS } hd_gen_kind;
 
-/* Not collective. "lhco", "jetimages", "adc2021", "darkmachines", "aa_tabular". */
+/* Not collective. "lhco", "jetimages", "adc2021", "darkmachines", "aa_tabular", "ee_isr". */
+
 const char *hd_gen_kind_name(hd_gen_kind k);
 /* Not collective. An unknown name is an error listing the known kinds. */
 PetscErrorCode hd_gen_kind_parse(MPI_Comm comm, const char *name, hd_gen_kind *kind);
@@ -299,6 +352,7 @@ typedef struct {
   hd_gen_adc2021_params   adc2021;   /* used when kind is adc2021 (after setup) */
   hd_gen_dm_params        dm;        /* used when kind is darkmachines (after setup) */
   hd_gen_aa_tabular_params aa_tabular; /* used when kind is aa_tabular (after setup) */
+  hd_gen_ee_isr_params    ee_isr;    /* used when kind is ee_isr (after setup) */
 } hd_gen_config;
 
 /* ------------------------------------------------------------------------------------------------
@@ -330,7 +384,7 @@ typedef struct {
   PetscErrorCode (*attributes)(const hd_gen_config *cfg, hd_events_writer w);
 } hd_gen_model;
 
-extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021, hd_gen_model_darkmachines, hd_gen_model_aa_tabular;
+extern const hd_gen_model hd_gen_model_lhco, hd_gen_model_jetimages, hd_gen_model_adc2021, hd_gen_model_darkmachines, hd_gen_model_aa_tabular, hd_gen_model_ee_isr;
 
 /* Collective on comm. Generates cfg->n_events events, each rank its block of rows, and writes them
  * to `path` (temporary name, renamed when complete; nothing is left behind on failure). */

@@ -59,6 +59,10 @@ extern const hd_method hd_method_svdd, hd_method_flow, hd_method_rnd;
  * (seed 000). */
 extern const hd_method hd_method_aa;
 
+/* CWoLa in e+e- radiative return: a PFN on jet sets, weak or semi-supervised, the contamination scan
+ * as one ensemble (seed 004). */
+extern const hd_method hd_method_cwola_ee;
+
 /* The registry: every method, NULL-terminated, in the order -help lists them. */
 extern const hd_method *const hd_methods[];
 

@@ -11,8 +11,9 @@
 enum {
   HD_STREAM_GEN_LHCO      = 1,
   HD_STREAM_GEN_JETIMAGES = 2,
-  HD_STREAM_GEN_ADC2021   = 4,
   HD_STREAM_GEN_DARKMACHINES = 3,
+  HD_STREAM_GEN_ADC2021   = 4,
+  HD_STREAM_GEN_EE_ISR    = 5,
   HD_STREAM_GEN_AA_TABULAR = 6,
   HD_STREAM_INIT          = 16, /* weight initialisation: index = (member << 16) | layer */
   HD_STREAM_SHUFFLE       = 17, /* minibatch order: index = (member << 32) | epoch (train.h) */

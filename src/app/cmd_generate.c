@@ -7,7 +7,7 @@
 #include <hadal/options.h>
 #include "commands.h"
 
-#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021|darkmachines|aa_tabular -o FILE -n N [-seed S] [generator options]"
+#define HD_GEN_USAGE "hadal generate lhco|jetimages|adc2021|darkmachines|aa_tabular|ee_isr -o FILE -n N [-seed S] [generator options]"
 
 /* Options of the lhco generator, into p (defaults already there). */
 static PetscErrorCode hd_cmd_generate_lhco_options(hd_gen_lhco_params *p)
@@ -74,6 +74,19 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Options of the ee_isr generator; the mass variable's name is checked after hd_opt_finish. */
+static PetscErrorCode hd_cmd_generate_ee_isr_options(hd_gen_ee_isr_params *p, char *mass_variable, size_t len)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_real("-signal_fraction", "ee_isr: probability that an event is X -> a a -> 4b signal", p->signal_fraction, &p->signal_fraction, NULL));
+  PetscCall(hd_opt_real("-signal_mx", "ee_isr: X mass (GeV), seed 004: 700 or 350", p->signal_mx, &p->signal_mx, NULL));
+  PetscCall(hd_opt_real("-signal_ma", "ee_isr: a mass (GeV), seed 004: 100 or 40", p->signal_ma, &p->signal_ma, NULL));
+  PetscCall(hd_opt_real("-mhat_min", "ee_isr: lowest true sqrt(s-hat) of the background (GeV)", p->mhat_min, &p->mhat_min, NULL));
+  PetscCall(hd_opt_real("-mhat_max", "ee_isr: highest true sqrt(s-hat) of the background (GeV)", p->mhat_max, &p->mhat_max, NULL));
+  PetscCall(hd_opt_string("-mass_variable", "ee_isr: /events/mass: truth, photon (sqrt(s - 2 sqrt(s) E_gamma) measured) or hadron (the jets' mass)", "truth", mass_variable, len, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* A whole number from an option's text: digits, or an exact integer in scientific notation ("2e6").
  * Parsed here rather than with hd_opt_int because the seed is 64-bit and PETSc's integer parsing
  * wraps values beyond PetscInt without a word. */
@@ -123,7 +136,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 {
   hd_gen_config  config, *cfg = &config; /* on the stack: nothing to free on the error paths */
   PetscBool      help = hd_opt_help_requested(), help_only, kind_known = PETSC_FALSE, out_set, n_set;
-  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top", signals[256] = "";
+  char           out[PETSC_MAX_PATH_LEN], classes[256] = "qcd,top", signals[256] = "", mass_variable[32] = "truth";
   char           n_text[64], seed_text[64];
   uint64_t       n;
   PetscInt       n_fractions = 0;
@@ -137,6 +150,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   hd_gen_adc2021_defaults(&cfg->adc2021);
   hd_gen_dm_defaults(&cfg->dm);
   hd_gen_aa_tabular_defaults(&cfg->aa_tabular);
+  hd_gen_ee_isr_defaults(&cfg->ee_isr);
   /* The kind decides which options exist, so it is checked first (except under -help). */
   if (nargs >= 1) {
     ierr = hd_gen_kind_parse(comm, args[0], &cfg->kind);
@@ -144,7 +158,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     kind_known = ierr == PETSC_SUCCESS ? PETSC_TRUE : PETSC_FALSE;
   }
   if (!help) {
-    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021, darkmachines, aa_tabular)");
+    PetscCheck(nargs >= 1, comm, HD_ERR_USER_INPUT, "missing generator kind: " HD_GEN_USAGE " (known kinds: lhco, jetimages, adc2021, darkmachines, aa_tabular, ee_isr)");
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after the generator kind '%s' (usage: " HD_GEN_USAGE ")", args[1], args[0]);
   }
 
@@ -156,6 +170,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
   if (!kind_known || cfg->kind == HD_GEN_KIND_JETIMAGES) PetscCall(hd_cmd_generate_jetimages_options(&cfg->jetimages, classes, sizeof(classes), fractions, &n_fractions));
   if (kind_known && cfg->kind == HD_GEN_KIND_DARKMACHINES) PetscCall(hd_cmd_generate_dm_options(&cfg->dm, signals, sizeof(signals)));
   if (kind_known && cfg->kind == HD_GEN_KIND_AA_TABULAR) PetscCall(hd_cmd_generate_aa_tabular_options(&cfg->aa_tabular, classes, sizeof(classes), fractions, &n_fractions));
+  if (!kind_known || cfg->kind == HD_GEN_KIND_EE_ISR) PetscCall(hd_cmd_generate_ee_isr_options(&cfg->ee_isr, mass_variable, sizeof(mass_variable)));
   PetscCall(hd_opt_finish(comm, HD_GEN_USAGE, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
 
@@ -178,6 +193,15 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
     double f[HD_GEN_MAX_CLASSES];
     for (PetscInt k = 0; k < n_fractions && k < HD_GEN_MAX_CLASSES; k++) f[k] = fractions[k];
     PetscCall(hd_gen_aa_tabular_setup(comm, classes, n_fractions, f, &cfg->aa_tabular));
+  } else if (cfg->kind == HD_GEN_KIND_EE_ISR) {
+    hd_gen_ee_isr_params *p = &cfg->ee_isr;
+    int                   v;
+
+    for (v = HD_EE_MASS_TRUTH; v <= HD_EE_MASS_HADRON; v++)
+      if (!strcmp(mass_variable, hd_gen_ee_mass_variable_name((hd_ee_mass_variable)v))) break;
+    PetscCheck(v <= HD_EE_MASS_HADRON, comm, HD_ERR_USER_INPUT, "-mass_variable '%s' is none of truth, photon, hadron", mass_variable);
+    p->mass_variable = (hd_ee_mass_variable)v;
+    PetscCall(hd_gen_ee_isr_setup(comm, p));
   } else {
     hd_gen_jetimages_params *p = &cfg->jetimages;
 

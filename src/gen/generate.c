@@ -9,7 +9,7 @@
 #include <hadal/log.h>
 
 /* In the order of hd_gen_kind. */
-static const hd_gen_model *const hd_gen_models[HD_GEN_NKINDS] = {&hd_gen_model_lhco, &hd_gen_model_jetimages, &hd_gen_model_adc2021, &hd_gen_model_darkmachines, &hd_gen_model_aa_tabular};
+static const hd_gen_model *const hd_gen_models[HD_GEN_NKINDS] = {&hd_gen_model_lhco, &hd_gen_model_jetimages, &hd_gen_model_adc2021, &hd_gen_model_darkmachines, &hd_gen_model_aa_tabular, &hd_gen_model_ee_isr};
 
 /* Rows per write: about 8 MB of output per chunk and rank. */
 #define HD_GEN_CHUNK_BYTES (8u << 20)
@@ -156,6 +156,7 @@ PetscErrorCode hd_generate_write(MPI_Comm comm, const hd_gen_config *cfg, const 
   PetscCheck(cfg->kind != HD_GEN_KIND_ADC2021 || cfg->adc2021.ready, comm, HD_ERR_INTERNAL, "adc2021 parameters were not set up");
   PetscCheck(cfg->kind != HD_GEN_KIND_DARKMACHINES || cfg->dm.ready, comm, HD_ERR_INTERNAL, "darkmachines parameters were not set up");
   PetscCheck(cfg->kind != HD_GEN_KIND_AA_TABULAR || cfg->aa_tabular.ready, comm, HD_ERR_INTERNAL, "aa_tabular parameters were not set up");
+  PetscCheck(cfg->kind != HD_GEN_KIND_EE_ISR || cfg->ee_isr.ready, comm, HD_ERR_INTERNAL, "ee_isr parameters were not set up");
   model = hd_gen_models[cfg->kind];
   memset(&layout, 0, sizeof(layout));
   layout.n_events   = cfg->n_events;
