@@ -229,14 +229,13 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 {
   hd_dae  *d = ctx;
   PetscInt M;
+  char     v[64]; /* numbers formatted here: PETSc's printf writes 0 as "0." */
 
   PetscFunctionBegin;
   PetscCheck(d->data[0], run->world, HD_ERR_USER_INPUT, "option -data is required: the event file to train on");
   PetscCheck(d->out[0], run->world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(d->seed >= 0, run->world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", d->seed);
   PetscCheck(d->n_seeds >= 1 && d->n_seeds <= 1000, run->world, HD_ERR_USER_INPUT, "option -seeds must lie in [1, 1000] (got %" PetscInt_FMT ")", d->n_seeds);
-  char     v[64]; /* numbers formatted here: PETSc's printf writes 0 as "0." */
-
   snprintf(v, sizeof(v), "%g", (double)d->lambda);
   PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %s)", v);
   PetscCheck(!strcmp(d->scaling, "columns") || !strcmp(d->scaling, "objects"), run->world, HD_ERR_USER_INPUT, "option -scaling must be columns or objects (got '%s')", d->scaling);
