@@ -229,14 +229,13 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 {
   hd_dae  *d = ctx;
   PetscInt M;
+  char     v[64]; /* numbers formatted here: PETSc's printf writes 0 as "0." */
 
   PetscFunctionBegin;
   PetscCheck(d->data[0], run->world, HD_ERR_USER_INPUT, "option -data is required: the event file to train on");
   PetscCheck(d->out[0], run->world, HD_ERR_USER_INPUT, "option -out is required: the output folder");
   PetscCheck(d->seed >= 0, run->world, HD_ERR_USER_INPUT, "option -seed must be non-negative (got %" PetscInt_FMT ")", d->seed);
   PetscCheck(d->n_seeds >= 1 && d->n_seeds <= 1000, run->world, HD_ERR_USER_INPUT, "option -seeds must lie in [1, 1000] (got %" PetscInt_FMT ")", d->n_seeds);
-  char     v[64]; /* numbers formatted here: PETSc's printf writes 0 as "0." */
-
   snprintf(v, sizeof(v), "%g", (double)d->lambda);
   PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %s)", v);
   PetscCheck(!strcmp(d->scaling, "columns") || !strcmp(d->scaling, "objects"), run->world, HD_ERR_USER_INPUT, "option -scaling must be columns or objects (got '%s')", d->scaling);
@@ -354,18 +353,46 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* max SIC of `score` for signal label s against SM, on the test events. */
-static PetscErrorCode hd_dae_sic(hd_dae *d, const float *score, int32_t s, float *sbuf, int32_t *lbuf, double *sic)
+typedef struct {
+  float   score;
+  int32_t sig;
+} hd_dae_scored;
+
+static int hd_dae_cmp_desc(const void *a, const void *b)
 {
-  hd_stats_roc roc;
-  PetscInt     n = 0;
+  float x = ((const hd_dae_scored *)a)->score, y = ((const hd_dae_scored *)b)->score;
+
+  return (x < y) - (x > y);
+}
+
+/* Max SIC = eps_S / sqrt(eps_B) of `score` (larger = more anomalous) for signal label s against
+ * SM on the test events, over cuts that leave at least HD_DAE_MIN_SR SM events (seed 002 Fig. 1
+ * cuts the curves off at low background yields: one signal event above every SM event would
+ * otherwise give sqrt(n_SM) / n_S). Equal scores are cut together. */
+static PetscErrorCode hd_dae_sic(hd_dae *d, const float *score, int32_t s, hd_dae_scored *buf, double *sic)
+{
+  PetscInt n = 0, ns = 0, nb = 0, ks = 0, kb = 0;
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < d->N; i++)
-    if (d->is_test[i] && (d->label[i] == 0 || d->label[i] == s)) sbuf[n] = score[i], lbuf[n] = d->label[i] ? 1 : 0, n++;
-  PetscCall(hd_stats_roc_compute(n, sbuf, lbuf, 200, &roc));
-  *sic = roc.n_signal > 0 ? roc.sic_max : NAN;
-  PetscCall(hd_stats_roc_free(&roc));
+    if (d->is_test[i] && (d->label[i] == 0 || d->label[i] == s)) {
+      buf[n].score = score[i];
+      buf[n].sig   = d->label[i] == s;
+      ns += buf[n].sig, nb += !buf[n].sig, n++;
+    }
+  qsort(buf, (size_t)n, sizeof(*buf), hd_dae_cmp_desc);
+  *sic = NAN;
+  for (PetscInt i = 0; i < n && ns > 0 && nb > 0;) {
+    PetscInt j = i;
+
+    for (; j < n && buf[j].score == buf[i].score; j++) ks += buf[j].sig, kb += !buf[j].sig;
+    i = j;
+    if (kb >= HD_DAE_MIN_SR) {
+      double v = ((double)ks / (double)ns) / sqrt((double)kb / (double)nb);
+
+      if (isnan(*sic) || v > *sic) *sic = v;
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -393,15 +420,15 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
 {
   hd_dae        *d = ctx;
   PetscInt       N = d->N, M = ens->cfg.n_members, S = d->n_seeds;
-  float         *r1, *r2, *comb, *sbuf, *sing;
-  int32_t       *lbuf;
+  float         *r1, *r2, *comb, *sing;
+  hd_dae_scored *sbuf;
   unsigned char *sel;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1((size_t)2 * N * M, &d->cols));
   PetscCall(hd_par_allgather_blocks(run->world, 2 * N, M, HD_PAR_FLOAT, ens->columns, d->cols));
   PetscCall(PetscMalloc2(N, &d->r1, N, &d->r2));
-  PetscCall(PetscMalloc6(N, &r1, N, &r2, N, &comb, N, &sbuf, N, &lbuf, N, &sel));
+  PetscCall(PetscMalloc5(N, &r1, N, &r2, N, &comb, N, &sbuf, N, &sel));
   PetscCall(PetscMalloc1(N, &sing));
   PetscCall(PetscCalloc1(PetscMax(1, S * d->n_signals), &d->sres));
   for (PetscInt k = 0; k < S; k++) {
@@ -450,12 +477,12 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
     for (PetscInt s = 1; s <= d->n_signals; s++) {
       hd_dae_signal_result *res = &d->sres[k * d->n_signals + (s - 1)];
 
-      PetscCall(hd_dae_sic(d, r1, (int32_t)s, sbuf, lbuf, &res->sic_ae1));
-      PetscCall(hd_dae_sic(d, r2, (int32_t)s, sbuf, lbuf, &res->sic_ae2));
-      PetscCall(hd_dae_sic(d, comb, (int32_t)s, sbuf, lbuf, &res->sic_comb));
+      PetscCall(hd_dae_sic(d, r1, (int32_t)s, sbuf, &res->sic_ae1));
+      PetscCall(hd_dae_sic(d, r2, (int32_t)s, sbuf, &res->sic_ae2));
+      PetscCall(hd_dae_sic(d, comb, (int32_t)s, sbuf, &res->sic_comb));
       if (d->single) {
         for (PetscInt i = 0; i < N; i++) sing[i] = d->cols[(size_t)i * M + S + k];
-        PetscCall(hd_dae_sic(d, sing, (int32_t)s, sbuf, lbuf, &res->sic_single));
+        PetscCall(hd_dae_sic(d, sing, (int32_t)s, sbuf, &res->sic_single));
       } else res->sic_single = NAN;
       for (PetscInt i = 0; i < N; i++) sel[i] = d->is_test[i] && (d->label[i] == 0 || d->label[i] == s);
       for (PetscInt e = 0; e < d->n_effs; e++) {
@@ -475,7 +502,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
       }
     }
   }
-  PetscCall(PetscFree6(r1, r2, comb, sbuf, lbuf, sel));
+  PetscCall(PetscFree5(r1, r2, comb, sbuf, sel));
   PetscCall(PetscFree(sing));
   PetscCall(hd_sha256_hex(ens->text, (size_t)(M * HD_SHA256_HEX_LEN), d->sha));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -45,6 +45,17 @@ for c in s["closure"]:
     assert abs(c["ratio"] - c["n_obs"] / c["n_pred"]) < 1e-9 * c["ratio"] + 1e-12
     assert c["ratio_err"] > 0
 assert sorted(s["signals"]) == sorted(["lq_btau", "a_4l", "h0_tautau", "hpm_taunu"])
+# SIC max against numpy: cuts leaving at least 10 SM test events, equal scores cut together
+labt = h5py.File("d.h5")["events/label"][:][t]
+def sicmax(sc, sg):
+    u, inv = np.unique(-sc.astype(np.float64), return_inverse=True)
+    ks = np.cumsum(np.bincount(inv, weights=sg)); kb = np.cumsum(np.bincount(inv, weights=~sg))
+    return ((ks / sg.sum()) / np.sqrt(kb / (~sg).sum()))[kb >= 10].max()
+for k, name in enumerate(["lq_btau", "a_4l", "h0_tautau", "hpm_taunu"]):
+    sel = (labt == 0) | (labt == k + 1)
+    for key, sc in [("ae1", r1[t]), ("ae2", r2[t]), ("single_ae", h["scores/single"][:][t])]:
+        want, got = sicmax(sc[sel], labt[sel] == k + 1), s["signals"][name]["sic_max"][key]
+        assert abs(want - got) < 1e-9 * want, (name, key, want, got)
 for name, v in s["signals"].items():
     assert set(v["sic_max"]) == {"ae1", "ae2", "combined", "single_ae"}
     assert len(v["significance"]) == 2 and all(x["predicted_background"] >= 0 for x in v["significance"])
