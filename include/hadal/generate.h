@@ -101,6 +101,7 @@ typedef struct {
   double       fractions[HD_GEN_MAX_CLASSES];
   PetscInt     image_size; /* pixels per side */
   PetscBool    preprocess;
+  PetscBool    b_fragmentation;  /* b quarks (H -> b b, t -> b W) end in a B hadron and its decay */
   PetscBool    preprocess_rebin; /* preprocess the towers of the fixed grid after the features */
   PetscInt     hadron_cap;   /* most hadrons per parton (12; larger lets the multiplicity grow with E) */
   double       pileup_mu;    /* mean pile-up interactions (0: none) */

@@ -58,6 +58,7 @@ static PetscErrorCode hd_cmd_generate_jetimages_options(hd_gen_jetimages_params 
   PetscCall(hd_opt_real_list("-class_fractions", "jetimages: fraction of each class, in the order of -classes (sum 1)", def, fractions, n_fractions, NULL));
   PetscCall(hd_opt_int("-image_size", "jetimages: pixels per side of the (eta, phi) image covering R = 1", p->image_size, &p->image_size, NULL));
   PetscCall(hd_opt_bool("-preprocess", "jetimages: centre, rotate, flip and normalise each image to sum 1", p->preprocess, &p->preprocess, NULL));
+  PetscCall(hd_opt_bool("-b_fragmentation", "jetimages: b quarks of H -> b b and t -> b W end in a B hadron (Peterson fragmentation) that decays to four particles", p->b_fragmentation, &p->b_fragmentation, NULL));
   PetscCall(hd_opt_bool("-preprocess_rebin", "jetimages: with -preprocess, measure features and selection on the fixed detector grid, then preprocess by rebinning its towers (default: transform the particles before pixelising)", p->preprocess_rebin, &p->preprocess_rebin, NULL));
   PetscCall(hd_opt_int("-hadron_cap", "jetimages: most hadrons per parton (12; up to 256 lets the multiplicity grow with energy as 1 + Poisson(1.5 ln(1 + E/GeV)))", p->hadron_cap, &p->hadron_cap, NULL));
   PetscCall(hd_opt_real("-pileup_mu", "jetimages: mean number of pile-up interactions overlaid (0: none; 30-60 for Run 2-3)", p->pileup_mu, &p->pileup_mu, NULL));

@@ -332,6 +332,42 @@ static void ji_hadronise(const hd_gen_jetimages_params *p, hd_gen_jetimages_work
   }
 }
 
+/* -b_fragmentation: a b quark at the end of its shower becomes a B hadron (5.279 GeV) carrying a
+ * fraction z of its energy, z from the Peterson function (1/z)(1 - 1/z - eps/(1 - z))^-2 with
+ * eps_b = 0.006 (Peterson et al., PRD 27 (1983) 105); the rest hadronises as a light parton. The B
+ * decays as B -> D (1.865 GeV) X, X of mass uniform in [0.5, 3.3] GeV, D -> 2 and X -> 2 massless
+ * particles, each step isotropic in its rest frame: a hard core of four particles. */
+static double ji_peterson(double z) { return 1.0 / (z * pow(1.0 - 1.0 / z - 0.006 / (1.0 - z), 2.0)); }
+
+static void ji_hadronise_b(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, const ji_p4 *q)
+{
+  const double mb = 5.279, md = 1.865;
+  double       e = ji_norm3(q), z, eb, pb, fmax = 0.0;
+  ji_p4        B, D, X, d[4], rest;
+
+  if (e <= mb + 0.5) {
+    ji_hadronise(p, w, r, q);
+    return;
+  }
+  for (int i = 1; i < 2000; i++) fmax = PetscMax(fmax, ji_peterson(i / 2000.0)); /* peak near 0.86 */
+  fmax *= 1.1;
+  do z = hd_rng_uniform(r);
+  while (hd_rng_uniform(r) * fmax > ji_peterson(z));
+  eb = PetscMax(z * e, mb + 0.1);
+  pb = sqrt(eb * eb - mb * mb);
+  B  = (ji_p4){eb, q->x / e * pb, q->y / e * pb, q->z / e * pb};
+  ji_decay2(r, &B, mb, md, 0.5 + 2.8 * hd_rng_uniform(r), &D, &X);
+  {
+    double mx = sqrt(PetscMax(X.e * X.e - X.x * X.x - X.y * X.y - X.z * X.z, 0.0));
+    ji_decay2(r, &D, md, 0.0, 0.0, &d[0], &d[1]);
+    ji_decay2(r, &X, mx, 0.0, 0.0, &d[2], &d[3]);
+  }
+  for (int k = 0; k < 4; k++) ji_add_hadron(w, d[k]);
+  rest = (ji_p4){0, q->x * (1.0 - pb / e), q->y * (1.0 - pb / e), q->z * (1.0 - pb / e)};
+  rest.e = ji_norm3(&rest);
+  if (rest.e > 0.1) ji_hadronise(p, w, r, &rest);
+}
+
 /* Angular-ordered parton shower of one prong, soft-collinear emissions
  *   dP = (alpha_s(kT) / pi) 2 C (d theta / theta) (dz / z) x P(z) / (2 C / z),  kT = z E theta > Q0,
  * sampled with the veto algorithm from the overestimate alpha_s -> JI_ALPHA_MAX, P -> 2 C / z. With
@@ -347,7 +383,7 @@ static void ji_shower(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w,
   w->stack[w->n_stack++] = *start;
   while (w->n_stack > 0) {
     ji_parton q     = w->stack[--w->n_stack];
-    double    theta = q.theta_max, cf = q.gluon ? JI_CA : JI_CF, c = 2.0 * cf * JI_ALPHA_MAX / JI_PI;
+    double    theta = q.theta_max, cf = q.gluon == 1 ? JI_CA : JI_CF, c = 2.0 * cf * JI_ALPHA_MAX / JI_PI;
 
     for (;;) {
       double e = ji_norm3(&q.p), l0, l2, l, z, kt, acc;
@@ -362,7 +398,7 @@ static void ji_shower(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w,
       z     = 0.5 * exp(-l) * exp(l * hd_rng_uniform(r)); /* log-uniform in [Q0 / (E theta), 1/2] */
       kt    = z * e * theta;
       /* P(z) / (2 C / z): q -> q g (1 + (1-z)^2) / 2; g -> g g, both halves, (1 - z + z^2)^2 / (1 - z) */
-      acc = ji_alpha_s(p, kt) / JI_ALPHA_MAX * (q.gluon ? (1.0 - z + z * z) * (1.0 - z + z * z) / (1.0 - z) : 0.5 * (1.0 + (1.0 - z) * (1.0 - z)));
+      acc = ji_alpha_s(p, kt) / JI_ALPHA_MAX * (q.gluon == 1 ? (1.0 - z + z * z) * (1.0 - z + z * z) / (1.0 - z) : 0.5 * (1.0 + (1.0 - z) * (1.0 - z)));
       if (hd_rng_uniform(r) >= acc) continue;
 
       double n[3] = {q.p.x / e, q.p.y / e, q.p.z / e}, e1[3], e2[3], ph = 2.0 * JI_PI * hd_rng_uniform(r);
@@ -384,7 +420,8 @@ static void ji_shower(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w,
         ji_hadronise(p, w, r, &g);
       }
     }
-    ji_hadronise(p, w, r, &q.p);
+    if (q.gluon == 2) ji_hadronise_b(p, w, r, &q.p);
+    else ji_hadronise(p, w, r, &q.p);
   }
 }
 
@@ -422,7 +459,7 @@ static void ji_restore_parent(hd_gen_jetimages_work w, int h0, const ji_p4 *P, d
 }
 
 /* V -> q qbar: colour singlet, so both prongs radiate inside their opening angle. */
-static void ji_singlet_to_qq(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, const ji_p4 *V, double m)
+static void ji_singlet_to_qq(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd_rng *r, const ji_p4 *V, double m, int flavour)
 {
   ji_p4  a, b;
   double th;
@@ -430,8 +467,8 @@ static void ji_singlet_to_qq(const hd_gen_jetimages_params *p, hd_gen_jetimages_
 
   ji_decay2(r, V, m, 0.0, 0.0, &a, &b);
   th = ji_angle(&a, &b);
-  ji_prong(p, w, r, a, th, 0);
-  ji_prong(p, w, r, b, th, 0);
+  ji_prong(p, w, r, a, th, flavour);
+  ji_prong(p, w, r, b, th, flavour);
   ji_restore_parent(w, h0, V, m);
 }
 
@@ -443,8 +480,8 @@ static void ji_top(const hd_gen_jetimages_params *p, hd_gen_jetimages_work w, hd
   int    h0 = w->n_had;
 
   ji_decay2(r, &T, mt, 0.0, mw, &b, &W);
-  ji_prong(p, w, r, b, p->jet_radius, 0);
-  ji_singlet_to_qq(p, w, r, &W, mw);
+  ji_prong(p, w, r, b, p->jet_radius, p->b_fragmentation ? 2 : 0); /* the b of t -> b W */
+  ji_singlet_to_qq(p, w, r, &W, mw, 0);
   ji_restore_parent(w, h0, &T, mt);
 }
 
@@ -495,7 +532,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     m  = ji_breit_wigner(r, JI_MW, JI_GW);
     pt = ji_pt_draw(p, r, p->pt_power_sm);
     V  = ji_central(pt, m);
-    ji_singlet_to_qq(p, w, r, &V, m);
+    ji_singlet_to_qq(p, w, r, &V, m, 0);
     return 1;
   }
   case HD_JET_R2: {
@@ -505,7 +542,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     pt = ji_graviton_daughter_pt(p, r, m);
     if (pt < p->pt_gen_min || pt > p->pt_gen_max) return 0;
     V = ji_central(pt, m);
-    ji_singlet_to_qq(p, w, r, &V, m);
+    ji_singlet_to_qq(p, w, r, &V, m, 0);
     return 1;
   }
   case HD_JET_R3:
@@ -523,8 +560,8 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
     while (hd_rng_uniform(r) * p->wstar_fmax > ji_wstar_density(ms));
     H = ji_central(pt, JI_MH);
     ji_decay2(r, &H, JI_MH, JI_MW, ms, &W1, &W2);
-    ji_singlet_to_qq(p, w, r, &W1, JI_MW);
-    ji_singlet_to_qq(p, w, r, &W2, ms);
+    ji_singlet_to_qq(p, w, r, &W1, JI_MW, 0);
+    ji_singlet_to_qq(p, w, r, &W2, ms, 0);
     ji_restore_parent(w, 0, &H, JI_MH);
     return 1;
   }
@@ -533,7 +570,7 @@ static int ji_hard_process(const hd_gen_jetimages_params *p, hd_gen_jetimages_wo
 
     pt = ji_pt_draw(p, r, p->pt_power_eft);
     H  = ji_central(pt, JI_MH);
-    ji_singlet_to_qq(p, w, r, &H, JI_MH);
+    ji_singlet_to_qq(p, w, r, &H, JI_MH, p->b_fragmentation ? 2 : 0); /* H -> b b */
     return 1;
   }
   default:
@@ -965,6 +1002,7 @@ static PetscErrorCode ji_attributes(const hd_gen_config *cfg, hd_events_writer w
     PetscCall(hd_events_writer_attr_int(w, "pileup_subtract", p->pileup_subtract ? 1 : 0));
   }
   if (p->preprocess_rebin) PetscCall(hd_events_writer_attr_int(w, "preprocess_rebin", 1)); /* only when set */
+  if (p->b_fragmentation) PetscCall(hd_events_writer_attr_int(w, "b_fragmentation", 1));
   if (p->pt_window[1] > 0) { /* only when set: files made without it stay as they were */
     PetscCall(hd_events_writer_attr_double(w, "pt_window_lo", p->pt_window[0]));
     PetscCall(hd_events_writer_attr_double(w, "pt_window_hi", p->pt_window[1]));

@@ -546,7 +546,10 @@ static PetscErrorCode hd_aa_report(hd_run *run, void *ctx, const hd_ensemble *en
   hd_aa                  *aa = ctx;
   const hd_table         *t  = &aa->table;
   PetscInt                M = aa->n_lambda, rows = aa->N * aa->n;
-  const hd_stats_aa_scan *tp = &aa->ev_prior.scan[aa->target], *ta = &aa->ev_aa[0].scan[aa->target];
+  hd_stats_aa_scan        none = {.best = -1, .r_max = NAN}; /* a file of normal classes only */
+  const hd_stats_aa_scan *tp = aa->target >= 0 ? &aa->ev_prior.scan[aa->target] : &none, *ta = aa->target >= 0 ? &aa->ev_aa[0].scan[aa->target] : &none;
+  const char             *target = aa->target >= 0 ? aa->names[aa->target] : "none";
+  double                  cf_prior = aa->target >= 0 ? aa->ev_prior.central[aa->target] : NAN, cf_aa = aa->target >= 0 ? aa->ev_aa[0].central[aa->target] : NAN;
   hd_results              res;
   hd_summary              s;
   char                    key[64];
@@ -554,6 +557,7 @@ static PetscErrorCode hd_aa_report(hd_run *run, void *ctx, const hd_ensemble *en
   float                  *test;
 
   PetscFunctionBegin;
+  for (PetscInt c = 0; c < aa->n; c++) none.sigma_b += aa->sigma[aa->normal[c]];
   PetscCall(hd_results_create(run->world, aa->out, "aa", NULL, &res));
   PetscCall(hd_results_write_table(&res, "/outputs/prior", aa->N, aa->n, t->offset, t->n_local, aa->prior_prob + (size_t)t->offset * aa->n));
   for (PetscInt m = 0; m < M; m++) {
@@ -613,7 +617,7 @@ static PetscErrorCode hd_aa_report(hd_run *run, void *ctx, const hd_ensemble *en
   }
   PetscCall(hd_summary_close(&s, '}'));
   PetscCall(hd_summary_string(&s, "scan_class", aa->names[aa->normal[aa->scan_out]]));
-  PetscCall(hd_summary_string(&s, "target_class", aa->names[aa->target]));
+  PetscCall(hd_summary_string(&s, "target_class", target));
   PetscCall(hd_summary_double(&s, "sigma_b_fb", ta->sigma_b));
   PetscCall(hd_summary_double(&s, "r_max", ta->r_max));
   PetscCall(hd_summary_double(&s, "delta_best", ta->best >= 0 ? ta->delta[ta->best] : NAN));
@@ -655,7 +659,7 @@ static PetscErrorCode hd_aa_report(hd_run *run, void *ctx, const hd_ensemble *en
     PetscCall(hd_summary_int(&s, "epochs", (int64_t)r[HD_AA_EPOCHS]));
     PetscCall(hd_summary_double(&s, "val_loss", r[HD_AA_VAL_LOSS]));
     PetscCall(hd_summary_double(&s, "normal_auc", aa->ev_aa[m].normal_auc));
-    PetscCall(hd_summary_double(&s, "r_max", aa->ev_aa[m].scan[aa->target].r_max));
+    PetscCall(hd_summary_double(&s, "r_max", aa->target >= 0 ? aa->ev_aa[m].scan[aa->target].r_max : NAN));
     PetscCall(hd_summary_open(&s, "central_fraction", '{'));
     for (PetscInt k = 0; k < aa->n_classes; k++) PetscCall(hd_summary_double(&s, aa->names[k], aa->ev_aa[m].central[k]));
     PetscCall(hd_summary_close(&s, '}'));
@@ -667,7 +671,7 @@ static PetscErrorCode hd_aa_report(hd_run *run, void *ctx, const hd_ensemble *en
   PetscCall(hd_summary_double(&s, "wall_s", wall));
   PetscCall(hd_summary_string(&s, "parameters_sha256", aa->sha));
   PetscCall(hd_summary_write(run->world, aa->out, &s));
-  PetscCall(hd_log(run->world, "aa: normal AUC %.4f -> %.4f, %s: central fraction %.3f -> %.3f, R_max %.3f -> %.3f, sigma_min(%g) %.3g fb (naive %.3g); %.1f s; outputs in %s\n", aa->ev_prior.normal_auc, aa->ev_aa[0].normal_auc, aa->names[aa->target], aa->ev_prior.central[aa->target], aa->ev_aa[0].central[aa->target], tp->r_max, ta->r_max, (double)aa->lumi[aa->n_lumi - 1], sm[aa->n_lumi - 1], sn[aa->n_lumi - 1], wall, aa->out));
+  PetscCall(hd_log(run->world, "aa: normal AUC %.4f -> %.4f, %s: central fraction %.3f -> %.3f, R_max %.3f -> %.3f, sigma_min(%g) %.3g fb (naive %.3g); %.1f s; outputs in %s\n", aa->ev_prior.normal_auc, aa->ev_aa[0].normal_auc, target, cf_prior, cf_aa, tp->r_max, ta->r_max, (double)aa->lumi[aa->n_lumi - 1], sm[aa->n_lumi - 1], sn[aa->n_lumi - 1], wall, aa->out));
   PetscCall(PetscFree3(sm, sn, sp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -55,4 +55,11 @@ assert abs(s["sigma_min_fb"]["3000"] - smin) < 1e-9 * smin and abs(s["sigma_naiv
 assert len(s["lambda_scan"]) == 2 and s["lambda_scan"][1]["lambda_aa"] == 1
 print("AUC, central fractions, R per window, R_max and sigma_min agree with the outputs")
 PY
+# the plots of tools/plot_aa.py (skipped without matplotlib)
+if "$PYTHON" -c "import matplotlib" 2>/dev/null; then
+  "$PYTHON" "$HADAL_SRC/tools/plot_aa.py" np1 > plot.log 2>&1 || { fail "plot_aa.py"; cat plot.log; }
+  for f in outputs roc r_windows sigma_min; do [ -s np1/plots/$f.png ] || fail "no np1/plots/$f.png"; done
+  [ -e np1/plots/scatter.png ] && fail "scatter.png with two normal classes"
+  pass "plots written"
+fi
 finish

@@ -1,4 +1,4 @@
-# jetimages -pt_window, -pileup_mu, -preprocess_rebin: with a common window every class, the graviton's r3 too, has the pT of the
+# jetimages -pt_window, -pileup_mu, -preprocess_rebin, -b_fragmentation: with a common window every class, the graviton's r3 too, has the pT of the
 # SM classes (r3 and top medians within 5%, inside the window); without it the default files are
 # unchanged (r3 near 1.35 TeV, the stored pT feature) and a bad window is one clear error.
 . "$HADAL_SRC/tests/lib.sh"
@@ -34,6 +34,15 @@ a, b = h5py.File("rb.h5"), h5py.File("np.h5")
 assert np.array_equal(a["events/features"][:], b["events/features"][:]) and np.array_equal(a["events/label"][:], b["events/label"][:])
 s = a["events/images"][:].sum((1, 2))
 assert np.all(np.abs(s - 1) < 1e-5), s.min()
+PY
+# -b_fragmentation: H -> b b jets get more occupied pixels (the B decay products)
+for v in "0:" "1:-b_fragmentation true"; do
+  "$HADAL" generate jetimages -o bf${v%%:*}.h5 -n 400 -seed 7 -classes eft -class_fractions 1 -image_size 16 -preprocess false ${v#*:} > bf.log 2>&1 || { fail "b fragmentation ${v#*:}"; cat bf.log; }
+done
+"$PYTHON" - <<'PY' && pass "b fragmentation adds pixels to H -> b b jets" || fail "b fragmentation"
+import h5py, numpy as np
+n = [np.mean((h5py.File("bf%d.h5" % k)["events/images"][:] > 0).sum((1, 2))) for k in (0, 1)]
+assert n[1] > n[0] + 1, n
 PY
 expect_error "bad hadron cap" "-hadron_cap 0 is outside" "$HADAL" generate jetimages -o bad.h5 -n 10 -hadron_cap 0
 expect_error "bad window" "-pt_window 1000.*,900.* must be LO,HI" "$HADAL" generate jetimages -o bad.h5 -n 10 -pt_window 1000,900
