@@ -28,6 +28,9 @@ PetscErrorCode hd_sha256_final(hd_sha256 *s, unsigned char digest[HD_SHA256_BYTE
 void hd_sha256_to_hex(const unsigned char digest[HD_SHA256_BYTES], char hex[HD_SHA256_HEX_LEN]);
 /* Not collective. One-shot: the hex digest of len bytes of data. */
 PetscErrorCode hd_sha256_hex(const void *data, size_t len, char hex[HD_SHA256_HEX_LEN]);
+/* Not collective. The hex digest of n floats as little-endian float32, whatever the machine's byte
+ * order: the parameter fingerprints of summary.json, so two runs compare without tools. */
+PetscErrorCode hd_sha256_floats(const float *p, size_t n, char hex[HD_SHA256_HEX_LEN]);
 /* Not collective. The hex digest of a file's bytes as stored (what `sha256sum FILE` prints). */
 PetscErrorCode hd_sha256_file(const char *path, char hex[HD_SHA256_HEX_LEN]);
 

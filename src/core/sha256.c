@@ -69,6 +69,27 @@ PetscErrorCode hd_sha256_hex(const void *data, size_t len, char hex[HD_SHA256_HE
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_sha256_floats(const float *p, size_t n, char hex[HD_SHA256_HEX_LEN])
+{
+  hd_sha256     s;
+  unsigned char d[HD_SHA256_BYTES], b[4 * 256];
+
+  PetscFunctionBegin;
+  PetscCall(hd_sha256_init(&s));
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    size_t m = n - i0 < 256 ? n - i0 : 256;
+    for (size_t i = 0; i < m; i++) {
+      uint32_t u;
+      memcpy(&u, &p[i0 + i], 4);
+      for (int k = 0; k < 4; k++) b[4 * i + k] = (unsigned char)(u >> (8 * k));
+    }
+    PetscCall(hd_sha256_update(&s, b, 4 * m));
+  }
+  PetscCall(hd_sha256_final(&s, d));
+  hd_sha256_to_hex(d, hex);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_sha256_file(const char *path, char hex[HD_SHA256_HEX_LEN])
 {
   FILE          *f;

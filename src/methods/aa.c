@@ -305,23 +305,6 @@ static void hd_aa_softmax(PetscInt N, PetscInt n, float *z)
   }
 }
 
-static PetscErrorCode hd_aa_params_sha256(const hd_nn *net, char hex[HD_SHA256_HEX_LEN])
-{
-  unsigned char *b;
-  size_t         n = (size_t)net->n_params;
-
-  PetscFunctionBegin;
-  PetscCall(PetscMalloc1(4 * n + 1, &b));
-  for (size_t i = 0; i < n; i++) {
-    uint32_t u;
-    memcpy(&u, &net->params[i], 4);
-    for (int k = 0; k < 4; k++) b[4 * i + k] = (unsigned char)(u >> (8 * k)); /* little-endian */
-  }
-  PetscCall(hd_sha256_hex(b, 4 * n, hex));
-  PetscCall(PetscFree(b));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* Collective on comm. Probabilities (N, n) of every event. */
 static PetscErrorCode hd_aa_outputs(hd_comm comm, hd_aa *aa, hd_nn *net, float *prob)
 {
@@ -356,7 +339,7 @@ static PetscErrorCode hd_aa_prior(hd_run *run, hd_aa *aa)
   PetscCall(PetscArraycpy(aa->prior_params, net->params, net->n_params));
   PetscCall(PetscMalloc1((size_t)aa->N * aa->n, &aa->prior_prob));
   PetscCall(hd_aa_outputs(run->world, aa, net, aa->prior_prob));
-  PetscCall(hd_aa_params_sha256(net, aa->prior_sha));
+  PetscCall(hd_sha256_floats(net->params, (size_t)net->n_params, aa->prior_sha));
   aa->prior_wall = hd_wtime() - t0;
   PetscCall(hd_log(run->world, "aa: prior run: %" PetscInt_FMT " epochs on %" PetscInt_FMT " normal events, validation loss %.4f, %.1f s\n", tres.epochs_run, aa->n_prior, tres.best_val_loss, aa->prior_wall));
   PetscCall(hd_nn_destroy(&net));
@@ -426,7 +409,7 @@ static PetscErrorCode hd_aa_member(hd_ensemble_member *m, void *ctx)
     m->metrics[HD_AA_EPOCHS]   = (double)tres.epochs_run;
     m->metrics[HD_AA_VAL_LOSS] = tres.best_val_loss;
     m->metrics[HD_AA_RATE]     = tres.events_per_s;
-    PetscCall(hd_aa_params_sha256(net, m->text));
+    PetscCall(hd_sha256_floats(net->params, (size_t)net->n_params, m->text));
   }
   PetscCall(hd_nn_destroy(&net));
   PetscCall(PetscFree(w));

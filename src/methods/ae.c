@@ -148,26 +148,6 @@ static PetscErrorCode hd_ae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* SHA-256 of the parameters as little-endian float32, so two runs compare without tools. */
-static PetscErrorCode hd_ae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
-{
-  hd_sha256     s;
-  unsigned char digest[HD_SHA256_BYTES];
-
-  PetscFunctionBegin;
-  PetscCall(hd_sha256_init(&s));
-  for (PetscInt i = 0; i < n; i++) {
-    uint32_t      u;
-    unsigned char b[4];
-    memcpy(&u, &p[i], 4);
-    for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
-    PetscCall(hd_sha256_update(&s, b, 4));
-  }
-  PetscCall(hd_sha256_final(&s, digest));
-  hd_sha256_to_hex(digest, hex);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* One member: build, initialise from (seed, member), train on the group, score every event with
  * its reconstruction error, write its model file. Collective on m->group. */
 static PetscErrorCode hd_ae_member(hd_ensemble_member *m, void *ctx)
@@ -207,7 +187,7 @@ static PetscErrorCode hd_ae_member(hd_ensemble_member *m, void *ctx)
     m->metrics[HD_AE_PARAMS]     = (double)net->n_params;
     m->metrics[HD_AE_AUC]        = roc.n_signal > 0 && roc.n_background > 0 ? roc.auc : NAN;
     PetscCall(hd_stats_roc_free(&roc));
-    PetscCall(hd_ae_params_sha256(net->params, net->n_params, m->text));
+    PetscCall(hd_sha256_floats(net->params, (size_t)net->n_params, m->text));
   }
   PetscCall(hd_nn_destroy(&net));
   PetscFunctionReturn(PETSC_SUCCESS);

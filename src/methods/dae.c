@@ -270,26 +270,6 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* SHA-256 of the parameters as little-endian float32. */
-static PetscErrorCode hd_dae_params_sha256(const float *p, PetscInt n, char hex[HD_SHA256_HEX_LEN])
-{
-  hd_sha256     s;
-  unsigned char digest[HD_SHA256_BYTES];
-
-  PetscFunctionBegin;
-  PetscCall(hd_sha256_init(&s));
-  for (PetscInt i = 0; i < n; i++) {
-    uint32_t      u;
-    unsigned char b[4];
-    memcpy(&u, &p[i], 4);
-    for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
-    PetscCall(hd_sha256_update(&s, b, 4));
-  }
-  PetscCall(hd_sha256_final(&s, digest));
-  hd_sha256_to_hex(digest, hex);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* One member: a DisCo pair (member < seeds) or a single AE. Collective on m->group. */
 static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
 {
@@ -345,7 +325,7 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
       m->metrics[HD_DAE_BEST_EPOCH] = (double)tres.best_epoch + 1;
       m->metrics[HD_DAE_VAL_LOSS]   = tres.best_val_loss;
       m->metrics[HD_DAE_PARAMS]     = (double)net->n_params;
-      PetscCall(hd_dae_params_sha256(net->params, net->n_params, m->text));
+      PetscCall(hd_sha256_floats(net->params, (size_t)net->n_params, m->text));
     }
   }
   if (pair) PetscCall(hd_objective_disco_destroy(&dctx));
