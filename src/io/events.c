@@ -133,7 +133,11 @@ static PetscErrorCode hd_events_rows_pieces(MPI_Comm comm, hid_t did, hid_t memt
   PetscCallMPI(MPI_Allreduce(&mine, &most, 1, MPI_INT64_T, MPI_MAX, comm));
   for (int64_t k = 0; k < most; k++) {
     int64_t r = k * per, n = PetscMax(0, PetscMin(per, (int64_t)count - r));
-    PetscCall(hd_events_rows_io(did, memtype, row0 + (PetscInt)(n > 0 ? r : 0), (PetscInt)n, write, path, name, n > 0 ? (char *)buf + (size_t)r * row_bytes : NULL));
+    PetscErrorCode ierr = hd_events_rows_io(did, memtype, row0 + (PetscInt)(n > 0 ? r : 0), (PetscInt)n, write, path, name, n > 0 ? (char *)buf + (size_t)r * row_bytes : NULL);
+
+    /* a write (a full disk) or read may fail on some ranks only: all stop together, or the others
+     * would wait in the next collective call */
+    PetscCall(hd_error_agree(comm, ierr));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -528,12 +532,14 @@ static void hd_events_writer_close_datasets(hd_events_writer w)
 PetscErrorCode hd_events_writer_close(hd_events_writer *wp)
 {
   hd_events_writer w = *wp;
+  PetscErrorCode   ierr;
 
   PetscFunctionBegin;
   if (!w) PetscFunctionReturn(PETSC_SUCCESS);
   hd_events_writer_close_datasets(w);
-  PetscCall(hd_h5_output_commit(&w->out));
+  ierr = hd_h5_output_commit(&w->out); /* removes the temporary file when it fails */
   PetscCall(PetscFree(*wp));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -543,8 +549,8 @@ PetscErrorCode hd_events_writer_discard(hd_events_writer *wp)
 
   PetscFunctionBegin;
   if (!w) PetscFunctionReturn(PETSC_SUCCESS);
-  hd_events_writer_close_datasets(w);
-  PetscCall(hd_h5_output_discard(&w->out));
+  PetscCall(hd_h5_output_discard(&w->out)); /* closes the datasets too, after emptying the file */
+  for (int d = 0; d < HD_DS_COUNT; d++) w->did[d] = H5I_INVALID_HID;
   PetscCall(PetscFree(*wp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

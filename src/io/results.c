@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hadal/blas_info.h>
 #include <hadal/log.h>
 #include <hadal/results.h>
 
@@ -32,18 +33,50 @@ PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective. `ierr` is this rank's result of a step of writing results.h5: a failure on any rank
+ * (a full disk) fails every rank with the lowest failing rank's message, and the temporary file is
+ * closed and removed, so a failed run leaves no results.h5 and no temporary twin whatever the
+ * method. Later calls on the discarded file are not made: the caller returns the error. */
+static PetscErrorCode hd_results_check(hd_results *res, PetscErrorCode ierr)
+{
+  PetscFunctionBegin;
+  ierr = hd_error_agree(res->out.comm, ierr);
+  if (ierr) {
+    PetscCall(hd_h5_output_discard(&res->out));
+    PetscFunctionReturn(ierr);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective. The BLAS that computed these results (docs/running.md: identical results need the
+ * same BLAS kernel). */
+static PetscErrorCode hd_results_attr_blas(hd_results *res)
+{
+  hd_blas_info b;
+
+  PetscFunctionBegin;
+  hd_blas_info_get(&b);
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "blas", b.config));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "blas_kernel", b.kernel));
+  PetscCall(hd_h5_attr_write_int(res->out.fid, "blas_threads", b.threads));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, const char *options, hd_results *res)
 {
-  char  path[PETSC_MAX_PATH_LEN], *all = NULL;
+  char           path[PETSC_MAX_PATH_LEN], *all = NULL;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   snprintf(path, sizeof(path), "%s/results.h5", dir);
   PetscCall(hd_h5_output_create(comm, path, &res->out));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "method", method));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION));
   if (!options) PetscCall(PetscOptionsGetAll(NULL, &all));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "options", options ? options : all ? all : ""));
+  ierr = hd_h5_attr_write_string(res->out.fid, "method", method);
+  if (!ierr) ierr = hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION);
+  if (!ierr) ierr = hd_h5_attr_write_string(res->out.fid, "options", options ? options : all ? all : "");
+  if (!ierr) ierr = hd_results_attr_blas(res);
   PetscCall(PetscFree(all));
+  PetscCall(hd_results_check(res, ierr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -101,7 +134,7 @@ cleanup:
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local)
 {
   PetscFunctionBegin;
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -109,7 +142,7 @@ PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscIn
 {
   PetscFunctionBegin;
   PetscCheck(width >= 1, res->out.comm, HD_ERR_INTERNAL, "results: %s needs at least one column", name);
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)width, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)width, (hsize_t)offset, (hsize_t)n_local, local)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -119,14 +152,14 @@ PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscIn
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(res->out.comm, &rank));
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, 0, rank == 0 ? (hsize_t)n : 0, values));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, 0, rank == 0 ? (hsize_t)n : 0, values)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value)
 {
   PetscFunctionBegin;
-  PetscCall(hd_h5_attr_write_double(res->out.fid, name, value));
+  PetscCall(hd_results_check(res, hd_h5_attr_write_double(res->out.fid, name, value)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -279,7 +312,16 @@ PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
   int  rank, err = 0;
   char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
 
+  hd_blas_info b;
+
   PetscFunctionBegin;
+  /* every method's summary says which BLAS kernel produced it (docs/running.md) */
+  hd_blas_info_get(&b);
+  PetscCall(hd_summary_open(s, "blas", '{'));
+  PetscCall(hd_summary_string(s, "library", b.config));
+  PetscCall(hd_summary_string(s, "kernel", b.kernel));
+  PetscCall(hd_summary_int(s, "threads", b.threads));
+  PetscCall(hd_summary_close(s, '}'));
   PetscCall(hd_summary_append(s, "\n}\n"));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   snprintf(path, sizeof(path), "%s/summary.json", dir);

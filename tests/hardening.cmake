@@ -1,0 +1,4 @@
+# Hardening: full disks, odd files, stray options and concurrent runs end with one error line and
+# leave nothing behind, whatever the method.
+hd_add_script_test(hard_full_disk hardening/full_disk.sh LABELS mpi)
+set_tests_properties(hard_full_disk PROPERTIES TIMEOUT 900)
