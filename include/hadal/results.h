@@ -11,6 +11,27 @@
 /* Collective on comm. Creates the folder (and parents) when missing, naming it on failure. */
 PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir);
 
+/* An output folder held by one run: checked and created before any work, locked against a second
+ * run writing into it at the same time, and removed again when the run fails before writing into
+ * it. */
+typedef struct {
+  MPI_Comm comm;
+  int      fd;                                 /* rank 0: the locked file, -1 when none */
+  char     dir[PETSC_MAX_PATH_LEN];
+  char     lock[PETSC_MAX_PATH_LEN + 32];
+  char     created[PETSC_MAX_PATH_LEN];        /* the topmost folder this run created, "" when none */
+} hd_out_claim;
+
+/* Collective on comm. `dir` must be a folder or creatable as one (an existing regular file, a
+ * folder that cannot be created, are errors naming -out). Creates it (and its parents), then takes
+ * the lock DIR/.hadal-lock (`part` >= 0: DIR/.hadal-lock-part-PART, so that the parts of one scan
+ * run side by side), which names its holder (host, process, start time); a folder another run
+ * holds is an error naming that run. The lock is released when the process ends, however it ends. */
+PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, hd_out_claim *c);
+/* Not collective (rank 0 acts): release the lock; after a failure (`failed`), also remove the
+ * folders this run created when they hold nothing (empty subfolders included). */
+void hd_out_claim_release(hd_out_claim *c, PetscBool failed);
+
 typedef struct {
   hd_h5_output out;
 } hd_results;

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <fcntl.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <hadal/blas_info.h>
@@ -60,6 +63,113 @@ static PetscErrorCode hd_results_attr_blas(hd_results *res)
   PetscCall(hd_h5_attr_write_string(res->out.fid, "blas_kernel", b.kernel));
   PetscCall(hd_h5_attr_write_int(res->out.fid, "blas_threads", b.threads));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank 0: the folders of `dir` that do not exist yet, created top down; the first is kept in
+ * `created` so that a failed run removes what it made. Returns 0 or an errno. */
+static int hd_out_mkdirs(const char *dir, char *created, size_t len)
+{
+  char        path[PETSC_MAX_PATH_LEN];
+  struct stat st;
+
+  created[0] = '\0';
+  snprintf(path, sizeof(path), "%s", dir);
+  for (char *p = path + 1;; p++) {
+    if (*p && *p != '/') continue;
+    char c = *p;
+    *p     = '\0';
+    if (stat(path, &st) != 0) {
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) return errno;
+      if (!created[0]) snprintf(created, len, "%s", path);
+    } else if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    *p = c;
+    if (!c) break;
+  }
+  return 0;
+}
+
+PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, hd_out_claim *c)
+{
+  int         rank, err[2] = {0, 0};
+  char        holder[256] = "";
+  struct stat st;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(c, sizeof(*c)));
+  c->comm = comm;
+  c->fd   = -1;
+  PetscCheck(dir && dir[0], comm, HD_ERR_USER_INPUT, "no output folder given (-out DIR)");
+  PetscCheck(strlen(dir) + 40 < sizeof(c->dir), comm, HD_ERR_USER_INPUT, "option -out: folder name '%s' is too long", dir);
+  snprintf(c->dir, sizeof(c->dir), "%s", dir);
+  if (part >= 0) snprintf(c->lock, sizeof(c->lock), "%s/.hadal-lock-part-%" PetscInt_FMT, dir, part);
+  else snprintf(c->lock, sizeof(c->lock), "%s/.hadal-lock", dir);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) err[0] = ENOTDIR;
+    else err[0] = hd_out_mkdirs(dir, c->created, sizeof(c->created));
+    if (!err[0]) {
+      c->fd = open(c->lock, O_RDWR | O_CREAT, 0644);
+      if (c->fd < 0) err[0] = errno;
+      else if (flock(c->fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(c->fd, holder, sizeof(holder) - 1);
+
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        err[1] = 1;
+        close(c->fd);
+        c->fd = -1;
+      } else {
+        char   host[128] = "?", text[256];
+        time_t now = time(NULL);
+        int    n;
+
+        gethostname(host, sizeof(host));
+        host[sizeof(host) - 1] = '\0';
+        n = snprintf(text, sizeof(text), "host %s, process %d, since %s", host, (int)getpid(), ctime(&now));
+        if (ftruncate(c->fd, 0) != 0 || write(c->fd, text, (size_t)n) != n) { /* the lock holds without its note */ }
+      }
+    }
+  }
+  PetscCallMPI(MPI_Bcast(err, 2, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(holder, (int)sizeof(holder), MPI_CHAR, 0, comm));
+  if (err[0] || err[1]) hd_out_claim_release(c, PETSC_TRUE);
+  PetscCheck(err[0] != ENOTDIR, comm, HD_ERR_USER_INPUT, "option -out '%s': not a folder (it, or a folder on its path, is a file)", dir);
+  PetscCheck(!err[0], comm, HD_ERR_FILE_WRITE, "option -out '%s': cannot create the folder or its lock: %s", dir, strerror(err[0]));
+  PetscCheck(!err[1], comm, HD_ERR_USER_INPUT, "option -out '%s': the folder is in use by another hadal run (%s); wait for it to end or choose another -out", dir, holder[0] ? holder : "holder unknown");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
+{
+  int rank = 0;
+
+  if (!c->dir[0]) return;
+  MPI_Comm_rank(c->comm, &rank);
+  if (rank != 0) return;
+  if (c->fd >= 0) {
+    unlink(c->lock);
+    close(c->fd); /* closing releases the lock */
+    c->fd = -1;
+  }
+  if (failed && c->created[0]) {
+    /* what a failed start made: the empty subfolders a method creates, then the folders up to the
+     * topmost one created (rmdir removes only empty folders: nothing written is lost) */
+    static const char *const sub[] = {"models", "windows"};
+    char                      path[PETSC_MAX_PATH_LEN + 16];
+
+    for (int i = 0; i < 2; i++) {
+      snprintf(path, sizeof(path), "%s/%s", c->dir, sub[i]);
+      rmdir(path);
+    }
+    snprintf(path, sizeof(path), "%s", c->dir);
+    for (;;) {
+      if (rmdir(path) != 0 || !strcmp(path, c->created)) break;
+      char *slash = strrchr(path, '/');
+      if (!slash) break;
+      *slash = '\0';
+    }
+  }
+  c->dir[0] = '\0';
 }
 
 PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, const char *options, hd_results *res)
