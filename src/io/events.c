@@ -15,6 +15,9 @@ void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt 
   *count  = hi - lo;
 }
 
+/* The largest class label an event file may hold. */
+#define HD_EVENTS_MAX_LABEL 65535
+
 /* The datasets of an event table, in one place so reader, writer and `info` agree. */
 typedef enum { HD_DS_FEATURES, HD_DS_MASS, HD_DS_LABEL, HD_DS_WEIGHT, HD_DS_IMAGES, HD_DS_SETS, HD_DS_SET_SIZE, HD_DS_COUNT } hd_dataset_id;
 
@@ -28,7 +31,21 @@ static PetscBool hd_events_needed(const char *const *need, const char *what)
   return PETSC_FALSE;
 }
 
-/* Open one dataset; *did < 0 when absent. Checks rank and leading dimension. */
+static const char *hd_events_class_name(H5T_class_t cls)
+{
+  switch (cls) {
+  case H5T_INTEGER: return "integers";
+  case H5T_FLOAT: return "floating-point values";
+  case H5T_STRING: return "strings";
+  case H5T_COMPOUND: return "compound records";
+  case H5T_ENUM: return "enumerated values";
+  case H5T_BITFIELD: return "bit fields";
+  case H5T_OPAQUE: return "opaque data";
+  default: return "values of an unsupported type";
+  }
+}
+
+/* Open one dataset; *did < 0 when absent. Checks type class, rank and leading dimension. */
 static PetscErrorCode hd_events_open_dataset(MPI_Comm comm, hid_t fid, const char *path, hd_dataset_id id, int rank_expected, hsize_t dims[3], hid_t *did)
 {
   hid_t space;
@@ -39,6 +56,15 @@ static PetscErrorCode hd_events_open_dataset(MPI_Comm comm, hid_t fid, const cha
   if (H5Lexists(fid, hd_ds_path[id], H5P_DEFAULT) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
   *did = H5Dopen2(fid, hd_ds_path[id], H5P_DEFAULT);
   PetscCheck(*did >= 0, comm, HD_ERR_FILE_READ, "'%s': %s exists but cannot be opened as a dataset", path, hd_ds_path[id]);
+  {
+    hid_t       type = H5Dget_type(*did);
+    H5T_class_t cls  = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    PetscBool   whole = id == HD_DS_LABEL || id == HD_DS_SET_SIZE;
+
+    if (type >= 0) H5Tclose(type);
+    /* HDF5 would convert silently: 0.5 to a label 0, a string to garbage or a failed read */
+    PetscCheck(cls == H5T_INTEGER || (!whole && cls == H5T_FLOAT), comm, HD_ERR_FILE_READ, "'%s': %s holds %s, not %s", path, hd_ds_path[id], hd_events_class_name(cls), whole ? "integers" : "numbers");
+  }
   HdCallH5(space = H5Dget_space(*did), "'%s': cannot read the shape of %s", path, hd_ds_path[id]);
   ndims = H5Sget_simple_extent_ndims(space);
   PetscCheck(ndims == rank_expected, comm, HD_ERR_FILE_READ, "'%s': %s has %d dimensions, expected %d", path, hd_ds_path[id], ndims, rank_expected);
@@ -208,7 +234,10 @@ static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char
     PetscInt nn;
     char    *names;
 
-    PetscCall(hd_h5_attr_read_strings(did[HD_DS_FEATURES], "names", HD_NAME_LEN, &nn, &names));
+    PetscErrorCode ierr = hd_h5_attr_read_strings(did[HD_DS_FEATURES], "names", HD_NAME_LEN, &nn, &names);
+
+    PetscCheck(!ierr, comm, HD_ERR_FILE_READ, "'%s': the 'names' attribute of /events/features is not a list of strings", path);
+    PetscCheck(nn == 0 || nn == L->n_features, comm, HD_ERR_FILE_READ, "'%s': the 'names' attribute of /events/features has %" PetscInt_FMT " entries for %" PetscInt_FMT " columns", path, nn, L->n_features);
     PetscCall(PetscCalloc1(L->n_features, &L->feature_names));
     for (PetscInt j = 0; j < L->n_features; j++) {
       if (j < nn) memcpy(L->feature_names[j], names + (size_t)j * HD_NAME_LEN, HD_NAME_LEN);
@@ -248,11 +277,34 @@ static void hd_events_row_sizes(const hd_events_layout *L, const char *const *ne
 
 static hid_t hd_events_memtype(hd_dataset_id d) { return d == HD_DS_LABEL || d == HD_DS_SET_SIZE ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT; }
 
+/* Collective on comm. Labels are -1 (unlabelled), 0 (background) or a class 1..K: anything below
+ * -1 or above HD_EVENTS_MAX_LABEL (a 64-bit value HDF5 clipped to 32 bits among them) is refused,
+ * naming the first (global) row. */
+static PetscErrorCode hd_events_check_labels(MPI_Comm comm, const char *path, const int32_t *label, PetscInt n, PetscInt offset)
+{
+  int64_t bad[2] = {0, INT64_MAX}, all[2], value = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) {
+    if (label[i] < -1 || label[i] > HD_EVENTS_MAX_LABEL) {
+      if (!bad[0]) bad[1] = offset + i;
+      bad[0]++;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(&bad[0], &all[0], 1, MPI_INT64_T, MPI_SUM, comm));
+  PetscCallMPI(MPI_Allreduce(&bad[1], &all[1], 1, MPI_INT64_T, MPI_MIN, comm));
+  if (all[0] && bad[1] == all[1]) value = label[bad[1] - offset];
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_SUM, comm));
+  PetscCheck(all[0] == 0, comm, HD_ERR_FILE_READ, "'%s': /events/label holds %lld values outside -1 (unlabelled), 0 (background) and 1..%d (classes), the first %lld in row %lld", path, (long long)all[0], HD_EVENTS_MAX_LABEL, (long long)value, (long long)all[1]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective on comm. Float datasets but set_size hold finite values: each rank checks rows
  * [row0, row0 + n) of what was read, with `base` the row of the buffers' first row. */
 static PetscErrorCode hd_events_check_all(MPI_Comm comm, const char *path, const PetscInt width[HD_DS_COUNT], void **const ptr[HD_DS_COUNT], PetscInt base, PetscInt row0, PetscInt n)
 {
   PetscFunctionBegin;
+  PetscCall(hd_events_check_labels(comm, path, (const int32_t *)*ptr[HD_DS_LABEL] + (row0 - base), n, row0));
   for (int d = 0; d < HD_DS_COUNT; d++) {
     if (!width[d] || d == HD_DS_LABEL || d == HD_DS_SET_SIZE || d == HD_DS_SETS) continue; /* sets: padding may hold anything */
     PetscCall(hd_events_check_finite(comm, path, hd_ds_path[d], (const float *)*ptr[d] + (size_t)(row0 - base) * (size_t)width[d], n, width[d], row0));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <hadal/h5.h>
 
 static PetscErrorCode hd_h5_mpio_fapl(MPI_Comm comm, hid_t *fapl)
@@ -48,8 +49,13 @@ PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid)
   if (rank == 0) {
     state[0] = access(path, F_OK) == 0 ? 0 : errno;
     if (!state[0]) state[1] = access(path, R_OK) == 0 ? 0 : errno;
+    if (!state[0] && !state[1]) {
+      struct stat st;
+      if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) state[0] = EISDIR;
+    }
   }
   PetscCallMPI(MPI_Bcast(state, 2, MPI_INT, 0, comm));
+  PetscCheck(state[0] != EISDIR, comm, HD_ERR_FILE_OPEN, "cannot open '%s': it is a folder, not a file", path);
   PetscCheck(state[0] == 0, comm, HD_ERR_FILE_OPEN, "cannot open '%s': %s", path, strerror(state[0]));
   PetscCheck(state[1] == 0, comm, HD_ERR_FILE_OPEN, "cannot read '%s': %s", path, strerror(state[1]));
   PetscCall(hd_h5_mpio_fapl(comm, &fapl));
