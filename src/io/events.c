@@ -5,6 +5,7 @@
 #include <hadal/events.h>
 #include <hadal/h5.h>
 #include <hadal/log.h>
+#include <hadal/sha256.h>
 
 void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt *count)
 {
@@ -333,6 +334,32 @@ static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The event file read last, for hd_events_data_identity. */
+static struct {
+  char     path[PETSC_MAX_PATH_LEN];
+  PetscInt n_events, n_features;
+  char     sha256[HD_SHA256_HEX_LEN]; /* "" until first asked */
+} hd_events_last;
+
+static void hd_events_note_read(const char *path, const hd_events_layout *L)
+{
+  snprintf(hd_events_last.path, sizeof(hd_events_last.path), "%s", path);
+  hd_events_last.n_events   = L->n_events;
+  hd_events_last.n_features = L->n_features;
+  hd_events_last.sha256[0]  = '\0';
+}
+
+PetscErrorCode hd_events_data_identity(char *identity, size_t len, const char **path)
+{
+  PetscFunctionBegin;
+  identity[0] = '\0';
+  *path       = hd_events_last.path;
+  if (!hd_events_last.path[0]) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!hd_events_last.sha256[0]) PetscCall(hd_sha256_file(hd_events_last.path, hd_events_last.sha256));
+  snprintf(identity, len, "%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", hd_events_last.n_events, hd_events_last.n_features, hd_events_last.sha256);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
 {
   hid_t          fid, did[HD_DS_COUNT];
@@ -346,6 +373,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
   if (!ierr) ierr = hd_events_read_blocks(comm, path, need, did, ev);
   PetscCall(hd_events_close(fid, did)); /* on every path: no handle outlives a failed read */
   PetscCall(ierr);
+  hd_events_note_read(path, &ev->layout);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -440,6 +468,7 @@ PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char
   if (!ierr) ierr = hd_events_read_node(comm, path, need, did, t);
   PetscCall(hd_events_close(fid, did));
   PetscCall(ierr); /* the caller's hd_table_destroy frees what was allocated */
+  hd_events_note_read(path, &t->layout);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
