@@ -9,11 +9,12 @@
 
 /* Collective on world. The output folder of every method, -out, checked, created and locked
  * before any work (a run that only lists, -list_windows, has none). A part of a scan (-window K)
- * locks its part only, so that the parts of a job array share the folder. */
+ * locks its part only, so that the parts of a job array share the folder. A whole run that ends
+ * well removes the outputs of an earlier run it did not replace (not with -resume). */
 static PetscErrorCode hd_run_claim(MPI_Comm world, hd_out_claim *claim)
 {
   char      out[PETSC_MAX_PATH_LEN] = "";
-  PetscBool set = PETSC_FALSE, list = PETSC_FALSE;
+  PetscBool set = PETSC_FALSE, list = PETSC_FALSE, resume = PETSC_FALSE;
   PetscInt  part = -1;
 
   PetscFunctionBegin;
@@ -22,7 +23,8 @@ static PetscErrorCode hd_run_claim(MPI_Comm world, hd_out_claim *claim)
   PetscCall(PetscOptionsGetString(NULL, NULL, "-out", out, sizeof(out), &set));
   if (list || !set || !out[0]) PetscFunctionReturn(PETSC_SUCCESS); /* the method names what is missing */
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-window", &part, NULL));
-  PetscCall(hd_out_claim_take(world, out, part, claim));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-resume", &resume, NULL));
+  PetscCall(hd_out_claim_take(world, out, part, resume ? PETSC_FALSE : PETSC_TRUE, claim));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -67,7 +69,7 @@ static PetscErrorCode hd_run_method(MPI_Comm world, const hd_method *m)
   PetscCall(hd_opt_finish(world, usage, &help_only));
   if (!help_only) PetscCall(hd_run_claim(world, &claim));
   ierr = hd_run_steps(&run, m, ctx, help_only, &ens);
-  hd_out_claim_release(&claim, ierr ? PETSC_TRUE : PETSC_FALSE);
+  hd_out_claim_release(&claim, ierr || ens.interrupted ? PETSC_TRUE : PETSC_FALSE); /* stale files stay after an interruption */
   PetscCall(ierr);
   PetscCall(hd_ensemble_destroy(&ens));
   PetscCall(m->destroy(ctx));

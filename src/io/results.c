@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <sys/file.h>
@@ -88,7 +89,57 @@ static int hd_out_mkdirs(const char *dir, char *created, size_t len)
   return 0;
 }
 
-PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, hd_out_claim *c)
+/* Rank 0: whether `name` (in `sub`, "" for the folder itself) is an output hadal writes. */
+static PetscBool hd_out_is_output(const char *sub, const char *name)
+{
+  unsigned u;
+  char     tail[8];
+
+  if (!sub[0]) return !strcmp(name, "results.h5") || !strcmp(name, "summary.json") || !strcmp(name, "model.h5") || sscanf(name, "checkpoint_m%u.h%2s", &u, tail) == 2;
+  if (!strcmp(sub, "models")) return sscanf(name, "member_%u.h%2s", &u, tail) == 2;
+  if (!strcmp(sub, "windows")) return sscanf(name, "window_%u.h%2s", &u, tail) == 2;
+  return PETSC_FALSE;
+}
+
+/* Rank 0: the outputs already in the folder, with their inodes (a file this run writes is a new
+ * inode: outputs are written under a temporary name and renamed). */
+static void hd_out_snapshot(hd_out_claim *c)
+{
+  static const char *const subs[] = {"", "models", "windows"};
+
+  for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+    PetscInt n = 0;
+
+    for (int k = 0; k < 3; k++) {
+      char           path[PETSC_MAX_PATH_LEN + 16];
+      DIR           *d;
+      struct dirent *e;
+
+      snprintf(path, sizeof(path), "%s%s%s", c->dir, subs[k][0] ? "/" : "", subs[k]);
+      if (!(d = opendir(path))) continue;
+      while ((e = readdir(d))) {
+        struct stat st;
+
+        if (!hd_out_is_output(subs[k], e->d_name)) continue;
+        if (pass == 1 && n < c->n_old) {
+          snprintf(c->old[n], PETSC_MAX_PATH_LEN, "%.*s/%s", (int)(PETSC_MAX_PATH_LEN - 300), path, e->d_name);
+          c->old_inode[n] = stat(c->old[n], &st) == 0 ? st.st_ino : 0;
+        }
+        n++;
+      }
+      closedir(d);
+    }
+    if (pass == 0) {
+      c->n_old = n;
+      if (!n || PetscMalloc1(n, &c->old) || PetscMalloc1(n, &c->old_inode)) {
+        c->n_old = 0;
+        return;
+      }
+    }
+  }
+}
+
+PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, PetscBool replace_old, hd_out_claim *c)
 {
   int         rank, err[2] = {0, 0};
   char        holder[256] = "";
@@ -127,6 +178,7 @@ PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, 
         host[sizeof(host) - 1] = '\0';
         n = snprintf(text, sizeof(text), "host %s, process %d, since %s", host, (int)getpid(), ctime(&now));
         if (ftruncate(c->fd, 0) != 0 || write(c->fd, text, (size_t)n) != n) { /* the lock holds without its note */ }
+        if (part < 0 && replace_old) hd_out_snapshot(c);
       }
     }
   }
@@ -151,6 +203,15 @@ void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
     close(c->fd); /* closing releases the lock */
     c->fd = -1;
   }
+  if (!failed) {
+    struct stat st;
+
+    for (PetscInt i = 0; i < c->n_old; i++)
+      if (stat(c->old[i], &st) == 0 && st.st_ino == c->old_inode[i]) unlink(c->old[i]); /* not replaced: stale */
+  }
+  c->n_old = 0;
+  (void)PetscFree(c->old);
+  (void)PetscFree(c->old_inode);
   if (failed && c->created[0]) {
     /* what a failed start made: the empty subfolders a method creates, then the folders up to the
      * topmost one created (rmdir removes only empty folders: nothing written is lost) */
