@@ -62,6 +62,7 @@ static PetscErrorCode hd_run_method(MPI_Comm world, const hd_method *m)
   used = (size_t)snprintf(usage, sizeof(usage), "%s\n\nmethods (-method NAME):", m->usage);
   for (const hd_method *const *k = hd_methods; *k && used < sizeof(usage); k++) used += (size_t)snprintf(usage + used, sizeof(usage) - used, "\n  %-8s %s", (*k)->name, (*k)->summary);
   PetscCall(PetscMemzero(&ens, sizeof(ens)));
+  PetscCall(PetscMemzero(&claim, sizeof(claim)));
   PetscCallMPI(MPI_Comm_rank(world, &run.rank));
   PetscCallMPI(MPI_Comm_size(world, &run.size));
   PetscCall(PetscCalloc(m->ctx_size, &ctx));
