@@ -7,7 +7,7 @@
 
 #include <hadal/nn.h>
 
-#define HD_CHECKPOINT_VERSION 1
+#define HD_CHECKPOINT_VERSION 2 /* 2: the data identity and the BLAS kernel */
 
 typedef struct {
   uint64_t      seed;
@@ -25,11 +25,14 @@ typedef struct {
   double        train_events; /* training events processed (for the events/s figure) */
 } hd_checkpoint;
 
-/* Collective on group (rank 0 writes, the others wait for the outcome). */
+/* Collective on group (rank 0 writes, the others wait for the outcome). Beside ck, the file records
+ * the data the run read (hd_events_data_identity) and the BLAS library, kernel and threads. */
 PetscErrorCode hd_checkpoint_write(MPI_Comm group, const char *path, const char *spec, const hd_checkpoint *ck);
 /* Collective on group. Reads into ck's buffers (allocated by the caller for n_params and
  * n_losses values; n_losses on entry is the capacity). *found is false when the file does not
- * exist; a file for another network, seed or member is an error naming the difference. */
+ * exist; a file for another network, seed, member or data (shape and content hash) is an error
+ * naming the difference; one written with another BLAS kernel is resumed with a warning (the
+ * result will differ from an uninterrupted run's). */
 PetscErrorCode hd_checkpoint_read(MPI_Comm group, const char *path, const char *spec, hd_checkpoint *ck, PetscBool *found);
 
 #endif

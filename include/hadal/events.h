@@ -79,6 +79,12 @@ typedef struct {
  * finite. `need` as for hd_events_read. Nodes: hd_node_create (HADAL_NODE_SIZE emulates several).
  * On return the arrays may be written as above. On failure hd_table_destroy() frees what was made. */
 PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t);
+
+/* Not collective. The identity of the event file this process read last (hd_events_read or
+ * hd_events_read_shared): its shape and the SHA-256 of its bytes, "N events x F features, sha256
+ * HEX" ("" when none was read), and its path. The hash is computed on the first call (a read of
+ * the whole file) and kept. Checkpoints record it, so that -resume refuses other data. */
+PetscErrorCode hd_events_data_identity(char *identity, size_t len, const char **path);
 /* Collective on the comm t was read on. A node-shared array of `bytes` bytes, freed with the table;
  * hd_table_alloc1(t, n, &p) gives p n elements of *p's type. Contents undefined until filled. */
 PetscErrorCode hd_table_alloc_bytes(hd_table *t, size_t bytes, void **p);

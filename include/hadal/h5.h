@@ -17,14 +17,29 @@ typedef struct {
   hid_t    fid;
   char     path[PETSC_MAX_PATH_LEN];
   char     tmp[PETSC_MAX_PATH_LEN];
+  char     reserve[PETSC_MAX_PATH_LEN + 16]; /* rank 0's spare space for closing on a full disk */
 } hd_h5_output;
 
 /* Collective. Create `path`'s temporary twin (truncating a stale one). */
 PetscErrorCode hd_h5_output_create(MPI_Comm comm, const char *path, hd_h5_output *out);
 /* Collective. Close the file and rename it to its final name. */
 PetscErrorCode hd_h5_output_commit(hd_h5_output *out);
-/* Collective. Close (if open) and remove the temporary file; safe to call after a failure. */
+/* Collective. Close (if open) and remove the temporary file; safe to call after a failure, on every
+ * rank once the failure is agreed (hd_error_agree), a full disk included. */
 PetscErrorCode hd_h5_output_discard(hd_h5_output *out);
+/* Not collective for a serial file (collective for one of the MPI-IO driver). After a failed write
+ * of the file `tmp` that fid holds open: empty the file (it is about to be removed) so that HDF5's
+ * last flush cannot fail, then close every object of it and the file itself. */
+PetscErrorCode hd_h5_close_failed(hid_t fid, const char *tmp);
+
+/* Not collective. Space held in reserve beside an output `tmp` while it is written: a file
+ * `tmp.reserve` of HD_H5_RESERVE_BYTES, allocated (not written) where the file system allows. On a
+ * full disk, removing it (hd_h5_reserve_release) lets HDF5's last metadata flush succeed, so the
+ * failed output closes cleanly (a close that fails leaves HDF5 holding a half-closed file, a hang
+ * at several ranks and a crash at exit). Best effort: `reserve` is "" when no space was taken. */
+#define HD_H5_RESERVE_BYTES (256 * 1024)
+void hd_h5_reserve_take(const char *tmp, char *reserve, size_t len);
+void hd_h5_reserve_release(char *reserve);
 
 /* Collective on the file's communicator (HDF5 metadata operations): every rank passes the same
  * values. `obj` is a file, group or dataset. */

@@ -5,11 +5,40 @@
 #define HADAL_RESULTS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <hadal/h5.h>
 #include <hadal/model.h>
 
 /* Collective on comm. Creates the folder (and parents) when missing, naming it on failure. */
 PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir);
+
+/* An output folder held by one run: checked and created before any work, locked against a second
+ * run writing into it at the same time, and removed again when the run fails before writing into
+ * it. */
+typedef struct {
+  MPI_Comm comm;
+  int      fd;                                 /* rank 0: the locked file, -1 when none */
+  char     dir[PETSC_MAX_PATH_LEN];
+  char     lock[PETSC_MAX_PATH_LEN + 32];
+  char     created[PETSC_MAX_PATH_LEN];        /* the topmost folder this run created, "" when none */
+  PetscInt n_old;                              /* rank 0: outputs of an earlier run found at the start */
+  char   (*old)[PETSC_MAX_PATH_LEN];
+  ino_t   *old_inode;
+} hd_out_claim;
+
+/* Collective on comm. `dir` must be a folder or creatable as one (an existing regular file, a
+ * folder that cannot be created, are errors naming -out). Creates it (and its parents), then takes
+ * the lock DIR/.hadal-lock (`part` >= 0: DIR/.hadal-lock-part-PART, so that the parts of one scan
+ * run side by side; a part run keeps the other parts' files), which names its holder (host, process, start time); a folder another run
+ * holds is an error naming that run. The lock is released when the process ends, however it ends. */
+PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, PetscBool replace_old, hd_out_claim *c);
+/* Not collective (rank 0 acts): release the lock; after a failure (`failed`), also remove the
+ * folders this run created when they hold nothing (empty subfolders included). After a success of
+ * a whole run, the outputs of an earlier run that this one did not replace (checkpoints, member
+ * models and window files of a bigger earlier run) are removed: a folder holds one run's files.
+ * Only when the claim was taken with replace_old (not for a resumed run, whose earlier outputs are
+ * its own). A failed or interrupted run leaves an earlier run's outputs as they were. */
+void hd_out_claim_release(hd_out_claim *c, PetscBool failed);
 
 typedef struct {
   hd_h5_output out;

@@ -2,6 +2,8 @@
  *
  * main() is the only place that ends the program: every failure below climbs back here as an error
  * code, and this prints one line naming what is at fault. */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,11 +61,17 @@ static PetscErrorCode hd_print_versions(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, PetscBool version)
+/* `stray`: a word of pargv that is no option's value (NULL when none). */
+static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, PetscBool version, char **pargv, const char *stray)
 {
   PetscBool verbose = PETSC_FALSE;
 
   PetscFunctionBegin;
+  if (stray) { /* every rank has the same command line: one line, exit status 1 */
+    int i = 0;
+    while (pargv[i] != stray) i++;
+    SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unexpected word '%s' on the command line after '%s %s': an option takes one value", stray, pargv[i - 2], pargv[i - 1]);
+  }
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
   hd_log_set_verbose(verbose);
   if (version) {
@@ -107,7 +115,9 @@ static PetscErrorCode hd_initialize(int *pargc, char ***pargv)
         char *text = msg + 13;
         size_t n    = strlen(text);
         while (n && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = '\0';
-        if (strstr(text, "See https")) done = 1; /* the message lines end here */
+        /* the message lines end at the link, or where PETSc's unused-option warning begins (the
+         * options were not used because the start failed: no news to the user) */
+        if (strstr(text, "See https") || strstr(text, "WARNING! There are option(s)")) done = 1;
         else if (text[0] && text[0] != '-' && text[0] != '#' && strlen(reason) + n + 3 < sizeof(reason)) {
           if (reason[0]) strcat(reason, ": ");
           strcat(reason, text);
@@ -147,6 +157,87 @@ static PetscBool hd_all_failed(MPI_Comm comm)
   return done ? PETSC_TRUE : PETSC_FALSE;
 }
 
+/* Not collective (runs before MPI starts). Whether this process is rank 0 of the launch, from the
+ * launcher's environment: a failure found before MPI starts is reported by rank 0 only. */
+static int hd_launch_rank0(void)
+{
+  const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+
+  for (int i = 0; i < 4; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) return atoi(v) == 0;
+  }
+  return 1;
+}
+
+/* An options file that includes itself, directly or through others, makes PETSc recurse until the
+ * stack overflows. Follow every -options_file from `file` (resolved against the working folder as
+ * PETSc does) with the chain of files that led here; returns 1 and a message naming the cycle. A
+ * file that cannot be read is left to PETSc, which reports it. */
+#define HD_OPT_FILE_DEPTH 32
+static int hd_options_file_cycle(const char *file, char chain[][PATH_MAX], int depth, char *msg, size_t len)
+{
+  char  real[PATH_MAX], word[PATH_MAX + 1], prev[PATH_MAX + 1] = "";
+  FILE *f;
+  int   found = 0;
+
+  if (!realpath(file, real)) return 0;
+  for (int i = 0; i < depth; i++) {
+    if (strcmp(chain[i], real)) continue;
+    size_t used = (size_t)snprintf(msg, len, "options file '%s' includes itself: ", file);
+    for (int k = i; k < depth && used < len; k++) used += (size_t)snprintf(msg + used, len - used, "%s -> ", chain[k]);
+    if (used < len) snprintf(msg + used, len - used, "%s", real);
+    return 1;
+  }
+  if (depth == HD_OPT_FILE_DEPTH) {
+    snprintf(msg, len, "options files nest more than %d deep at '%s'", HD_OPT_FILE_DEPTH, file);
+    return 1;
+  }
+  if (!(f = fopen(file, "r"))) return 0;
+  snprintf(chain[depth], PATH_MAX, "%s", real);
+  while (!found && fscanf(f, "%4096s", word) == 1) {
+    if (word[0] == '#') { /* a comment runs to the end of its line */
+      int c;
+      while ((c = fgetc(f)) != EOF && c != '\n') {}
+      continue;
+    }
+    if (!strcmp(prev, "-options_file")) found = hd_options_file_cycle(word, chain, depth + 1, msg, len);
+    memcpy(prev, word, sizeof(prev));
+  }
+  fclose(f);
+  return found;
+}
+
+/* Not collective (before MPI starts). The -options_file words of the command line and of
+ * PETSC_OPTIONS, each followed for cycles. */
+static int hd_options_files_check(int n, char **words, char *msg, size_t len)
+{
+  static char chain[HD_OPT_FILE_DEPTH + 1][PATH_MAX];
+  const char *env = getenv("PETSC_OPTIONS");
+
+  for (int i = 0; i + 1 < n; i++)
+    if (!strcmp(words[i], "-options_file") && hd_options_file_cycle(words[i + 1], chain, 0, msg, len)) return 1;
+  if (env) {
+    char copy[4096], *save = NULL, *prev = NULL;
+
+    snprintf(copy, sizeof(copy), "%s", env);
+    for (char *w = strtok_r(copy, " \t\n", &save); w; prev = w, w = strtok_r(NULL, " \t\n", &save))
+      if (prev && !strcmp(prev, "-options_file") && hd_options_file_cycle(w, chain, 0, msg, len)) return 1;
+  }
+  return 0;
+}
+
+/* Whether a command-line word names an option ("-epochs"), rather than being a value ("3", "-5",
+ * "-1e-3"). */
+static int hd_is_option_name(const char *w)
+{
+  char *end;
+
+  if (w[0] != '-' || !w[1]) return 0;
+  (void)strtod(w, &end);
+  return *end != '\0';
+}
+
 int main(int argc, char **argv)
 {
   const char    *command = NULL;
@@ -155,6 +246,8 @@ int main(int argc, char **argv)
   MPI_Comm       failed_comm;
   PetscBool      version = PETSC_FALSE, help = PETSC_FALSE;
   PetscErrorCode ierr;
+  const char    *stray = NULL;
+  char           cycle[2 * PATH_MAX];
 
   /* Split the command line: COMMAND and its positional arguments first, options after. -help and
    * -version are taken here so that PETSc does not print its own generic help. */
@@ -171,6 +264,16 @@ int main(int argc, char **argv)
     else if (!command && argv[i][0] != '-' && pargc == 1) command = argv[i];
     else if (command && argv[i][0] != '-' && pargc == 1) args[nargs++] = argv[i];
     else pargv[pargc++] = argv[i];
+  }
+  /* After the first option, options and their values alternate: a word that follows a value is
+   * no option's value (PETSc would ignore it without a word). */
+  for (int i = 2; i < pargc && !stray; i++)
+    if (!hd_is_option_name(pargv[i]) && !hd_is_option_name(pargv[i - 1])) stray = pargv[i];
+  if (hd_options_files_check(pargc, pargv, cycle, sizeof(cycle))) {
+    if (hd_launch_rank0()) fprintf(stderr, "hadal: error: cannot start: %s\n", cycle);
+    free(pargv);
+    free(args);
+    return 1;
   }
   if (!command && !version) {
     hd_print_usage(help ? stdout : stderr);
@@ -193,7 +296,7 @@ int main(int argc, char **argv)
   /* a private communicator for the agreement after a failure (it must not match any message of
    * the program's own communication) */
   MPI_Comm_dup(PETSC_COMM_WORLD, &failed_comm);
-  ierr = hd_dispatch(command ? command : "", nargs, args, version);
+  ierr = hd_dispatch(command ? command : "", nargs, args, version, pargv, stray);
   if (ierr) {
     status = 1;
     if (hd_all_failed(failed_comm)) {

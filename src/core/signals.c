@@ -23,10 +23,13 @@ int hd_signals_pending(void) { return (int)hd_signal_received; }
 
 PetscErrorCode hd_signals_agree(MPI_Comm comm, PetscBool *stop)
 {
-  int local = hd_signal_received != 0, any;
+  int local = (int)hd_signal_received, any;
 
   PetscFunctionBegin;
+  /* the signal's number, not a flag: a signal sent to one rank only is reported by every rank
+   * (and by the one that logs) as what it was */
   PetscCallMPI(MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm));
+  if (any && !local) hd_signal_received = any;
   *stop = any ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

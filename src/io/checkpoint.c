@@ -1,13 +1,60 @@
 /* Training checkpoints in HDF5 (see include/hadal/checkpoint.h). */
 #include <string.h>
 #include <unistd.h>
+#include <hadal/blas_info.h>
 #include <hadal/checkpoint.h>
+#include <hadal/events.h>
+#include <hadal/log.h>
 #include <hadal/h5.h>
 
 typedef struct {
   const char          *spec;
   const hd_checkpoint *ck;
 } hd_ck_write_ctx;
+
+/* Not collective. What the checkpoint was computed from: the data and the BLAS. */
+static PetscErrorCode hd_ck_write_provenance(hid_t fid)
+{
+  char         data[256];
+  const char  *path;
+  hd_blas_info b;
+
+  PetscFunctionBegin;
+  PetscCall(hd_events_data_identity(data, sizeof(data), &path));
+  PetscCall(hd_h5_attr_write_string(fid, "data", data));
+  PetscCall(hd_h5_attr_write_string(fid, "data_path", path));
+  hd_blas_info_get(&b);
+  PetscCall(hd_h5_attr_write_string(fid, "blas", b.config));
+  PetscCall(hd_h5_attr_write_string(fid, "blas_kernel", b.kernel));
+  PetscCall(hd_h5_attr_write_int(fid, "blas_threads", b.threads));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective on group. The checkpoint `fid` (open on every rank) was made on this run's data;
+ * rank 0 hashes the data and tells the others. A different BLAS kernel is a warning. */
+static PetscErrorCode hd_ck_check_provenance(MPI_Comm group, hid_t fid, const char *path)
+{
+  char         data[256] = "", *file_data = NULL, *file_path = NULL, *file_kernel = NULL;
+  const char  *data_path;
+  PetscInt     n;
+  int          rank;
+  hd_blas_info b;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(group, &rank));
+  if (rank == 0) PetscCall(hd_events_data_identity(data, sizeof(data), &data_path));
+  PetscCallMPI(MPI_Bcast(data, (int)sizeof(data), MPI_CHAR, 0, group));
+  PetscCall(hd_h5_attr_read_strings(fid, "data", 256, &n, &file_data));
+  PetscCall(hd_h5_attr_read_strings(fid, "data_path", PETSC_MAX_PATH_LEN, &n, &file_path));
+  PetscCheck(file_data && !strcmp(file_data, data), PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' was made on other data ('%s': %s), not this run's (%s): resume on the same data, or remove the checkpoint", path, file_path ? file_path : "?", file_data ? file_data : "unrecorded", data);
+  PetscCall(PetscFree(file_data));
+  PetscCall(PetscFree(file_path));
+  PetscCall(hd_h5_attr_read_strings(fid, "blas_kernel", 64, &n, &file_kernel));
+  hd_blas_info_get(&b);
+  if (file_kernel && strcmp(file_kernel, b.kernel)) PetscCall(hd_log(group, "warning: checkpoint '%s' was written with the BLAS kernel %s, this run uses %s: the result will not be bit-identical to an uninterrupted run's\n", path, file_kernel, b.kernel));
+  PetscCall(PetscFree(file_kernel));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 /* An hd_h5_serial_writer: the checkpoint ctx (an hd_ck_write_ctx) into the file tmp. */
 static PetscErrorCode hd_ck_write_file(const char *tmp, const void *ctx)
@@ -21,6 +68,7 @@ static PetscErrorCode hd_ck_write_file(const char *tmp, const void *ctx)
   HdCallH5Write(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create checkpoint '%s'", tmp);
   HdCallGoto(hd_h5_attr_write_int(fid, "version", HD_CHECKPOINT_VERSION), cleanup);
   HdCallGoto(hd_h5_attr_write_string(fid, "spec", spec), cleanup);
+  HdCallGoto(hd_ck_write_provenance(fid), cleanup);
   HdCallGoto(hd_h5_attr_write_int(fid, "seed", (int64_t)ck->seed), cleanup);
   HdCallGoto(hd_h5_attr_write_int(fid, "member", ck->member), cleanup);
   HdCallGoto(hd_h5_attr_write_int(fid, "epoch", ck->epoch), cleanup);
@@ -75,6 +123,7 @@ PetscErrorCode hd_checkpoint_read(MPI_Comm group, const char *path, const char *
   PetscCall(hd_h5_attr_read_strings(fid, "spec", 1024, &n_spec, &file_spec));
   PetscCheck(n_spec == 1 && !strcmp(file_spec, spec), PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' is for network '%s', not '%s'", path, n_spec ? file_spec : "?", spec);
   PetscCall(PetscFree(file_spec));
+  PetscCall(hd_ck_check_provenance(group, fid, path));
   PetscCall(hd_h5_attr_read_int(fid, path, "seed", &seed));
   PetscCall(hd_h5_attr_read_int(fid, path, "member", &member));
   PetscCheck((uint64_t)seed == ck->seed && member == ck->member, PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' is for seed %lld member %lld, not seed %llu member %" PetscInt_FMT, path, (long long)seed, (long long)member, (unsigned long long)ck->seed, ck->member);

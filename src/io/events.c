@@ -5,6 +5,7 @@
 #include <hadal/events.h>
 #include <hadal/h5.h>
 #include <hadal/log.h>
+#include <hadal/sha256.h>
 
 void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt *count)
 {
@@ -14,6 +15,9 @@ void hd_events_block(PetscInt n, int rank, int size, PetscInt *offset, PetscInt 
   *offset = lo;
   *count  = hi - lo;
 }
+
+/* The largest class label an event file may hold. */
+#define HD_EVENTS_MAX_LABEL 65535
 
 /* The datasets of an event table, in one place so reader, writer and `info` agree. */
 typedef enum { HD_DS_FEATURES, HD_DS_MASS, HD_DS_LABEL, HD_DS_WEIGHT, HD_DS_IMAGES, HD_DS_SETS, HD_DS_SET_SIZE, HD_DS_COUNT } hd_dataset_id;
@@ -28,7 +32,21 @@ static PetscBool hd_events_needed(const char *const *need, const char *what)
   return PETSC_FALSE;
 }
 
-/* Open one dataset; *did < 0 when absent. Checks rank and leading dimension. */
+static const char *hd_events_class_name(H5T_class_t cls)
+{
+  switch (cls) {
+  case H5T_INTEGER: return "integers";
+  case H5T_FLOAT: return "floating-point values";
+  case H5T_STRING: return "strings";
+  case H5T_COMPOUND: return "compound records";
+  case H5T_ENUM: return "enumerated values";
+  case H5T_BITFIELD: return "bit fields";
+  case H5T_OPAQUE: return "opaque data";
+  default: return "values of an unsupported type";
+  }
+}
+
+/* Open one dataset; *did < 0 when absent. Checks type class, rank and leading dimension. */
 static PetscErrorCode hd_events_open_dataset(MPI_Comm comm, hid_t fid, const char *path, hd_dataset_id id, int rank_expected, hsize_t dims[3], hid_t *did)
 {
   hid_t space;
@@ -39,6 +57,15 @@ static PetscErrorCode hd_events_open_dataset(MPI_Comm comm, hid_t fid, const cha
   if (H5Lexists(fid, hd_ds_path[id], H5P_DEFAULT) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
   *did = H5Dopen2(fid, hd_ds_path[id], H5P_DEFAULT);
   PetscCheck(*did >= 0, comm, HD_ERR_FILE_READ, "'%s': %s exists but cannot be opened as a dataset", path, hd_ds_path[id]);
+  {
+    hid_t       type = H5Dget_type(*did);
+    H5T_class_t cls  = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    PetscBool   whole = id == HD_DS_LABEL || id == HD_DS_SET_SIZE;
+
+    if (type >= 0) H5Tclose(type);
+    /* HDF5 would convert silently: 0.5 to a label 0, a string to garbage or a failed read */
+    PetscCheck(cls == H5T_INTEGER || (!whole && cls == H5T_FLOAT), comm, HD_ERR_FILE_READ, "'%s': %s holds %s, not %s", path, hd_ds_path[id], hd_events_class_name(cls), whole ? "integers" : "numbers");
+  }
   HdCallH5(space = H5Dget_space(*did), "'%s': cannot read the shape of %s", path, hd_ds_path[id]);
   ndims = H5Sget_simple_extent_ndims(space);
   PetscCheck(ndims == rank_expected, comm, HD_ERR_FILE_READ, "'%s': %s has %d dimensions, expected %d", path, hd_ds_path[id], ndims, rank_expected);
@@ -133,7 +160,11 @@ static PetscErrorCode hd_events_rows_pieces(MPI_Comm comm, hid_t did, hid_t memt
   PetscCallMPI(MPI_Allreduce(&mine, &most, 1, MPI_INT64_T, MPI_MAX, comm));
   for (int64_t k = 0; k < most; k++) {
     int64_t r = k * per, n = PetscMax(0, PetscMin(per, (int64_t)count - r));
-    PetscCall(hd_events_rows_io(did, memtype, row0 + (PetscInt)(n > 0 ? r : 0), (PetscInt)n, write, path, name, n > 0 ? (char *)buf + (size_t)r * row_bytes : NULL));
+    PetscErrorCode ierr = hd_events_rows_io(did, memtype, row0 + (PetscInt)(n > 0 ? r : 0), (PetscInt)n, write, path, name, n > 0 ? (char *)buf + (size_t)r * row_bytes : NULL);
+
+    /* a write (a full disk) or read may fail on some ranks only: all stop together, or the others
+     * would wait in the next collective call */
+    PetscCall(hd_error_agree(comm, ierr));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -204,7 +235,10 @@ static PetscErrorCode hd_events_open(MPI_Comm comm, const char *path, const char
     PetscInt nn;
     char    *names;
 
-    PetscCall(hd_h5_attr_read_strings(did[HD_DS_FEATURES], "names", HD_NAME_LEN, &nn, &names));
+    PetscErrorCode ierr = hd_h5_attr_read_strings(did[HD_DS_FEATURES], "names", HD_NAME_LEN, &nn, &names);
+
+    PetscCheck(!ierr, comm, HD_ERR_FILE_READ, "'%s': the 'names' attribute of /events/features is not a list of strings", path);
+    PetscCheck(nn == 0 || nn == L->n_features, comm, HD_ERR_FILE_READ, "'%s': the 'names' attribute of /events/features has %" PetscInt_FMT " entries for %" PetscInt_FMT " columns", path, nn, L->n_features);
     PetscCall(PetscCalloc1(L->n_features, &L->feature_names));
     for (PetscInt j = 0; j < L->n_features; j++) {
       if (j < nn) memcpy(L->feature_names[j], names + (size_t)j * HD_NAME_LEN, HD_NAME_LEN);
@@ -244,11 +278,34 @@ static void hd_events_row_sizes(const hd_events_layout *L, const char *const *ne
 
 static hid_t hd_events_memtype(hd_dataset_id d) { return d == HD_DS_LABEL || d == HD_DS_SET_SIZE ? H5T_NATIVE_INT32 : H5T_NATIVE_FLOAT; }
 
+/* Collective on comm. Labels are -1 (unlabelled), 0 (background) or a class 1..K: anything below
+ * -1 or above HD_EVENTS_MAX_LABEL (a 64-bit value HDF5 clipped to 32 bits among them) is refused,
+ * naming the first (global) row. */
+static PetscErrorCode hd_events_check_labels(MPI_Comm comm, const char *path, const int32_t *label, PetscInt n, PetscInt offset)
+{
+  int64_t bad[2] = {0, INT64_MAX}, all[2], value = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) {
+    if (label[i] < -1 || label[i] > HD_EVENTS_MAX_LABEL) {
+      if (!bad[0]) bad[1] = offset + i;
+      bad[0]++;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(&bad[0], &all[0], 1, MPI_INT64_T, MPI_SUM, comm));
+  PetscCallMPI(MPI_Allreduce(&bad[1], &all[1], 1, MPI_INT64_T, MPI_MIN, comm));
+  if (all[0] && bad[1] == all[1]) value = label[bad[1] - offset];
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_SUM, comm));
+  PetscCheck(all[0] == 0, comm, HD_ERR_FILE_READ, "'%s': /events/label holds %lld values outside -1 (unlabelled), 0 (background) and 1..%d (classes), the first %lld in row %lld", path, (long long)all[0], HD_EVENTS_MAX_LABEL, (long long)value, (long long)all[1]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective on comm. Float datasets but set_size hold finite values: each rank checks rows
  * [row0, row0 + n) of what was read, with `base` the row of the buffers' first row. */
 static PetscErrorCode hd_events_check_all(MPI_Comm comm, const char *path, const PetscInt width[HD_DS_COUNT], void **const ptr[HD_DS_COUNT], PetscInt base, PetscInt row0, PetscInt n)
 {
   PetscFunctionBegin;
+  PetscCall(hd_events_check_labels(comm, path, (const int32_t *)*ptr[HD_DS_LABEL] + (row0 - base), n, row0));
   for (int d = 0; d < HD_DS_COUNT; d++) {
     if (!width[d] || d == HD_DS_LABEL || d == HD_DS_SET_SIZE || d == HD_DS_SETS) continue; /* sets: padding may hold anything */
     PetscCall(hd_events_check_finite(comm, path, hd_ds_path[d], (const float *)*ptr[d] + (size_t)(row0 - base) * (size_t)width[d], n, width[d], row0));
@@ -277,6 +334,32 @@ static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The event file read last, for hd_events_data_identity. */
+static struct {
+  char     path[PETSC_MAX_PATH_LEN];
+  PetscInt n_events, n_features;
+  char     sha256[HD_SHA256_HEX_LEN]; /* "" until first asked */
+} hd_events_last;
+
+static void hd_events_note_read(const char *path, const hd_events_layout *L)
+{
+  snprintf(hd_events_last.path, sizeof(hd_events_last.path), "%s", path);
+  hd_events_last.n_events   = L->n_events;
+  hd_events_last.n_features = L->n_features;
+  hd_events_last.sha256[0]  = '\0';
+}
+
+PetscErrorCode hd_events_data_identity(char *identity, size_t len, const char **path)
+{
+  PetscFunctionBegin;
+  identity[0] = '\0';
+  *path       = hd_events_last.path;
+  if (!hd_events_last.path[0]) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!hd_events_last.sha256[0]) PetscCall(hd_sha256_file(hd_events_last.path, hd_events_last.sha256));
+  snprintf(identity, len, "%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", hd_events_last.n_events, hd_events_last.n_features, hd_events_last.sha256);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
 {
   hid_t          fid, did[HD_DS_COUNT];
@@ -290,6 +373,7 @@ PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const
   if (!ierr) ierr = hd_events_read_blocks(comm, path, need, did, ev);
   PetscCall(hd_events_close(fid, did)); /* on every path: no handle outlives a failed read */
   PetscCall(ierr);
+  hd_events_note_read(path, &ev->layout);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -384,6 +468,7 @@ PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char
   if (!ierr) ierr = hd_events_read_node(comm, path, need, did, t);
   PetscCall(hd_events_close(fid, did));
   PetscCall(ierr); /* the caller's hd_table_destroy frees what was allocated */
+  hd_events_note_read(path, &t->layout);
   PetscCall(PetscLogEventEnd(HD_EVENT_READ, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -528,12 +613,14 @@ static void hd_events_writer_close_datasets(hd_events_writer w)
 PetscErrorCode hd_events_writer_close(hd_events_writer *wp)
 {
   hd_events_writer w = *wp;
+  PetscErrorCode   ierr;
 
   PetscFunctionBegin;
   if (!w) PetscFunctionReturn(PETSC_SUCCESS);
   hd_events_writer_close_datasets(w);
-  PetscCall(hd_h5_output_commit(&w->out));
+  ierr = hd_h5_output_commit(&w->out); /* removes the temporary file when it fails */
   PetscCall(PetscFree(*wp));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -543,8 +630,8 @@ PetscErrorCode hd_events_writer_discard(hd_events_writer *wp)
 
   PetscFunctionBegin;
   if (!w) PetscFunctionReturn(PETSC_SUCCESS);
-  hd_events_writer_close_datasets(w);
-  PetscCall(hd_h5_output_discard(&w->out));
+  PetscCall(hd_h5_output_discard(&w->out)); /* closes the datasets too, after emptying the file */
+  for (int d = 0; d < HD_DS_COUNT; d++) w->did[d] = H5I_INVALID_HID;
   PetscCall(PetscFree(*wp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

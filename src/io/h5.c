@@ -1,7 +1,10 @@
 /* Parallel HDF5 helpers (see include/hadal/h5.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <hadal/h5.h>
 
 static PetscErrorCode hd_h5_mpio_fapl(MPI_Comm comm, hid_t *fapl)
@@ -46,8 +49,13 @@ PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid)
   if (rank == 0) {
     state[0] = access(path, F_OK) == 0 ? 0 : errno;
     if (!state[0]) state[1] = access(path, R_OK) == 0 ? 0 : errno;
+    if (!state[0] && !state[1]) {
+      struct stat st;
+      if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) state[0] = EISDIR;
+    }
   }
   PetscCallMPI(MPI_Bcast(state, 2, MPI_INT, 0, comm));
+  PetscCheck(state[0] != EISDIR, comm, HD_ERR_FILE_OPEN, "cannot open '%s': it is a folder, not a file", path);
   PetscCheck(state[0] == 0, comm, HD_ERR_FILE_OPEN, "cannot open '%s': %s", path, strerror(state[0]));
   PetscCheck(state[1] == 0, comm, HD_ERR_FILE_OPEN, "cannot read '%s': %s", path, strerror(state[1]));
   PetscCall(hd_h5_mpio_fapl(comm, &fapl));
@@ -75,23 +83,101 @@ PetscErrorCode hd_h5_output_create(MPI_Comm comm, const char *path, hd_h5_output
   /* .NAME.tmp-PID beside the destination: same file system, so the final rename is atomic. */
   if (slash) snprintf(out->tmp, sizeof(out->tmp), "%.*s/.%s.tmp-%d", (int)(slash - path), path, slash + 1, pid);
   else snprintf(out->tmp, sizeof(out->tmp), ".%s.tmp-%d", path, pid);
+  out->reserve[0] = '\0';
   PetscCall(hd_h5_mpio_fapl(comm, &fapl));
   out->fid = H5Fcreate(out->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
   PetscCheck(out->fid >= 0, comm, HD_ERR_FILE_WRITE, "cannot create '%s' (does its folder exist and is it writable?)", path);
+  if (rank == 0) hd_h5_reserve_take(out->tmp, out->reserve, sizeof(out->reserve));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Not collective. Close every object still open in file `fid` (datasets, groups, attributes,
+ * types left open by a failed write), then the file. Returns the result of H5Fclose. */
+static herr_t hd_h5_close_file(hid_t fid)
+{
+  ssize_t n = H5Fget_obj_count(fid, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
+
+  if (n > 0) {
+    hid_t *ids = (hid_t *)calloc((size_t)n, sizeof(hid_t));
+
+    if (ids) {
+      n = H5Fget_obj_ids(fid, H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL, (size_t)n, ids);
+      for (ssize_t i = 0; i < n; i++) {
+        H5I_type_t t = H5Iget_type(ids[i]);
+
+        if (t == H5I_DATASET) H5Dclose(ids[i]);
+        else if (t == H5I_GROUP) H5Gclose(ids[i]);
+        else if (t == H5I_DATATYPE) H5Tclose(ids[i]);
+        else if (t == H5I_ATTR) H5Aclose(ids[i]);
+      }
+      free(ids);
+    }
+  }
+  return H5Fclose(fid);
+}
+
+void hd_h5_reserve_take(const char *tmp, char *reserve, size_t len)
+{
+  int fd;
+
+  snprintf(reserve, len, "%s.reserve", tmp);
+  fd = open(reserve, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) {
+    reserve[0] = '\0';
+    return;
+  }
+  /* posix_fallocate allocates blocks without writing them where the file system can */
+  if (posix_fallocate(fd, 0, HD_H5_RESERVE_BYTES) != 0) {
+    close(fd);
+    unlink(reserve);
+    reserve[0] = '\0';
+    return;
+  }
+  close(fd);
+}
+
+void hd_h5_reserve_release(char *reserve)
+{
+  if (reserve[0]) unlink(reserve);
+  reserve[0] = '\0';
+}
+
+PetscErrorCode hd_h5_close_failed(hid_t fid, const char *tmp)
+{
+  PetscFunctionBegin;
+  if (fid < 0) PetscFunctionReturn(PETSC_SUCCESS);
+  /* The close flushes HDF5's metadata cache, which a full disk refused: truncating the doomed file
+   * first frees its space, so the flush succeeds and HDF5 holds no half-closed file (which it would
+   * close again, and crash in, when the program ends). */
+  if (tmp && tmp[0] && truncate(tmp, 0) != 0) { /* best effort: the close is tried anyway */ }
+  (void)hd_h5_close_file(fid);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_h5_output_commit(hd_h5_output *out)
 {
-  int rank, err = 0;
+  int            rank, err = 0;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(out->comm, &rank));
-  HdCallH5Write(H5Fclose(out->fid), "cannot close '%s'", out->tmp);
+  /* the close's flush has the reserve's space on a full disk; no rank writes before rank 0 freed it */
+  hd_h5_reserve_release(out->reserve);
+  PetscCallMPI(MPI_Barrier(out->comm));
+  /* a failure to close (the last metadata flush on a full disk) on any rank fails every rank, and
+   * the temporary file is removed */
+  ierr = hd_h5_close_file(out->fid) < 0 ? PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_WRITE, PETSC_ERROR_INITIAL, "cannot write '%s' (disk full?)", out->path) : PETSC_SUCCESS;
   out->fid = H5I_INVALID_HID;
+  ierr = hd_error_agree(out->comm, ierr);
+  if (ierr) {
+    PetscCallMPI(MPI_Barrier(out->comm));
+    if (rank == 0) unlink(out->tmp);
+    PetscFunctionReturn(ierr);
+  }
   if (rank == 0) err = rename(out->tmp, out->path) == 0 ? 0 : errno;
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, out->comm));
+  if (err && rank == 0) unlink(out->tmp);
   PetscCheck(err == 0, out->comm, HD_ERR_FILE_WRITE, "cannot rename the finished output to '%s': %s", out->path, strerror(err));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -101,9 +187,17 @@ PetscErrorCode hd_h5_output_discard(hd_h5_output *out)
   int rank;
 
   PetscFunctionBegin;
-  if (out->fid >= 0) H5Fclose(out->fid); /* failure path: best effort */
-  out->fid = H5I_INVALID_HID;
   PetscCallMPI(MPI_Comm_rank(out->comm, &rank));
+  /* every rank has stopped writing before rank 0 truncates the file (see hd_h5_close_failed) */
+  PetscCallMPI(MPI_Barrier(out->comm));
+  if (out->fid >= 0) {
+    if (rank == 0 && out->tmp[0] && truncate(out->tmp, 0) != 0) { /* best effort */ }
+    hd_h5_reserve_release(out->reserve);
+    PetscCallMPI(MPI_Barrier(out->comm));
+    PetscCall(hd_h5_close_failed(out->fid, NULL)); /* collective for a file of the MPI-IO driver */
+  }
+  out->fid = H5I_INVALID_HID;
+  hd_h5_reserve_release(out->reserve);
   PetscCallMPI(MPI_Barrier(out->comm));
   if (rank == 0 && out->tmp[0]) unlink(out->tmp);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -366,20 +460,41 @@ PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Not collective. Close, emptied, whatever file named `tmp` HDF5 still holds open. */
+static void hd_h5_close_stale(const char *tmp)
+{
+  ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  hid_t  *ids;
+
+  if (n <= 0 || !(ids = (hid_t *)calloc((size_t)n, sizeof(hid_t)))) return;
+  n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)n, ids);
+  for (ssize_t i = 0; i < n; i++) {
+    char name[PETSC_MAX_PATH_LEN + 32];
+
+    if (H5Fget_name(ids[i], name, sizeof(name)) > 0 && !strcmp(name, tmp)) (void)hd_h5_close_failed(ids[i], tmp);
+  }
+  free(ids);
+}
+
 PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write, const void *ctx)
 {
   int  rank, ok = 1;
-  char tmp[PETSC_MAX_PATH_LEN + 32];
+  char tmp[PETSC_MAX_PATH_LEN + 32], reserve[PETSC_MAX_PATH_LEN + 48];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
     /* the failure is reported below, collectively, so that no rank waits on another */
+    hd_h5_reserve_take(tmp, reserve, sizeof(reserve));
     PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
     ok = write(tmp, ctx) == PETSC_SUCCESS && rename(tmp, path) == 0;
     PetscPopErrorHandler();
-    if (!ok) unlink(tmp);
+    hd_h5_reserve_release(reserve);
+    if (!ok) {
+      hd_h5_close_stale(tmp); /* a close that a full disk refused leaves the file open in HDF5 */
+      unlink(tmp);
+    }
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
   PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write %s '%s' (does its folder exist, is the disk full?)", what, path);

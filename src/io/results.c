@@ -3,8 +3,13 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hadal/blas_info.h>
 #include <hadal/log.h>
 #include <hadal/results.h>
 
@@ -32,18 +37,217 @@ PetscErrorCode hd_results_mkdir(MPI_Comm comm, const char *dir)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective. `ierr` is this rank's result of a step of writing results.h5: a failure on any rank
+ * (a full disk) fails every rank with the lowest failing rank's message, and the temporary file is
+ * closed and removed, so a failed run leaves no results.h5 and no temporary twin whatever the
+ * method. Later calls on the discarded file are not made: the caller returns the error. */
+static PetscErrorCode hd_results_check(hd_results *res, PetscErrorCode ierr)
+{
+  PetscFunctionBegin;
+  ierr = hd_error_agree(res->out.comm, ierr);
+  if (ierr) {
+    PetscCall(hd_h5_output_discard(&res->out));
+    PetscFunctionReturn(ierr);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective. The BLAS that computed these results (docs/running.md: identical results need the
+ * same BLAS kernel). */
+static PetscErrorCode hd_results_attr_blas(hd_results *res)
+{
+  hd_blas_info b;
+
+  PetscFunctionBegin;
+  hd_blas_info_get(&b);
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "blas", b.config));
+  PetscCall(hd_h5_attr_write_string(res->out.fid, "blas_kernel", b.kernel));
+  PetscCall(hd_h5_attr_write_int(res->out.fid, "blas_threads", b.threads));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank 0: the folders of `dir` that do not exist yet, created top down; the first is kept in
+ * `created` so that a failed run removes what it made. Returns 0 or an errno. */
+static int hd_out_mkdirs(const char *dir, char *created, size_t len)
+{
+  char        path[PETSC_MAX_PATH_LEN];
+  struct stat st;
+
+  created[0] = '\0';
+  snprintf(path, sizeof(path), "%s", dir);
+  for (char *p = path + 1;; p++) {
+    if (*p && *p != '/') continue;
+    char c = *p;
+    *p     = '\0';
+    if (stat(path, &st) != 0) {
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) return errno;
+      if (!created[0]) snprintf(created, len, "%s", path);
+    } else if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    *p = c;
+    if (!c) break;
+  }
+  return 0;
+}
+
+/* Rank 0: whether `name` (in `sub`, "" for the folder itself) is an output hadal writes. */
+static PetscBool hd_out_is_output(const char *sub, const char *name)
+{
+  unsigned u;
+  char     tail[8];
+
+  if (!sub[0]) return !strcmp(name, "results.h5") || !strcmp(name, "summary.json") || !strcmp(name, "model.h5") || sscanf(name, "checkpoint_m%u.h%2s", &u, tail) == 2;
+  if (!strcmp(sub, "models")) return sscanf(name, "member_%u.h%2s", &u, tail) == 2;
+  if (!strcmp(sub, "windows")) return sscanf(name, "window_%u.h%2s", &u, tail) == 2;
+  return PETSC_FALSE;
+}
+
+/* Rank 0: the outputs already in the folder, with their inodes (a file this run writes is a new
+ * inode: outputs are written under a temporary name and renamed). */
+static void hd_out_snapshot(hd_out_claim *c)
+{
+  static const char *const subs[] = {"", "models", "windows"};
+
+  for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+    PetscInt n = 0;
+
+    for (int k = 0; k < 3; k++) {
+      char           path[PETSC_MAX_PATH_LEN + 16];
+      DIR           *d;
+      struct dirent *e;
+
+      snprintf(path, sizeof(path), "%s%s%s", c->dir, subs[k][0] ? "/" : "", subs[k]);
+      if (!(d = opendir(path))) continue;
+      while ((e = readdir(d))) {
+        struct stat st;
+
+        if (!hd_out_is_output(subs[k], e->d_name)) continue;
+        if (pass == 1 && n < c->n_old) {
+          snprintf(c->old[n], PETSC_MAX_PATH_LEN, "%.*s/%s", (int)(PETSC_MAX_PATH_LEN - 300), path, e->d_name);
+          c->old_inode[n] = stat(c->old[n], &st) == 0 ? st.st_ino : 0;
+        }
+        n++;
+      }
+      closedir(d);
+    }
+    if (pass == 0) {
+      c->n_old = n;
+      if (!n || PetscMalloc1(n, &c->old) || PetscMalloc1(n, &c->old_inode)) {
+        c->n_old = 0;
+        return;
+      }
+    }
+  }
+}
+
+PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, PetscBool replace_old, hd_out_claim *c)
+{
+  int         rank, err[2] = {0, 0};
+  char        holder[256] = "";
+  struct stat st;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(c, sizeof(*c)));
+  c->comm = comm;
+  c->fd   = -1;
+  PetscCheck(dir && dir[0], comm, HD_ERR_USER_INPUT, "no output folder given (-out DIR)");
+  PetscCheck(strlen(dir) + 40 < sizeof(c->dir), comm, HD_ERR_USER_INPUT, "option -out: folder name '%s' is too long", dir);
+  snprintf(c->dir, sizeof(c->dir), "%s", dir);
+  if (part >= 0) snprintf(c->lock, sizeof(c->lock), "%s/.hadal-lock-part-%" PetscInt_FMT, dir, part);
+  else snprintf(c->lock, sizeof(c->lock), "%s/.hadal-lock", dir);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) err[0] = ENOTDIR;
+    else err[0] = hd_out_mkdirs(dir, c->created, sizeof(c->created));
+    if (!err[0]) {
+      c->fd = open(c->lock, O_RDWR | O_CREAT, 0644);
+      if (c->fd < 0) err[0] = errno;
+      else if (flock(c->fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(c->fd, holder, sizeof(holder) - 1);
+
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        err[1] = 1;
+        close(c->fd);
+        c->fd = -1;
+      } else {
+        char   host[128] = "?", text[256];
+        time_t now = time(NULL);
+        int    n;
+
+        gethostname(host, sizeof(host));
+        host[sizeof(host) - 1] = '\0';
+        n = snprintf(text, sizeof(text), "host %s, process %d, since %s", host, (int)getpid(), ctime(&now));
+        if (ftruncate(c->fd, 0) != 0 || write(c->fd, text, (size_t)n) != n) { /* the lock holds without its note */ }
+        if (part < 0 && replace_old) hd_out_snapshot(c);
+      }
+    }
+  }
+  PetscCallMPI(MPI_Bcast(err, 2, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(holder, (int)sizeof(holder), MPI_CHAR, 0, comm));
+  if (err[0] || err[1]) hd_out_claim_release(c, PETSC_TRUE);
+  PetscCheck(err[0] != ENOTDIR, comm, HD_ERR_USER_INPUT, "option -out '%s': not a folder (it, or a folder on its path, is a file)", dir);
+  PetscCheck(!err[0], comm, HD_ERR_FILE_WRITE, "option -out '%s': cannot create the folder or its lock: %s", dir, strerror(err[0]));
+  PetscCheck(!err[1], comm, HD_ERR_USER_INPUT, "option -out '%s': the folder is in use by another hadal run (%s); wait for it to end or choose another -out", dir, holder[0] ? holder : "holder unknown");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
+{
+  int rank = 0;
+
+  if (!c->dir[0]) return;
+  MPI_Comm_rank(c->comm, &rank);
+  if (rank != 0) return;
+  if (c->fd >= 0) {
+    unlink(c->lock);
+    close(c->fd); /* closing releases the lock */
+    c->fd = -1;
+  }
+  if (!failed) {
+    struct stat st;
+
+    for (PetscInt i = 0; i < c->n_old; i++)
+      if (stat(c->old[i], &st) == 0 && st.st_ino == c->old_inode[i]) unlink(c->old[i]); /* not replaced: stale */
+  }
+  c->n_old = 0;
+  (void)PetscFree(c->old);
+  (void)PetscFree(c->old_inode);
+  if (failed && c->created[0]) {
+    /* what a failed start made: the empty subfolders a method creates, then the folders up to the
+     * topmost one created (rmdir removes only empty folders: nothing written is lost) */
+    static const char *const sub[] = {"models", "windows"};
+    char                      path[PETSC_MAX_PATH_LEN + 16];
+
+    for (int i = 0; i < 2; i++) {
+      snprintf(path, sizeof(path), "%s/%s", c->dir, sub[i]);
+      rmdir(path);
+    }
+    snprintf(path, sizeof(path), "%s", c->dir);
+    for (;;) {
+      if (rmdir(path) != 0 || !strcmp(path, c->created)) break;
+      char *slash = strrchr(path, '/');
+      if (!slash) break;
+      *slash = '\0';
+    }
+  }
+  c->dir[0] = '\0';
+}
+
 PetscErrorCode hd_results_create(MPI_Comm comm, const char *dir, const char *method, const char *options, hd_results *res)
 {
-  char  path[PETSC_MAX_PATH_LEN], *all = NULL;
+  char           path[PETSC_MAX_PATH_LEN], *all = NULL;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   snprintf(path, sizeof(path), "%s/results.h5", dir);
   PetscCall(hd_h5_output_create(comm, path, &res->out));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "method", method));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION));
   if (!options) PetscCall(PetscOptionsGetAll(NULL, &all));
-  PetscCall(hd_h5_attr_write_string(res->out.fid, "options", options ? options : all ? all : ""));
+  ierr = hd_h5_attr_write_string(res->out.fid, "method", method);
+  if (!ierr) ierr = hd_h5_attr_write_string(res->out.fid, "hadal_version", HADAL_VERSION);
+  if (!ierr) ierr = hd_h5_attr_write_string(res->out.fid, "options", options ? options : all ? all : "");
+  if (!ierr) ierr = hd_results_attr_blas(res);
   PetscCall(PetscFree(all));
+  PetscCall(hd_results_check(res, ierr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -101,7 +305,7 @@ cleanup:
 PetscErrorCode hd_results_write_rows(hd_results *res, const char *name, PetscInt n_global, PetscInt offset, PetscInt n_local, const float *local)
 {
   PetscFunctionBegin;
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, 0, (hsize_t)offset, (hsize_t)n_local, local)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -116,7 +320,7 @@ PetscErrorCode hd_results_write_table(hd_results *res, const char *name, PetscIn
 {
   PetscFunctionBegin;
   PetscCheck(width >= 1, res->out.comm, HD_ERR_INTERNAL, "results: %s needs at least one column", name);
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)width, (hsize_t)offset, (hsize_t)n_local, local));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, (hsize_t)n_global, (hsize_t)width, (hsize_t)offset, (hsize_t)n_local, local)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -126,14 +330,14 @@ PetscErrorCode hd_results_write_array(hd_results *res, const char *name, PetscIn
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(res->out.comm, &rank));
-  PetscCall(hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, 0, rank == 0 ? (hsize_t)n : 0, values));
+  PetscCall(hd_results_check(res, hd_results_write(res, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)PetscMax(n, 0), 0, 0, rank == 0 ? (hsize_t)n : 0, values)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_results_attr_double(hd_results *res, const char *name, double value)
 {
   PetscFunctionBegin;
-  PetscCall(hd_h5_attr_write_double(res->out.fid, name, value));
+  PetscCall(hd_results_check(res, hd_h5_attr_write_double(res->out.fid, name, value)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -286,7 +490,16 @@ PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
   int  rank, err = 0;
   char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
 
+  hd_blas_info b;
+
   PetscFunctionBegin;
+  /* every method's summary says which BLAS kernel produced it (docs/running.md) */
+  hd_blas_info_get(&b);
+  PetscCall(hd_summary_open(s, "blas", '{'));
+  PetscCall(hd_summary_string(s, "library", b.config));
+  PetscCall(hd_summary_string(s, "kernel", b.kernel));
+  PetscCall(hd_summary_int(s, "threads", b.threads));
+  PetscCall(hd_summary_close(s, '}'));
   PetscCall(hd_summary_append(s, "\n}\n"));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   snprintf(path, sizeof(path), "%s/summary.json", dir);

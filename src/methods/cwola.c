@@ -101,6 +101,7 @@ static PetscErrorCode hd_cwola_options_check(hd_comm world, hd_cwola_options *o)
     snprintf(v, sizeof(v), "%g", o->eps[i]); /* PETSc's formatter would print 0 as "0." */
     PetscCheck(o->eps[i] > 0 && o->eps[i] <= 1, world, HD_ERR_USER_INPUT, "option -eps: %s is outside (0, 1]", v);
   }
+  PetscCheck(o->window >= -1, world, HD_ERR_USER_INPUT, "option -window must be a window index, or -1 for all (got %" PetscInt_FMT ")", o->window);
   PetscCheck(o->injection >= -1, world, HD_ERR_USER_INPUT, "option -signal_injection must be -1 (keep all) or a count (got %" PetscInt_FMT ")", o->injection);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -287,6 +287,59 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
 }
 
 /* `hadal merge -out DIR`: the report of a scan run one window per task. */
+/* The options of a part that decide its result: all but those that differ between the parts of
+ * one scan (-window) or change nothing computed (-out, -verbose, -log_view, -resume). The options
+ * text is PETSc's "-name value -name value ..." in name order; *key is PetscMalloc'ed. */
+static PetscErrorCode hd_cw_options_key(const char *options, char **key)
+{
+  static const char *const skip[] = {"-window", "-out", "-verbose", "-log_view", "-resume"};
+  char                    *copy, *save = NULL, *tok, *used;
+  PetscBool                skipping = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrallocpy(options ? options : "", &copy));
+  PetscCall(PetscCalloc1(strlen(copy) + 2, key));
+  used = *key;
+  for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    char     *end;
+    PetscBool name = tok[0] == '-' && tok[1] && (strtod(tok, &end), *end != '\0');
+
+    if (name) {
+      skipping = PETSC_FALSE;
+      for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (!strcmp(tok, skip[i])) skipping = PETSC_TRUE;
+    }
+    if (skipping) continue;
+    used += sprintf(used, "%s%s", used == *key ? "" : " ", tok);
+  }
+  PetscCall(PetscFree(copy));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective (every rank read the same parts). A part run with options other than the first
+ * part's (but -window) is of another scan: merging it would mix results silently. */
+static PetscErrorCode hd_cw_options_same(hd_comm world, const char *path, const char *options, const char *first)
+{
+  char     *a, *b;
+  PetscBool same;
+
+  PetscFunctionBegin;
+  PetscCall(hd_cw_options_key(options, &a));
+  PetscCall(hd_cw_options_key(first, &b));
+  same = strcmp(a, b) == 0 ? PETSC_TRUE : PETSC_FALSE;
+  if (!same) {
+    char msg[1024];
+
+    PetscCall(PetscSNPrintf(msg, sizeof(msg), "cannot merge: '%s' was run with other options than window 0 (%s; window 0: %s)", path, a, b));
+    PetscCall(PetscFree(a));
+    PetscCall(PetscFree(b));
+    SETERRQ(world, HD_ERR_FILE_READ, "%s", msg);
+  }
+  PetscCall(PetscFree(a));
+  PetscCall(PetscFree(b));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_only)
 {
   char           out[PETSC_MAX_PATH_LEN - 64], path[PETSC_MAX_PATH_LEN];
@@ -310,6 +363,7 @@ PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_
     PetscCall(hd_cwola_part_read(world, path, &parts[k], &n_ev, &found));
     PetscCheck(found, world, HD_ERR_FILE_OPEN, "cannot merge: window %" PetscInt_FMT " of %" PetscInt_FMT " is missing ('%s')", k, first.n_windows, path);
     PetscCheck(n_ev == n_events && parts[k].n_eps == first.n_eps && parts[k].index == k, world, HD_ERR_FILE_READ, "cannot merge: '%s' comes from another scan (events, selections or index differ)", path);
+    PetscCall(hd_cw_options_same(world, path, parts[k].options, first.options));
   }
   for (PetscInt k = 0; k < first.n_windows; k++) wall += parts[k].wall_s;
   PetscCall(hd_log(world, "merge: %" PetscInt_FMT " windows from %s/windows\n", first.n_windows, out));

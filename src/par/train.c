@@ -515,7 +515,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
       plateau        = ck.plateau;
       train_events   = ck.train_events;
       PetscCall(hd_log(group, "%s: resuming from '%s' at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", c->label, c->checkpoint, epoch0 + 1, step0));
-    }
+    } else PetscCall(hd_log(group, "%s: -resume: no checkpoint '%s' yet, starting afresh\n", c->label, c->checkpoint));
   }
 
   t_start         = hd_wtime();
