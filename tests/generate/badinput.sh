@@ -11,7 +11,7 @@ expect_error "-n not a number" "-n must be a positive number of events, got '10x
 expect_error "-n beyond the index range" "-n 3000000000 is too large" "${G[@]}" lhco -o out.h5 -n 3000000000
 expect_error "-seed not an integer" "-seed must be a non-negative integer, got '1.5'" "${G[@]}" lhco -o out.h5 -n 10 -seed 1.5
 expect_error "-seed beyond 2^63 - 1" "-seed 9223372036854775808 is too large" "${G[@]}" lhco -o out.h5 -n 10 -seed 9223372036854775808
-expect_error "unknown kind" "unknown generator kind 'dijets' \(known kinds: lhco, jetimages\)" "${G[@]}" dijets -o out.h5 -n 10
+expect_error "unknown kind" "unknown generator kind 'dijets' \(known kinds: lhco, jetimages, darkmachines\)" "${G[@]}" dijets -o out.h5 -n 10
 expect_error "unknown kind, 2 ranks" "unknown generator kind 'dijets'" $MPIEXEC -n 2 "${G[@]}" dijets -o out.h5 -n 10 -signal_mjj 3000
 expect_error "missing kind" "missing generator kind" "${G[@]}" -o out.h5 -n 10
 expect_error "extra argument" "unexpected argument 'extra'" "${G[@]}" lhco extra -o out.h5 -n 10
