@@ -51,7 +51,7 @@ PFN_F = (128, 100, 100, 100, 1)
 # dae (seed 002): two autoencoders 57-256-128-64-32-5 mirrored, no biases, trained together on
 # mean R1 + mean R2 + lambda DisCo^2(R1, R2), R = per-event mean squared reconstruction error.
 DAE_LAMBDA = 100.0
-DAE_BIAS = True
+DAE_BIAS = False
 
 # cnn: 40x40x1 image, 3x3 convolutions with padding 1 ("same"), stride 1, 2x2 max-pool stride 2.
 CNN_IMAGE = 40
@@ -203,8 +203,7 @@ def build(name, torch):
     elif name == "dae":
         widths = ae_widths()
         bottleneck = len(AE_ENCODER) - 2
-        # Seed 002's autoencoders have no biases; hadal's chain specs have no way to drop them
-        # yet, so both sides keep them (DAE_BIAS) until they do.
+        # Seed 002's autoencoders have no biases (hadal: "dense N nobias").
         net = TwoAutoencoders(torch, [mlp(widths, nn.ReLU, linear_at=(bottleneck,), bias=DAE_BIAS) for _ in range(2)])
         x = torch.randn(b, widths[0], generator=g)
         y = None

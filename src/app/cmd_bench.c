@@ -31,6 +31,8 @@ typedef struct {
 } hd_workload;
 
 #define HD_BENCH_AE_SPEC "dense 256 relu, dense 128 relu, dense 64 relu, dense 32 relu, dense 5, dense 32 relu, dense 64 relu, dense 128 relu, dense 256 relu, dense 57"
+/* seed 002: the pair of autoencoders has no biases */
+#define HD_BENCH_DAE_SPEC "dense 256 relu nobias, dense 128 relu nobias, dense 64 relu nobias, dense 32 relu nobias, dense 5 nobias, dense 32 relu nobias, dense 64 relu nobias, dense 128 relu nobias, dense 256 relu nobias, dense 57 nobias"
 #define HD_BENCH_PFN_MIN_SIZE 2 /* pfn: set sizes are uniform in [2, P] */
 #define HD_BENCH_DISCO_LAMBDA 100.0
 
@@ -43,7 +45,7 @@ static const hd_workload hd_workloads[] = {
   {"cnn", HD_BENCH_CHAIN, "conv 8 3x3 p1 relu, maxpool 2, conv 16 3x3 p1 relu, maxpool 2, flatten, dense 64 relu, dense 2", {1, 40, 40}, 100, HD_TRAIN_LOSS_SOFTMAX_CE, PETSC_TRUE, "jet-image CNN, softmax cross-entropy, SGD momentum 0.9"},
   {"flow", HD_BENCH_FLOW, "maf 11 layers, made 7x200, 35 knots, bound 3", {20, 1, 1}, 512, HD_TRAIN_LOSS_MSE, PETSC_FALSE, "MAF of 11 RQ-spline layers (K 35 on [-3, 3]), MADE 7x200 ReLU, 20 inputs, NLL, Adam"},
   {"pfn", HD_BENCH_SET, "pfn phi 100,100,128 f 100,100,100", {15 * 10 + 1, 15, 10}, 128, HD_TRAIN_LOSS_BCE, PETSC_FALSE, "PFN on sets of 2-15 x 10: Phi 10-100-100-128, sum, F 128-100-100-100-1, ReLU, BCE with logits, Adam"},
-  {"dae", HD_BENCH_DISCO, HD_BENCH_AE_SPEC, {57, 1, 1}, 10000, HD_TRAIN_LOSS_MSE, PETSC_FALSE, "two autoencoders 57-256-128-64-32-5 mirrored, ReLU, mean R1 + mean R2 + 100 DisCo^2(R1, R2), Adam"},
+  {"dae", HD_BENCH_DISCO, HD_BENCH_DAE_SPEC, {57, 1, 1}, 10000, HD_TRAIN_LOSS_MSE, PETSC_FALSE, "two autoencoders 57-256-128-64-32-5 mirrored, ReLU, no biases, mean R1 + mean R2 + 100 DisCo^2(R1, R2), Adam"},
 };
 
 PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args)
