@@ -41,8 +41,16 @@ PetscErrorCode hd_stats_quantile_ranks(PetscInt n, const float *score, int64_t *
 /* Not collective. u[k] = odd[k] / (2 n) in float, the scaled score itself. */
 PetscErrorCode hd_stats_quantile_scale(PetscInt n, const float *score, float *u);
 /* Not collective. Scaling against a reference sample (the training set's scores, seed 003):
- * u[k] = (#{ref < x[k]} + #{ref == x[k]} / 2) / n_ref, the empirical CDF of the reference with
- * ties counted one half, in [0, 1]. n_ref >= 1; ref need not be sorted. */
+ * inside the reference's range [r_min, r_max], u[k] = (#{ref < x[k]} + #{ref == x[k]} / 2) / n_ref,
+ * the empirical CDF F of the reference with ties counted one half. Beyond it a hyperbolic tail
+ * keeps the order of the scores (the plain CDF would give every x > r_max u = 1, and a maximum over
+ * many such scores would tie at 1):
+ *   x > r_max: u = 1 - (1 - F(r_max)) / (1 + (x - r_max) / s_hi),
+ *   x < r_min: u = F(r_min) / (1 + (r_min - x) / s_lo),
+ * s_hi = r_(n-1) - r_(n-1-m), s_lo = r_(m) - r_(0) on the sorted reference, m = max(1, n_ref / 100)
+ * (at most n_ref - 1): the spread of the outermost 1%; where that is 0, r_max - r_min, and where
+ * that is 0 too, 1. u is continuous at both ends and strictly increasing outside [r_min, r_max],
+ * in (0, 1) there up to float resolution (2^-24 near 1). n_ref >= 1; ref need not be sorted. */
 PetscErrorCode hd_stats_quantile_transform(PetscInt n_ref, const float *ref, PetscInt n, const float *x, float *u);
 
 /* The Dark Machines metrics (seed 003 section 6; Aarrestad et al. 2021). Not collective.

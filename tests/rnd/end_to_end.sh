@@ -24,8 +24,18 @@ assert test.sum() > 0 and (lab[~test] == 0).all(), "training rows must be backgr
 mem = f["scores/svdd_members"][:]; logp = f["scores/flow_logp"][:]
 assert mem.shape == (6000, 4) and np.isfinite(mem).all() and np.isfinite(logp).all()
 train = ~test
-def U(x):  # empirical CDF on the training rows, ties one half
-    r = np.sort(x[train]); return (np.searchsorted(r, x, "left") + np.searchsorted(r, x, "right")) / (2.0 * len(r))
+def U(x):  # empirical CDF on the training rows, ties one half; hyperbolic tails beyond their range
+    x = np.asarray(x, np.float64); r = np.sort(x[train]); n = len(r)
+    lo, hi = np.searchsorted(r, x, "left"), np.searchsorted(r, x, "right")
+    u = (lo + hi) / (2.0 * n)
+    m = min(max(n // 100, 1), n - 1)
+    def scale(s): return s if s > 0 else (r[-1] - r[0] if r[-1] > r[0] else 1.0)
+    s_lo, s_hi = scale(r[m] - r[0]), scale(r[-1] - r[-1 - m])
+    u_lo, u_hi = (r == r[0]).sum() / (2.0 * n), 1 - (r == r[-1]).sum() / (2.0 * n)
+    up, dn = lo == n, hi == 0
+    u[up] = 1 - (1 - u_hi) / (1 + (x[up] - r[-1]) / s_hi)
+    u[dn] = u_lo / (1 + (r[0] - x[dn]) / s_lo)
+    return u
 u = np.column_stack([U(mem[:, m]) for m in range(4)] + [U(-logp)])
 ops = {"and": np.min, "or": np.max, "prod": np.prod, "avg": np.mean}
 for name, op in ops.items():

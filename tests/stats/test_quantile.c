@@ -4,6 +4,9 @@
  *     order of the scores is kept;
  *   - scaling against a reference sample: the empirical CDF with ties counted one half, checked on
  *     known values and against a brute-force count;
+ *   - beyond the reference's range: the hyperbolic tails on known values, strictly monotone (two
+ *     scores above the maximum keep their order, equal ones tie), inside (0, F(r_min)) and
+ *     (F(r_max), 1), continuous at the ends, and with a constant reference;
  *   - NaN and an empty reference are errors naming the entry. */
 #include <math.h>
 #include <stdio.h>
@@ -51,10 +54,10 @@ int main(int argc, char **argv)
         if ((s[a] < s[b] && !(u[a] < u[b])) || (s[a] == s[b] && (a < b) != (odd[a] < odd[b]))) monotone = 0;
     check(monotone, "scaling keeps the order of the scores, ties by position");
 
-    /* against a reference: brute force on the same sample */
+    /* against a reference: brute force on the same sample, inside its range [0, 49] */
     float x[5] = {-1, 0, 10.5f, 25, 100}, v[5];
     PetscCall(hd_stats_quantile_transform(n, s, 5, x, v));
-    for (int k = 0; k < 5; k++) {
+    for (int k = 1; k < 4; k++) {
       double below = 0, equal = 0;
       for (int j = 0; j < n; j++) {
         below += s[j] < x[k];
@@ -63,14 +66,35 @@ int main(int argc, char **argv)
       float want = (float)((below + 0.5 * equal) / n);
       CHECK(v[k] == want, "transform of %g: %g, want %g", (double)x[k], (double)v[k], (double)want);
     }
-    CHECK(v[0] == 0 && v[4] == 1, "below and above the reference: 0 and 1");
+    CHECK(v[0] > 0 && v[0] < v[1] && v[4] > v[3] && v[4] < 1, "below and above the reference: %g and %g, strictly inside (0, 1) and beyond the ends", (double)v[0], (double)v[4]);
   }
   {
-    const float ref[4] = {2, 1, 3, 2}, x[4] = {0, 2, 2.5f, 5};
-    const float want[4] = {0, 0.5f, 0.75f, 1};
-    float       v[4];
-    PetscCall(hd_stats_quantile_transform(4, ref, 4, x, v));
-    for (int k = 0; k < 4; k++) CHECK(v[k] == want[k], "transform of %g: %g, want %g", (double)x[k], (double)v[k], (double)want[k]);
+    /* sorted {1, 2, 2, 3}: F(1) = 1/8, F(3) = 7/8; the outermost 1% is one gap, so both tail
+     * scales are 1: u(0) = (1/8) / (1 + 1), u(5) = 1 - (1/8) / (1 + 2) */
+    const float ref[4] = {2, 1, 3, 2}, x[6] = {0, 1, 2, 2.5f, 3, 5};
+    const float want[6] = {(float)(0.125 / 2), 0.125f, 0.5f, 0.75f, 0.875f, (float)(1 - 0.125 / 3)};
+    float       v[6];
+    PetscCall(hd_stats_quantile_transform(4, ref, 6, x, v));
+    for (int k = 0; k < 6; k++) CHECK(v[k] == want[k], "transform of %g: %g, want %g", (double)x[k], (double)v[k], (double)want[k]);
+  }
+  {
+    /* beyond the range: order kept, ties tied, bounds, continuity at both ends */
+    const float ref[5] = {0, 1, 2, 3, 4};
+    const float x[10]  = {-1000, -7, -7, -0.001f, 4.001f, 4.5f, 9, 9, 50, 1000};
+    float       v[10];
+    PetscCall(hd_stats_quantile_transform(5, ref, 10, x, v));
+    for (int k = 0; k + 1 < 10; k++) {
+      if (x[k] == x[k + 1]) CHECK(v[k] == v[k + 1], "equal scores %g beyond the range: %g and %g", (double)x[k], (double)v[k], (double)v[k + 1]);
+      else CHECK(v[k] < v[k + 1], "scores %g < %g beyond the range keep their order: %g, %g", (double)x[k], (double)x[k + 1], (double)v[k], (double)v[k + 1]);
+    }
+    for (int k = 0; k < 4; k++) CHECK(v[k] > 0 && v[k] < 0.1f, "below the minimum: %g in (0, F(r_min) = 0.1)", (double)v[k]);
+    for (int k = 4; k < 10; k++) CHECK(v[k] > 0.9f && v[k] < 1, "above the maximum: %g in (F(r_max) = 0.9, 1)", (double)v[k]);
+    CHECK(fabs(v[3] - 0.1) < 1e-3 && fabs(v[4] - 0.9) < 1e-3, "continuous at the ends: %g, %g", (double)v[3], (double)v[4]);
+
+    /* a constant reference: scale 1, still strictly monotone on both sides */
+    const float c[3] = {2, 2, 2}, y[4] = {0, 1, 3, 4};
+    PetscCall(hd_stats_quantile_transform(3, c, 4, y, v));
+    CHECK(v[0] < v[1] && v[1] < 0.5f && 0.5f < v[2] && v[2] < v[3] && v[3] < 1, "constant reference: %g %g %g %g", (double)v[0], (double)v[1], (double)v[2], (double)v[3]);
   }
   PetscCall(hd_error_handler_push());
   {
