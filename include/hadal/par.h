@@ -183,4 +183,13 @@ PetscErrorCode hd_par_max_bytes(hd_comm comm, PetscInt n, char *bytes);
  * `width` values of `type` per row, `all` receives the n_rows x width values on every rank. */
 PetscErrorCode hd_par_allgather_blocks(hd_comm comm, PetscInt n_rows, PetscInt width, hd_par_type type, const void *local, void *all);
 
+/* Not collective. The BLACS process grid of `size` ranks: nprow the largest divisor of size at
+ * most sqrt(size), npcol = size / nprow. */
+void hd_par_grid_shape(int size, int *nprow, int *npcol);
+/* Collective. The n eigenvalues w (ascending) of the symmetric n x n matrix a (row-major, the same
+ * on every rank of comm) with ScaLAPACK pdsyev: a is dealt block-cyclically in `block` x `block`
+ * blocks (block <= 0: about two per process along the longer grid side, at most 64) over the
+ * hd_par_grid_shape grid of comm; w is returned on every rank. The rounding depends on the grid,
+ * so w agrees across rank counts to about n eps ||a||, not bit for bit. */
+PetscErrorCode hd_par_eigenvalues_sym(hd_comm comm, PetscInt n, PetscInt block, const double *a, double *w);
 #endif

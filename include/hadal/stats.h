@@ -66,9 +66,11 @@ PetscErrorCode hd_stats_total_improvement(PetscInt n, const double *si, double t
  * (quantum 2^-20, coarser beyond 4M rows) so the matrix is the same for any split of the rows;
  * no rank holds more than its own rows. A constant column correlates 0 with the others. */
 PetscErrorCode hd_stats_correlation_uniform(MPI_Comm comm, PetscInt n_local, PetscInt width, const float *u, const int8_t *use, double *corr);
-/* Not collective. Eigenvalues (ascending, into eig when not NULL) of a symmetric n x n matrix by
- * LAPACK dsyev, and the effective number of independent members (sum l)^2 / sum l^2. */
-PetscErrorCode hd_stats_effective_number(PetscInt n, const double *corr, double *eig, double *n_eff);
+/* Collective on comm (corr the same on every rank). Eigenvalues (ascending, into eig when not
+ * NULL) of a symmetric n x n matrix by ScaLAPACK pdsyev on a block-cyclic distribution over comm
+ * (hd_par_eigenvalues_sym), and the effective number of independent members
+ * (sum l)^2 / sum l^2; the same on every rank, and across rank counts to rounding (~1e-15). */
+PetscErrorCode hd_stats_effective_number(MPI_Comm comm, PetscInt n, const double *corr, double *eig, double *n_eff);
 /* Anomaly Awareness's detection windows (seed 000 section 4.5). A window [lo, hi) on one output of
  * the classifier, P(c), selects a fraction eps_k of each class k's events. With background classes
  * b of cross-sections sigma_b (sigma_B = sum_b sigma_b) and an anomaly class a,

@@ -469,7 +469,7 @@ static PetscErrorCode hd_rnd_evaluate(hd_run *run, void *ctx, const hd_ensemble 
     PetscCall(PetscMalloc1(K * K, &sub));
     for (PetscInt a = 0; a < K; a++)
       for (PetscInt b = 0; b < K; b++) sub[a * K + b] = r->corr[a * nc + b];
-    PetscCall(hd_stats_effective_number(K, sub, NULL, &r->n_eff));
+    PetscCall(hd_stats_effective_number(run->world, K, sub, NULL, &r->n_eff));
     PetscCall(PetscFree(sub));
     if (r->use_flow) r->corr_svdd_flow = r->corr[M * nc + K];
   } else if (K == 1 && r->use_flow) r->corr_svdd_flow = r->corr[0 * nc + 1];

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <petscsys.h>
-#include <petscblaslapack.h>
 #include <hadal/par.h>
 #include <hadal/stats.h>
 
@@ -96,27 +95,20 @@ PetscErrorCode hd_stats_correlation_uniform(hd_comm comm, PetscInt n_local, Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_stats_effective_number(PetscInt n, const double *corr, double *eig, double *n_eff)
+PetscErrorCode hd_stats_effective_number(MPI_Comm comm, PetscInt n, const double *corr, double *eig, double *n_eff)
 {
-  double      *a, *w, *work, lwork_q, s1 = 0, s2 = 0;
-  PetscBLASInt bn = (PetscBLASInt)n, lwork = -1, info = 0;
+  double *w, s1 = 0, s2 = 0;
 
   PetscFunctionBegin;
   PetscCheck(n >= 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "effective number of an empty matrix");
-  PetscCall(PetscMalloc2((size_t)n * n, &a, n, &w));
-  for (PetscInt i = 0; i < n * n; i++) a[i] = corr[i];
-  LAPACKsyev_("N", "U", &bn, a, &bn, w, &lwork_q, &lwork, &info); /* workspace query */
-  lwork = (PetscBLASInt)lwork_q;
-  PetscCall(PetscMalloc1(PetscMax(lwork, 1), &work));
-  LAPACKsyev_("N", "U", &bn, a, &bn, w, work, &lwork, &info);
-  PetscCheck(info == 0, PETSC_COMM_SELF, HD_ERR_INTERNAL, "LAPACK dsyev failed on the %" PetscInt_FMT "x%" PetscInt_FMT " correlation matrix (info %d)", n, n, (int)info);
+  PetscCall(PetscMalloc1(n, &w));
+  PetscCall(hd_par_eigenvalues_sym(comm, n, 0, corr, w));
   for (PetscInt i = 0; i < n; i++) {
     if (eig) eig[i] = w[i];
     s1 += w[i];
     s2 += w[i] * w[i];
   }
   *n_eff = s2 > 0 ? s1 * s1 / s2 : NAN; /* (sum l)^2 / sum l^2 */
-  PetscCall(PetscFree(work));
-  PetscCall(PetscFree2(a, w));
+  PetscCall(PetscFree(w));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
