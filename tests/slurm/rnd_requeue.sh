@@ -1,9 +1,11 @@
 # jobs/rnd.sbatch on the private Slurm: SIGUSR1 to the batch shell mid-run makes every member
 # checkpoint (finished members already have their final checkpoint), the script requeues the job,
 # the restart runs with -resume and ends with exactly the scores and metrics of an uninterrupted run.
+# The data are large enough that the job outlasts the signal by many seconds on an idle machine
+# (with 4,000 events it could finish before SIGUSR1 arrived).
 . "$HADAL_SRC/tests/slurm/common.sh"
 
-"$HADAL" generate darkmachines -o dm.h5 -n 4000 -seed 2 -signal_fraction 0.02 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
+"$HADAL" generate darkmachines -o dm.h5 -n 16000 -seed 2 -signal_fraction 0.02 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
 rm -rf rnd_job rnd_ref ./*.out
 small="-svdd_d 4,6 -svdd_n 0,1 -svdd_hidden 32,16 -epochs 40 -batch_size 200 -stop_patience 0 -flow_layers 2 -made_hidden 1x32 -knots 8 -flow_epochs 8 -flow_batch_size 256"
 read -r -a sm <<< "$small"
