@@ -80,11 +80,16 @@ typedef struct {
  * On return the arrays may be written as above. On failure hd_table_destroy() frees what was made. */
 PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char *const *need, hd_table *t);
 
-/* Not collective. The identity of the event file this process read last (hd_events_read or
- * hd_events_read_shared): its shape and the SHA-256 of its bytes, "N events x F features, sha256
- * HEX" ("" when none was read), and its path. The hash is computed on the first call (a read of
- * the whole file) and kept. Checkpoints record it, so that -resume refuses other data. */
-PetscErrorCode hd_events_data_identity(char *identity, size_t len, const char **path);
+/* Not collective. The identity of every event file this process read (hd_events_read or
+ * hd_events_read_shared), in the order first read: per file its shape and the SHA-256 of its
+ * bytes, "N events x F features, sha256 HEX", joined by "; " ("" when none was read); `paths` the
+ * files' paths, joined the same way. A file read again counts once. Hashes are computed on the
+ * first call after a read (a read of the whole file) and kept. Checkpoints record it, so that
+ * -resume refuses a run where any of its files (-data, -reference, ...) changed. identity needs
+ * HD_EVENTS_IDENTITY_LEN characters; an error when it or paths is too short, or when more than 16
+ * files were read. */
+#define HD_EVENTS_IDENTITY_LEN 2048
+PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, size_t paths_len);
 /* Collective on the comm t was read on. A node-shared array of `bytes` bytes, freed with the table;
  * hd_table_alloc1(t, n, &p) gives p n elements of *p's type. Contents undefined until filled. */
 PetscErrorCode hd_table_alloc_bytes(hd_table *t, size_t bytes, void **p);

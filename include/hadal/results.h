@@ -26,6 +26,14 @@ typedef struct {
   ino_t   *old_inode;
 } hd_out_claim;
 
+/* Not collective, no MPI or PETSc needed. Takes an exclusive flock on the file `path` (created when
+ * missing) without waiting and writes the holder into it ("host H, process P, since DATE"): 0 and
+ * *fd the locked file; EWOULDBLOCK when another process holds it (holder: its note, "" when
+ * unreadable); another errno when the file cannot be created or locked (e.g. ENOLCK on a file
+ * system without flock). A lock counts only on the file the path still names, so that a holder's
+ * release racing with two starts leaves one holder. hd_out_lock_release unlinks and unlocks. */
+int  hd_out_lock_acquire(const char *path, int *fd, char *holder, size_t holder_len);
+void hd_out_lock_release(const char *path, int *fd);
 /* Collective on comm. `dir` must be a folder or creatable as one (an existing regular file, a
  * folder that cannot be created, are errors naming -out). Creates it (and its parents), then takes
  * the lock DIR/.hadal-lock (`part` >= 0: DIR/.hadal-lock-part-PART, so that the parts of one scan

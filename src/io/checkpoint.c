@@ -15,12 +15,11 @@ typedef struct {
 /* Not collective. What the checkpoint was computed from: the data and the BLAS. */
 static PetscErrorCode hd_ck_write_provenance(hid_t fid)
 {
-  char         data[256];
-  const char  *path;
+  char         data[HD_EVENTS_IDENTITY_LEN], path[PETSC_MAX_PATH_LEN];
   hd_blas_info b;
 
   PetscFunctionBegin;
-  PetscCall(hd_events_data_identity(data, sizeof(data), &path));
+  PetscCall(hd_events_data_identity(data, sizeof(data), path, sizeof(path)));
   PetscCall(hd_h5_attr_write_string(fid, "data", data));
   PetscCall(hd_h5_attr_write_string(fid, "data_path", path));
   hd_blas_info_get(&b);
@@ -34,17 +33,16 @@ static PetscErrorCode hd_ck_write_provenance(hid_t fid)
  * rank 0 hashes the data and tells the others. A different BLAS kernel is a warning. */
 static PetscErrorCode hd_ck_check_provenance(MPI_Comm group, hid_t fid, const char *path)
 {
-  char         data[256] = "", *file_data = NULL, *file_path = NULL, *file_kernel = NULL;
-  const char  *data_path;
+  char         data[HD_EVENTS_IDENTITY_LEN] = "", data_path[PETSC_MAX_PATH_LEN], *file_data = NULL, *file_path = NULL, *file_kernel = NULL;
   PetscInt     n;
   int          rank;
   hd_blas_info b;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(group, &rank));
-  if (rank == 0) PetscCall(hd_events_data_identity(data, sizeof(data), &data_path));
+  if (rank == 0) PetscCall(hd_events_data_identity(data, sizeof(data), data_path, sizeof(data_path)));
   PetscCallMPI(MPI_Bcast(data, (int)sizeof(data), MPI_CHAR, 0, group));
-  PetscCall(hd_h5_attr_read_strings(fid, "data", 256, &n, &file_data));
+  PetscCall(hd_h5_attr_read_strings(fid, "data", HD_EVENTS_IDENTITY_LEN, &n, &file_data));
   PetscCall(hd_h5_attr_read_strings(fid, "data_path", PETSC_MAX_PATH_LEN, &n, &file_path));
   PetscCheck(file_data && !strcmp(file_data, data), PETSC_COMM_SELF, HD_ERR_FILE_READ, "checkpoint '%s' was made on other data ('%s': %s), not this run's (%s): resume on the same data, or remove the checkpoint", path, file_path ? file_path : "?", file_data ? file_data : "unrecorded", data);
   PetscCall(PetscFree(file_data));

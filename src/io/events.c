@@ -334,29 +334,52 @@ static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The event file read last, for hd_events_data_identity. */
+/* Every event file this process read, in the order first read, for hd_events_data_identity: a
+ * method that reads several (cwola_ee's -data and -reference) must be resumed on all of them. */
+#define HD_EVENTS_FILES_MAX 16
 static struct {
   char     path[PETSC_MAX_PATH_LEN];
   PetscInt n_events, n_features;
   char     sha256[HD_SHA256_HEX_LEN]; /* "" until first asked */
-} hd_events_last;
+} hd_events_files[HD_EVENTS_FILES_MAX];
+static int       hd_events_n_files;
+static PetscBool hd_events_files_overflow; /* more files than the record holds: identity refuses */
 
 static void hd_events_note_read(const char *path, const hd_events_layout *L)
 {
-  snprintf(hd_events_last.path, sizeof(hd_events_last.path), "%s", path);
-  hd_events_last.n_events   = L->n_events;
-  hd_events_last.n_features = L->n_features;
-  hd_events_last.sha256[0]  = '\0';
+  int i;
+
+  for (i = 0; i < hd_events_n_files && strcmp(hd_events_files[i].path, path); i++) {}
+  if (i == HD_EVENTS_FILES_MAX) {
+    hd_events_files_overflow = PETSC_TRUE;
+    return;
+  }
+  if (i == hd_events_n_files) hd_events_n_files++;
+  snprintf(hd_events_files[i].path, sizeof(hd_events_files[i].path), "%s", path);
+  hd_events_files[i].n_events   = L->n_events;
+  hd_events_files[i].n_features = L->n_features;
+  hd_events_files[i].sha256[0]  = '\0'; /* read again: hash again, the file may have changed */
 }
 
-PetscErrorCode hd_events_data_identity(char *identity, size_t len, const char **path)
+PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, size_t paths_len)
 {
+  size_t used = 0, used_paths = 0;
+
   PetscFunctionBegin;
   identity[0] = '\0';
-  *path       = hd_events_last.path;
-  if (!hd_events_last.path[0]) PetscFunctionReturn(PETSC_SUCCESS);
-  if (!hd_events_last.sha256[0]) PetscCall(hd_sha256_file(hd_events_last.path, hd_events_last.sha256));
-  snprintf(identity, len, "%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", hd_events_last.n_events, hd_events_last.n_features, hd_events_last.sha256);
+  paths[0]    = '\0';
+  PetscCheck(!hd_events_files_overflow, PETSC_COMM_SELF, HD_ERR_INTERNAL, "more than %d event files were read: the data identity cannot record them all", HD_EVENTS_FILES_MAX);
+  for (int i = 0; i < hd_events_n_files; i++) {
+    const char *sep = i ? "; " : "";
+    int         n, m;
+
+    if (!hd_events_files[i].sha256[0]) PetscCall(hd_sha256_file(hd_events_files[i].path, hd_events_files[i].sha256));
+    n = snprintf(identity + used, len - used, "%s%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", sep, hd_events_files[i].n_events, hd_events_files[i].n_features, hd_events_files[i].sha256);
+    m = snprintf(paths + used_paths, paths_len - used_paths, "%s%s", sep, hd_events_files[i].path);
+    PetscCheck(n >= 0 && (size_t)n < len - used && m >= 0 && (size_t)m < paths_len - used_paths, PETSC_COMM_SELF, HD_ERR_INTERNAL, "the identity of %d event files does not fit in %zu characters (paths: %zu)", hd_events_n_files, len, paths_len);
+    used += (size_t)n;
+    used_paths += (size_t)m;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

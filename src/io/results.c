@@ -139,6 +139,53 @@ static void hd_out_snapshot(hd_out_claim *c)
   }
 }
 
+int hd_out_lock_acquire(const char *path, int *fd, char *holder, size_t holder_len)
+{
+  holder[0] = '\0';
+  *fd       = -1;
+  /* A holder releases by unlinking the path, then closing. A run that opened the old file before
+   * the unlink may win its flock after the close, while a third run creates and locks a new file
+   * at the path: two holders. So a lock counts only when the path still names the locked file;
+   * otherwise the file is stale and the lock is taken again on what the path names now. */
+  for (int attempt = 0; attempt < 100; attempt++) {
+    struct stat held, named;
+    int         f = open(path, O_RDWR | O_CREAT, 0644);
+
+    if (f < 0) return errno;
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+      int     e = errno == EAGAIN ? EWOULDBLOCK : errno;
+      ssize_t n = e == EWOULDBLOCK ? read(f, holder, holder_len - 1) : 0;
+
+      holder[n > 0 ? n : 0]             = '\0';
+      holder[strcspn(holder, "\n")] = '\0';
+      close(f);
+      return e;
+    }
+    if (fstat(f, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      char   host[128] = "?", text[256];
+      time_t now       = time(NULL);
+      int    n;
+
+      gethostname(host, sizeof(host));
+      host[sizeof(host) - 1] = '\0';
+      n                      = snprintf(text, sizeof(text), "host %s, process %d, since %s", host, (int)getpid(), ctime(&now));
+      if (ftruncate(f, 0) != 0 || write(f, text, (size_t)n) != n) { /* the lock holds without its note */ }
+      *fd = f;
+      return 0;
+    }
+    close(f); /* a released holder's unlinked file: try the path again */
+  }
+  return EWOULDBLOCK;
+}
+
+void hd_out_lock_release(const char *path, int *fd)
+{
+  if (*fd < 0) return;
+  unlink(path); /* before the close: see hd_out_lock_acquire */
+  close(*fd);   /* closing releases the lock */
+  *fd = -1;
+}
+
 PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, PetscBool replace_old, hd_out_claim *c)
 {
   int         rank, err[2] = {0, 0};
@@ -159,33 +206,18 @@ PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, 
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) err[0] = ENOTDIR;
     else err[0] = hd_out_mkdirs(dir, c->created, sizeof(c->created));
     if (!err[0]) {
-      c->fd = open(c->lock, O_RDWR | O_CREAT, 0644);
-      if (c->fd < 0) err[0] = errno;
-      else if (flock(c->fd, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n = read(c->fd, holder, sizeof(holder) - 1);
+      int r = hd_out_lock_acquire(c->lock, &c->fd, holder, sizeof(holder));
 
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
-        err[1] = 1;
-        close(c->fd);
-        c->fd = -1;
-      } else {
-        char   host[128] = "?", text[256];
-        time_t now = time(NULL);
-        int    n;
-
-        gethostname(host, sizeof(host));
-        host[sizeof(host) - 1] = '\0';
-        n = snprintf(text, sizeof(text), "host %s, process %d, since %s", host, (int)getpid(), ctime(&now));
-        if (ftruncate(c->fd, 0) != 0 || write(c->fd, text, (size_t)n) != n) { /* the lock holds without its note */ }
-        if (part < 0 && replace_old) hd_out_snapshot(c);
-      }
+      if (r == EWOULDBLOCK) err[1] = 1;
+      else if (r) err[0] = r;
+      else if (part < 0 && replace_old) hd_out_snapshot(c);
     }
   }
   PetscCallMPI(MPI_Bcast(err, 2, MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(holder, (int)sizeof(holder), MPI_CHAR, 0, comm));
   if (err[0] || err[1]) hd_out_claim_release(c, PETSC_TRUE);
   PetscCheck(err[0] != ENOTDIR, comm, HD_ERR_USER_INPUT, "option -out '%s': not a folder (it, or a folder on its path, is a file)", dir);
+  PetscCheck(err[0] != ENOLCK && err[0] != ENOSYS && err[0] != EOPNOTSUPP && err[0] != EINVAL, comm, HD_ERR_FILE_WRITE, "option -out '%s': cannot lock '%s': %s (the file system does not support flock: see docs/running.md, \"Output folders on network file systems\")", dir, c->lock, strerror(err[0]));
   PetscCheck(!err[0], comm, HD_ERR_FILE_WRITE, "option -out '%s': cannot create the folder or its lock: %s", dir, strerror(err[0]));
   PetscCheck(!err[1], comm, HD_ERR_USER_INPUT, "option -out '%s': the folder is in use by another hadal run (%s); wait for it to end or choose another -out", dir, holder[0] ? holder : "holder unknown");
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -198,11 +230,7 @@ void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
   if (!c->dir[0]) return;
   MPI_Comm_rank(c->comm, &rank);
   if (rank != 0) return;
-  if (c->fd >= 0) {
-    unlink(c->lock);
-    close(c->fd); /* closing releases the lock */
-    c->fd = -1;
-  }
+  hd_out_lock_release(c->lock, &c->fd);
   if (!failed) {
     struct stat st;
 
