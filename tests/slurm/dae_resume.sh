@@ -1,10 +1,12 @@
 # jobs/dae.sbatch on the private Slurm: SIGTERM to the batch shell mid-training (what scancel or a
 # preemption sends) makes hadal checkpoint both members and stop; the same job submitted again
 # resumes from the checkpoints and ends with exactly the parameters, R1 and R2 of an uninterrupted
-# run.
+# run. With 20,000 events the training goes on for about two seconds after the signal on an idle
+# machine (the signal at epoch 3 of 40).
 . "$HADAL_SRC/tests/slurm/common.sh"
 
-"$HADAL" generate adc2021 -o ev.h5 -n 6000 -seed 2 -signal_fraction 0.005 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
+n_events=20000
+"$HADAL" generate adc2021 -o ev.h5 -n $n_events -seed 2 -signal_fraction 0.005 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
 rm -rf dae_job dae_ref ./*.out
 extra="-hidden 32,16,4 -epochs 40 -batch_size 500 -stop_patience 0 -sm_efficiencies 0.01,0.05"
 $MPIEXEC -n 2 "$HADAL" run -options_file "$HADAL_SRC/inputs/dae_adc2021.opts" -data ev.h5 -out dae_ref -seed 5 -group_size 1 $extra > ref.log 2>&1 || { fail "reference run"; cat ref.log; finish; }
@@ -36,6 +38,6 @@ sha=$(sha_of dae_job/summary.json)
 import h5py, numpy as np
 for k in ['scores/r1', 'scores/r2']:
     a = h5py.File('dae_ref/results.h5')[k][:].view(np.uint32); b = h5py.File('dae_job/results.h5')[k][:].view(np.uint32)
-    assert a.size == 6000 and np.array_equal(a, b), k
+    assert a.size == $n_events and np.array_equal(a, b), k
 " && pass "R1 and R2 identical to the uninterrupted run" || fail "scores differ from the uninterrupted run"
 finish
