@@ -100,6 +100,9 @@ PetscErrorCode hd_table_sync(hd_table *t);
 /* Collective on the comm t was read on. Frees every array; t may be zero-initialised. */
 PetscErrorCode hd_table_destroy(hd_table *t);
 
+/* Not collective. The column of /events/features called `name`, or -1 when there is none. */
+PetscInt hd_events_feature_index(const hd_events_layout *layout, const char *name);
+
 /* Collective on comm. A root attribute of the event file holding a list of names ("classes",
  * "signals"): *n names of at most HD_NAME_LEN - 1 characters, *names PetscMalloc'ed (PetscFree);
  * *n = 0 and *names NULL when the file has no such attribute. */

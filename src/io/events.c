@@ -383,6 +383,13 @@ PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscInt hd_events_feature_index(const hd_events_layout *layout, const char *name)
+{
+  for (PetscInt j = 0; j < layout->n_features; j++)
+    if (!strcmp(layout->feature_names[j], name)) return j;
+  return -1;
+}
+
 PetscErrorCode hd_events_read(MPI_Comm comm, const char *path, const char *const *need, hd_events *ev)
 {
   hid_t          fid, did[HD_DS_COUNT];

@@ -182,9 +182,8 @@ static PetscErrorCode hd_cwola_load(hd_comm world, const hd_cwola_options *o, hd
   char list[256];
   snprintf(list, sizeof(list), "%s", o->scale_by_mass);
   for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
-    PetscInt j = 0;
-    while (j < F && strcmp(ev->layout.feature_names[j], name)) j++;
-    PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", o->data, name);
+    PetscInt j = hd_events_feature_index(&ev->layout, name);
+    PetscCheck(j >= 0, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", o->data, name);
     for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++) {
       PetscCheck(ev->mass[i] > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "'%s': event %" PetscInt_FMT " has mass %g: cannot scale features by it", o->data, i, (double)ev->mass[i]);
       ev->features[(size_t)i * F + j] /= ev->mass[i];

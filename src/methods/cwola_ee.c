@@ -227,9 +227,8 @@ static PetscErrorCode hd_cwola_ee_inputs(hd_comm world, hd_cwola_ee *c, const ch
     char list[256];
     snprintf(list, sizeof(list), "%s", o->scale_by_mass);
     for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
-      PetscInt j = 0;
-      while (j < F && strcmp(t->layout.feature_names[j], name)) j++;
-      PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", path, name);
+      PetscInt j = hd_events_feature_index(&t->layout, name);
+      PetscCheck(j >= 0, world, HD_ERR_USER_INPUT, "option -scale_by_mass: '%s' has no feature named '%s'", path, name);
       PetscCheck(n_scaled < 64, world, HD_ERR_USER_INPUT, "option -scale_by_mass: too many names");
       scaled[n_scaled++] = j;
     }
@@ -239,9 +238,8 @@ static PetscErrorCode hd_cwola_ee_inputs(hd_comm world, hd_cwola_ee *c, const ch
     char list[256];
     snprintf(list, sizeof(list), "%s", o->drop_features);
     for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
-      PetscInt j = 0;
-      while (j < F && strcmp(t->layout.feature_names[j], name)) j++;
-      PetscCheck(j < F, world, HD_ERR_USER_INPUT, "option -drop_features: '%s' has no feature named '%s'", path, name);
+      PetscInt j = hd_events_feature_index(&t->layout, name);
+      PetscCheck(j >= 0, world, HD_ERR_USER_INPUT, "option -drop_features: '%s' has no feature named '%s'", path, name);
       dropped[j] = PETSC_TRUE;
     }
   }
