@@ -41,13 +41,14 @@ def main():
         edges.append(edges[-1] * (1 + a.bin))
     edges = np.array(edges)
     n, _ = np.histogram(m, edges)
-    # the expected count of a bin: the function at the bin centre times its width (bins are narrow)
-    c, w = 0.5 * (edges[1:] + edges[:-1]), np.diff(edges)
+    # the expected count of a bin: the function integrated over it by Simpson's rule
+    a_, b_ = edges[:-1], edges[1:]
+    c, w = 0.5 * (a_ + b_), b_ - a_
     inw = (c > wlo) & (c < whi)
     print("%s: %d background events in [%g, %g) GeV, %d bins of %g%%" % (a.file, n.sum(), lo, hi, len(n), 100 * a.bin))
     for npar in (3, 4):
         def nll(p):
-            mu = dijet(c, p, npar) * w
+            mu = (dijet(a_, p, npar) + 4 * dijet(c, p, npar) + dijet(b_, p, npar)) * w / 6
             return np.sum(mu - n * np.log(np.maximum(mu, 1e-300)))
         p0 = np.array([np.log(max(n[0], 1) / w[0]) - 10 * np.log1p(-c[0] / 13000) + 4.5 * np.log(c[0] / 13000), 10.0, 4.5, 0.0])
         best = None
@@ -55,7 +56,7 @@ def main():
             r = minimize(nll, start, method="Nelder-Mead", options={"maxiter": 40000, "maxfev": 40000, "xatol": 1e-9, "fatol": 1e-9})
             r = minimize(nll, r.x, method="BFGS")
             best = r if best is None or r.fun < best.fun else best
-        mu = dijet(c, best.x, npar) * w
+        mu = (dijet(a_, best.x, npar) + 4 * dijet(c, best.x, npar) + dijet(b_, best.x, npar)) * w / 6
         pull = (n - mu) / np.sqrt(np.maximum(mu, 1))
         chi2 = float(np.sum(pull ** 2))
         nw, muw = n[inw].sum(), mu[inw].sum()
