@@ -18,11 +18,13 @@
 
 typedef struct hd_pandas_frame_s *hd_pandas_frame;
 
-/* Collective. Open the DataFrame stored under `key` ("df": /df) of `path`; an absent key, a file
- * that holds no DataFrame there or an unknown layout is an error naming the file and the key. */
+/* Collective. Open the DataFrame stored under `key` ("df": /df; "" or NULL: the file's only
+ * top-level group) of `path`; an absent key, a file that holds no DataFrame there or an unknown
+ * layout is an error naming the file and the key. */
 PetscErrorCode hd_pandas_open(MPI_Comm comm, const char *path, const char *key, hd_pandas_frame *df);
-/* Not collective. Number of rows and columns; the name of column c. */
+/* Not collective. Number of rows and columns; the name of column c; the key opened. */
 PetscInt    hd_pandas_rows(hd_pandas_frame df);
+const char *hd_pandas_key(hd_pandas_frame df);
 PetscInt    hd_pandas_columns(hd_pandas_frame df);
 const char *hd_pandas_column_name(hd_pandas_frame df, PetscInt c);
 /* Not collective. Index of the column `name`; a missing column is an error naming the file, the

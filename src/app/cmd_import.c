@@ -417,7 +417,7 @@ static PetscErrorCode hd_import_lhco_write(MPI_Comm comm, hd_pandas_frame df, co
 
 static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
 {
-  static const char *usage      = "hadal import lhco -i FILE.h5 -o FILE.h5 [-key df]";
+  static const char *usage      = "hadal import lhco -i FILE.h5 -o FILE.h5 [-key KEY]";
   const char *const  classes[2] = {"qcd_dijet", "wprime_xy"};
   char               in[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], key[256], sha[HD_SHA256_HEX_LEN];
   char             (*names)[HD_NAME_LEN] = NULL;
@@ -432,7 +432,7 @@ static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
   PetscFunctionBegin;
   PetscCall(hd_opt_string("-i", "the R&D high-level-features file: a pandas DataFrame written by to_hdf, columns pxj1 pyj1 pzj1 mj1 tau1j1 tau2j1 tau3j1 (and j2) label, GeV", NULL, in, sizeof(in), NULL));
   PetscCall(hd_opt_string("-o", "output event file (HDF5)", NULL, out, sizeof(out), NULL));
-  PetscCall(hd_opt_string("-key", "the DataFrame's key in the input file (to_hdf's key)", "df", key, sizeof(key), NULL));
+  PetscCall(hd_opt_string("-key", "the DataFrame's key in the input file (to_hdf's key); default: the file's only top-level group", "", key, sizeof(key), NULL));
   PetscCall(hd_opt_finish(comm, usage, &help_only));
   if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import lhco'; usage: %s", args[1], usage);
@@ -452,7 +452,7 @@ static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
   if (!ierr) ierr = hd_events_writer_attr_string(w, "source", "lhco_rnd");
   if (!ierr) ierr = hd_events_writer_attr_string(w, "input_file", in);
   if (!ierr) ierr = hd_events_writer_attr_string(w, "input_sha256", sha);
-  if (!ierr) ierr = hd_events_writer_attr_string(w, "input_key", key);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "input_key", hd_pandas_key(df));
   if (!ierr) ierr = hd_events_writer_attr_strings(w, "classes", 2, classes);
   if (!ierr) ierr = hd_events_writer_attr_strings(w, "signals", 1, classes + 1);
   if (!ierr) ierr = hd_events_writer_attr_string(w, "mass_variable", "mjj");
@@ -469,7 +469,7 @@ static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
 
 PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
 {
-  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...] | hadal import digits -o FILE.h5 [-csv digits.csv.gz] [-inverted] [-fashion_images FILE -fashion_count N] | hadal import lhco -i FILE.h5 -o FILE.h5 [-key df] | hadal import darkmachines -i A.csv -o FILE.h5";
+  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...] | hadal import digits -o FILE.h5 [-csv digits.csv.gz] [-inverted] [-fashion_images FILE -fashion_count N] | hadal import lhco -i FILE.h5 -o FILE.h5 [-key KEY] | hadal import darkmachines -i A.csv -o FILE.h5";
   hd_import_digits_opts dig;
   hd_import_opts    *o;
   hd_idx             images = NULL, labels = NULL;

@@ -26,6 +26,7 @@ struct hd_pandas_frame_s {
 };
 
 PetscInt    hd_pandas_rows(hd_pandas_frame df) { return df->n_rows; }
+const char *hd_pandas_key(hd_pandas_frame df) { return df->key; }
 PetscInt    hd_pandas_columns(hd_pandas_frame df) { return df->n_cols; }
 const char *hd_pandas_column_name(hd_pandas_frame df, PetscInt c) { return df->names[c]; }
 
@@ -219,6 +220,27 @@ static PetscErrorCode hd_pandas_open_table(hd_pandas_frame df, hid_t gid)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective (metadata reads). No key given: the file's only top-level group, as pandas'
+ * read_hdf takes the only DataFrame of a file. */
+static PetscErrorCode hd_pandas_only_key(hd_pandas_frame df)
+{
+  H5G_info_t info;
+  int        groups = 0;
+
+  PetscFunctionBegin;
+  HdCallH5(H5Gget_info(df->fid, &info), "'%s': cannot list its top-level objects", df->path);
+  for (hsize_t i = 0; i < info.nlinks; i++) {
+    char       name[256];
+    H5O_info_t oi;
+
+    if (H5Lget_name_by_idx(df->fid, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name), H5P_DEFAULT) < 0) continue;
+    if (H5Oget_info_by_name2(df->fid, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_GROUP) continue;
+    if (groups++ == 0) PetscCall(PetscStrncpy(df->key, name, sizeof(df->key)));
+  }
+  PetscCheck(groups == 1, df->comm, HD_ERR_FILE_READ, "'%s' holds %d top-level groups, not one DataFrame; name it with -key", df->path, groups);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_pandas_open(MPI_Comm comm, const char *path, const char *key, hd_pandas_frame *dfp)
 {
   hd_pandas_frame df;
@@ -231,9 +253,11 @@ PetscErrorCode hd_pandas_open(MPI_Comm comm, const char *path, const char *key, 
   df->fid   = H5I_INVALID_HID;
   df->table = H5I_INVALID_HID;
   PetscCall(PetscStrncpy(df->path, path, sizeof(df->path)));
+  if (!key) key = "";
   while (*key == '/') key++;
   PetscCall(PetscStrncpy(df->key, key, sizeof(df->key)));
   ierr = hd_h5_open(comm, path, &df->fid);
+  if (!ierr && !df->key[0]) ierr = hd_pandas_only_key(df);
   if (!ierr && !(df->key[0] && H5Lexists(df->fid, df->key, H5P_DEFAULT) > 0)) ierr = PetscError(comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_READ, PETSC_ERROR_INITIAL, "'%s' has no DataFrame under the key '%s' (the key given to to_hdf; -key names another)", path, df->key);
   if (!ierr && (gid = H5Gopen2(df->fid, df->key, H5P_DEFAULT)) < 0) ierr = PetscError(comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_READ, PETSC_ERROR_INITIAL, "'%s': /%s is not a group, so not a pandas DataFrame", path, df->key);
   if (!ierr) {

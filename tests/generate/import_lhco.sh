@@ -2,7 +2,8 @@
 # written here by pandas (fixed layout, table layout, table with data columns, an integer label
 # block), imported at 1 and 3 ranks and checked against numpy on the same DataFrame; bad input
 # (missing column, a column of strings, a NaN, a label 2, a wrong key, a file that is no
-# DataFrame) is one error naming the file and the column, and writes nothing.
+# DataFrame) is one error naming the file and the column, and writes nothing. Without -key the
+# file's only top-level group is the DataFrame.
 . "$HADAL_SRC/tests/lib.sh"
 need_python pandas tables h5py numpy
 
@@ -57,7 +58,7 @@ np.savez("ref.npz", mjj=mjj, f=f, label=a[:, 14], zero=zero)
 PY
 
 for name in fixed table tabledc mixed; do
-  key=df; [ "$name" = tabledc ] && key=events
+  key=df; [ "$name" = tabledc ] && key=/events
   for np in 1 3; do
     $MPIEXEC -n $np "$HADAL" import lhco -i rnd_$name.h5 -o imp_${name}_$np.h5 -key $key > imp_${name}_$np.log 2>&1 || { fail "import $name at $np ranks"; cat imp_${name}_$np.log; }
   done
@@ -87,7 +88,11 @@ expect_error "missing column" "bad_missing.h5.*no column 'tau3j2'" "$HADAL" impo
 expect_error "column of strings" "bad_string.h5.*column 'mj1'.*not numbers" $MPIEXEC -n 2 "$HADAL" import lhco -i bad_string.h5 -o out_string.h5
 expect_error "NaN" "bad_nan.h5.*column 'pzj2' of row 7 is not a finite number" $MPIEXEC -n 3 "$HADAL" import lhco -i bad_nan.h5 -o out_nan.h5
 expect_error "label 2" "bad_label.h5.*column 'label' of row 12 is neither 0 nor 1" $MPIEXEC -n 2 "$HADAL" import lhco -i bad_label.h5 -o out_label.h5
-expect_error "wrong key" "rnd_tabledc.h5.*no DataFrame under the key 'df'" "$HADAL" import lhco -i rnd_tabledc.h5 -o out_key.h5
+expect_error "wrong key" "rnd_tabledc.h5.*no DataFrame under the key 'df'" "$HADAL" import lhco -i rnd_tabledc.h5 -o out_key.h5 -key df
+# no -key: the file's only DataFrame, whatever its key
+"$HADAL" import lhco -i rnd_tabledc.h5 -o auto_key.h5 > auto_key.log 2>&1 && [ "$(hash_datasets auto_key.h5 /events)" = "$(hash_datasets imp_tabledc_1.h5 /events)" ] \
+  && "$PYTHON" -c "import h5py, sys; k = h5py.File('auto_key.h5', 'r').attrs['input_key']; sys.exit(0 if k in ('events', b'events') else 1)" \
+  && pass "no -key: the only DataFrame (key 'events') is found" || { fail "no -key"; cat auto_key.log; }
 expect_error "not a DataFrame" "imp_fixed_1.h5.*(no DataFrame|not a pandas DataFrame)" "$HADAL" import lhco -i imp_fixed_1.h5 -o out_nodf.h5 -key events
 expect_error "missing -i" "-i FILE.h5 is required" "$HADAL" import lhco -o out_noi.h5
 no_outputs out_missing.h5 out_string.h5 out_nan.h5 out_label.h5 out_key.h5 out_nodf.h5 out_noi.h5
