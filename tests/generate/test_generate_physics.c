@@ -86,6 +86,13 @@ static PetscErrorCode check_lhco(void)
       if (hist_sig[b] > hist_sig[arg]) arg = b;
     check(fabs(2500.0 + 50.0 * (arg + 0.5) - 3500.0) <= 100.0, "lhco: signal mjj histogram peaks at signal_mjj 3500", 2500.0 + 50.0 * (arg + 0.5), "3500 +- 100");
     check(fabs(med / 3500.0 - 1.0) < 0.03, "lhco: signal mjj median near 3500", med, "3500 +- 3%");
+    {
+      /* radiation out of the cones and lost prongs: a low-side tail of the signal's mjj */
+      int low = 0, high = 0;
+
+      for (int i = 0; i < ns; i++) low += sig_mjj[i] < 0.9 * 3500.0, high += sig_mjj[i] > 1.1 * 3500.0;
+      check(low > 3 * PetscMax(high, 1) && low > ns / 100, "lhco: signal mjj has a low-side tail (below 0.9 vs above 1.1 signal_mjj)", low / (double)PetscMax(high, 1), "> 3, and > 1% below");
+    }
   }
   {
     /* all events: a local maximum at 3500 above the falling background (bins of 200 GeV) */
