@@ -226,14 +226,13 @@ static void lhco_signal_jet(const hd_gen_lhco_params *p, hd_rng *r, double mres,
 PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint64_t index, hd_gen_lhco_event *ev)
 {
   hd_rng r;
-  int    signal, tries, x_first = 0;
+  int    signal, tries, x_first = 0, lost[2] = {0, 0};
   double mjj = 0.0, dy = 0.0, z[2] = {0.5, 0.5}, pj[2][4], pt[2] = {0.0, 0.0}, m[2], t21[2], t32[2];
 
   PetscFunctionBegin;
   PetscCheck(p->ready, PETSC_COMM_SELF, HD_ERR_INTERNAL, "hd_gen_lhco_setup() was not called");
   hd_rng_init(&r, seed, HD_STREAM_GEN_LHCO, index);
-  signal      = hd_rng_uniform(&r) < p->signal_fraction;
-  ev->lost[0] = ev->lost[1] = 0;
+  signal = hd_rng_uniform(&r) < p->signal_fraction;
 
   /* The two jets' momenta, kept when the leading jet passes the trigger. QCD: d sigma / d chi flat
    * in chi = exp|dy| (t-channel); signal: isotropic decay, cos theta* = tanh(dy / 2) flat. */
@@ -272,8 +271,8 @@ PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint
       if (signal) {
         double mres = (j == 0) == x_first ? p->signal_mx : p->signal_my, ptj = sqrt(pj[j][1] * pj[j][1] + pj[j][2] * pj[j][2]);
 
-        ev->lost[j] = lhco_prong_lost(p, mres, resp[j] * ptj, z[j]);
-        if (ev->lost[j]) resp[j] *= PetscMax(z[j], 1.0 - z[j]);
+        lost[j] = lhco_prong_lost(p, mres, resp[j] * ptj, z[j]);
+        if (lost[j]) resp[j] *= PetscMax(z[j], 1.0 - z[j]);
       }
       resp[j] = PetscMax(resp[j], 0.05);
       for (int k = 0; k < 4; k++) pj[j][k] *= resp[j];
@@ -293,7 +292,7 @@ PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint
       double mres = (j == 0) == x_first ? p->signal_mx : p->signal_my;
 
       /* a lost prong: pt[j] is already the harder quark's; otherwise the resonance's */
-      lhco_signal_jet(p, &r, mres, pt[j], ev->lost[j], &m[j], &t21[j], &t32[j]);
+      lhco_signal_jet(p, &r, mres, pt[j], lost[j], &m[j], &t21[j], &t32[j]);
     }
   }
 
@@ -322,6 +321,8 @@ PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint
   ev->dy          = dy;
   ev->mass[0]     = m[l];
   ev->mass[1]     = m[h];
+  ev->lost[0]     = lost[l];
+  ev->lost[1]     = lost[h];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
