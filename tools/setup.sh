@@ -22,6 +22,8 @@ jobs=${HADAL_JOBS:-$(nproc)}
 packages_build=(build-essential cmake pkg-config zlib1g-dev libssl-dev)
 packages_parallel=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools)
 packages_math=(libopenblas-dev petsc-dev libscalapack-openmpi-dev)
+# XGBoost's C API: the boosted decision trees of cwola -classifier bdt.
+packages_math+=(libxgboost-dev)
 # The independent references of the tests (PyTorch, scikit-learn, scipy), reading HDF5, plots.
 packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
 # Real data for the importer and the image methods (/usr/share/datasets/fashion-mnist).
