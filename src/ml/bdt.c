@@ -125,60 +125,49 @@ static PetscErrorCode hd_bdt_set(BoosterHandle b, const char *name, const char *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_bdt_train(const hd_bdt_config *c, uint64_t seed, PetscInt member, const hd_bdt_data *d, hd_bdt *model, hd_bdt_result *res)
+/* A booster on dtr with the configuration's parameters. */
+static PetscErrorCode hd_bdt_booster(const hd_bdt_config *c, uint64_t seed, PetscInt member, DMatrixHandle dtr, BoosterHandle *b)
 {
-  PetscInt     *tr, *va, n_tr = 0, n_va = 0, since_best = 0;
-  DMatrixHandle dtr = NULL, dva = NULL;
-  BoosterHandle b;
-  double       *margin, w_sum = 0;
-  float        *step;
-  char          v[64];
-  hd_rng        r;
+  char   v[64];
+  hd_rng r;
 
   PetscFunctionBegin;
-  *model = NULL;
-  PetscCall(PetscMemzero(res, sizeof(*res)));
-  res->best_val_loss = NAN;
-  /* the validation split of include/hadal/train.h */
-  PetscCall(PetscMalloc2(PetscMax(d->n, 1), &tr, PetscMax(d->n, 1), &va));
-  for (PetscInt i = 0; i < d->n; i++) {
-    hd_rng_init(&r, seed, HD_STREAM_SPLIT, ((uint64_t)member << 32) | (uint64_t)i);
-    if (c->val_fraction > 0 && hd_rng_uniform(&r) < c->val_fraction) va[n_va++] = i;
-    else tr[n_tr++] = i;
-  }
-  PetscCheck(n_tr > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "boosted trees of member %" PetscInt_FMT ": no training events left after the validation split (%" PetscInt_FMT " events, -val_fraction %g)", member, d->n, c->val_fraction);
-  PetscCall(hd_bdt_dmatrix(d, n_tr, tr, &dtr));
-  if (n_va > 0) PetscCall(hd_bdt_dmatrix(d, n_va, va, &dva));
-
   HdCallXGB(XGBSetGlobalConfig, ("{\"verbosity\": 0}"));
-  HdCallXGB(XGBoosterCreate, (&dtr, 1, &b));
-  PetscCall(hd_bdt_set(b, "booster", "gbtree"));
-  PetscCall(hd_bdt_set(b, "objective", "binary:logistic"));
-  PetscCall(hd_bdt_set(b, "tree_method", "hist"));
-  PetscCall(hd_bdt_set(b, "nthread", "1"));
-  /* margin 0 before the first tree, so the margins of single trees add up (below) */
-  PetscCall(hd_bdt_set(b, "base_score", "0.5"));
-  PetscCall(hd_bdt_set(b, "disable_default_eval_metric", "1"));
+  HdCallXGB(XGBoosterCreate, (&dtr, 1, b));
+  PetscCall(hd_bdt_set(*b, "booster", "gbtree"));
+  PetscCall(hd_bdt_set(*b, "objective", "binary:logistic"));
+  PetscCall(hd_bdt_set(*b, "tree_method", "hist"));
+  PetscCall(hd_bdt_set(*b, "nthread", "1"));
+  /* margin 0 before the first tree, so the margins of single trees add up (hd_bdt_boost) */
+  PetscCall(hd_bdt_set(*b, "base_score", "0.5"));
+  PetscCall(hd_bdt_set(*b, "disable_default_eval_metric", "1"));
   snprintf(v, sizeof(v), "%" PetscInt_FMT, c->depth);
-  PetscCall(hd_bdt_set(b, "max_depth", v));
+  PetscCall(hd_bdt_set(*b, "max_depth", v));
   snprintf(v, sizeof(v), "%.17g", c->learning_rate);
-  PetscCall(hd_bdt_set(b, "eta", v));
+  PetscCall(hd_bdt_set(*b, "eta", v));
   snprintf(v, sizeof(v), "%.17g", c->subsample);
-  PetscCall(hd_bdt_set(b, "subsample", v));
+  PetscCall(hd_bdt_set(*b, "subsample", v));
   snprintf(v, sizeof(v), "%" PetscInt_FMT, c->max_bin);
-  PetscCall(hd_bdt_set(b, "max_bin", v));
+  PetscCall(hd_bdt_set(*b, "max_bin", v));
   hd_rng_init(&r, seed, HD_STREAM_BDT_SEED, (uint64_t)member);
   snprintf(v, sizeof(v), "%u", (unsigned)(hd_rng_u32(&r) >> 1));
-  PetscCall(hd_bdt_set(b, "seed", v));
+  PetscCall(hd_bdt_set(*b, "seed", v));
   /* the row sampler is reseeded from (seed, round) each round: no state carried over from
    * whatever this process trained before */
-  PetscCall(hd_bdt_set(b, "seed_per_iteration", "1"));
+  PetscCall(hd_bdt_set(*b, "seed_per_iteration", "1"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  /* boosting rounds; after each, the weighted log-loss of the validation events from their
-   * margins summed tree by tree (double) */
-  PetscCall(PetscCalloc2(PetscMax(n_va, 1), &margin, PetscMax(n_va, 1), &step));
+/* The boosting rounds; after each, the weighted log-loss of the n_va validation events (rows va
+ * of d, in dva) from their margins (n_va, zeroed) summed tree by tree in double, step (n_va) the
+ * last tree's; early stopping. */
+static PetscErrorCode hd_bdt_boost(const hd_bdt_config *c, BoosterHandle b, DMatrixHandle dtr, DMatrixHandle dva, const hd_bdt_data *d, PetscInt n_va, const PetscInt *va, double *margin, float *step, hd_bdt_result *res)
+{
+  double   w_sum = 0;
+  PetscInt since_best = 0;
+
+  PetscFunctionBegin;
   for (PetscInt k = 0; k < n_va; k++) w_sum += d->weight ? d->weight[va[k]] : 1.0;
-  res->trees_kept = 0;
   for (PetscInt round = 0; round < c->trees; round++) {
     if (hd_signals_pending()) {
       res->interrupted = PETSC_TRUE;
@@ -208,19 +197,52 @@ PetscErrorCode hd_bdt_train(const hd_bdt_config *c, uint64_t seed, PetscInt memb
       break;
     }
   }
-  PetscCall(PetscFree2(margin, step));
-  HdCallXGB(XGDMatrixFree, (dtr));
-  if (dva) HdCallXGB(XGDMatrixFree, (dva));
-  PetscCall(PetscFree2(tr, va));
-  if (res->interrupted) {
-    HdCallXGB(XGBoosterFree, (b));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  PetscCall(PetscNew(model));
-  (*model)->booster    = b;
-  (*model)->F          = d->F;
-  (*model)->trees_kept = res->trees_kept;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_bdt_train(const hd_bdt_config *c, uint64_t seed, PetscInt member, const hd_bdt_data *d, hd_bdt *model, hd_bdt_result *res)
+{
+  PetscErrorCode ierr = PETSC_SUCCESS;
+  PetscInt      *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
+  DMatrixHandle  dtr = NULL, dva = NULL;
+  BoosterHandle  b = NULL;
+  double        *margin = NULL;
+  float         *step = NULL;
+
+  PetscFunctionBegin;
+  *model = NULL;
+  PetscCall(PetscMemzero(res, sizeof(*res)));
+  res->best_val_loss = NAN;
+  /* the validation split of include/hadal/train.h */
+  PetscCall(PetscMalloc2(PetscMax(d->n, 1), &tr, PetscMax(d->n, 1), &va));
+  for (PetscInt i = 0; i < d->n; i++) {
+    hd_rng r;
+    hd_rng_init(&r, seed, HD_STREAM_SPLIT, ((uint64_t)member << 32) | (uint64_t)i);
+    if (c->val_fraction > 0 && hd_rng_uniform(&r) < c->val_fraction) va[n_va++] = i;
+    else tr[n_tr++] = i;
+  }
+  HdCheckGoto(n_tr > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, done, "boosted trees of member %" PetscInt_FMT ": no training events left after the validation split (%" PetscInt_FMT " events, -val_fraction %g)", member, d->n, c->val_fraction);
+  HdCallGoto(hd_bdt_dmatrix(d, n_tr, tr, &dtr), done);
+  if (n_va > 0) HdCallGoto(hd_bdt_dmatrix(d, n_va, va, &dva), done);
+  HdCallGoto(hd_bdt_booster(c, seed, member, dtr, &b), done);
+  HdCallGoto(PetscCalloc2(PetscMax(n_va, 1), &margin, PetscMax(n_va, 1), &step), done);
+  HdCallGoto(hd_bdt_boost(c, b, dtr, dva, d, n_va, va, margin, step, res), done);
+  if (!res->interrupted) {
+    HdCallGoto(PetscNew(model), done);
+    (*model)->booster    = b;
+    (*model)->F          = d->F;
+    (*model)->trees_kept = res->trees_kept;
+    b                    = NULL;
+  }
+done:
+  /* on every path: XGBoost's handles and the split (the frees' own results cannot add to a
+   * failure already raised) */
+  if (b) (void)XGBoosterFree(b);
+  if (dtr) (void)XGDMatrixFree(dtr);
+  if (dva) (void)XGDMatrixFree(dva);
+  (void)PetscFree2(tr, va);
+  (void)PetscFree2(margin, step);
+  PetscFunctionReturn(ierr);
 }
 
 PetscErrorCode hd_bdt_predict(hd_bdt model, PetscInt n, const float *x, float *out)
