@@ -1,7 +1,8 @@
 /* Boosted decision trees through XGBoost's C API (DESIGN.md section 5): a binary classifier that
  * tolerates many and irrelevant features better than a network (seed 001 section 4.1, refs.
- * [23, 24]). One model is trained by one process with one thread; nothing here is collective, and
- * nothing here knows MPI, HDF5 or physics.
+ * [23, 24]). One model is trained by one process with one thread: training and prediction are
+ * not collective (only the option reading and checking are, as everywhere), and nothing here
+ * calls MPI or HDF5 or knows physics.
  *
  * A model is a pure function of (seed, member, data, configuration):
  *   validation split  event i is held out when U(seed, HD_STREAM_SPLIT, (member << 32) | i) < f,
@@ -15,7 +16,7 @@
 #define HADAL_BDT_H
 
 #include <stdint.h>
-#include <hadal/error.h>
+#include <hadal/par.h> /* hd_comm: the communicator errors are raised on */
 
 typedef struct {
   PetscInt trees;         /* boosting rounds at most (one tree each) */
@@ -37,7 +38,7 @@ hd_bdt_config hd_bdt_defaults(void);
 PetscErrorCode hd_bdt_read_options(hd_bdt_config *c);
 
 /* Collective on comm (every rank holds the same values). An error names the option at fault. */
-PetscErrorCode hd_bdt_check(MPI_Comm comm, const hd_bdt_config *c);
+PetscErrorCode hd_bdt_check(hd_comm comm, const hd_bdt_config *c);
 
 /* A training table: n events of F features, labels 0 or 1, optional per-event weights. */
 typedef struct {

@@ -59,7 +59,7 @@ PetscErrorCode hd_bdt_read_options(hd_bdt_config *c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_bdt_check(MPI_Comm comm, const hd_bdt_config *c)
+PetscErrorCode hd_bdt_check(hd_comm comm, const hd_bdt_config *c)
 {
   char lr[32], sub[32], vf[32];
 
