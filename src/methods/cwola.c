@@ -42,7 +42,7 @@ typedef struct {
   PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
   double    eps[HD_CWOLA_EPS_MAX];
   PetscBool log_scale, list_windows;
-  char      classifier[8];  /* nn or bdt (hd_cwola_classifier_read) */
+  char      classifier[32]; /* nn or bdt (hd_cwola_classifier_read) */
   PetscBool use_bdt;
   hd_bdt_config bdt;
   PetscInt  noise_features;
