@@ -57,7 +57,7 @@ from sklearn.metrics import roc_auc_score
 
 out, runs = sys.argv[1], sys.argv[2:]
 mass_w = 3500.0
-print("| data | classifier | noise features | window holding the W' | Z before | Z after (eps) | AUC S vs B in SR | signal kept at eps 0.01 | SR-vs-SB AUC, background, that window | max abs(SR-vs-SB AUC - 0.5), background, all windows | best window of the scan (Z) | s per classifier |")
+print("| data | classifier | noise features | window centred nearest the W' | Z before | Z after (eps) | AUC S vs B in SR | signal kept at eps 0.01 | SR-vs-SB AUC, background, that window | max abs(SR-vs-SB AUC - 0.5), background, all windows | best window of the scan (Z) | s per classifier |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in runs:
     seed, name = r.split("/")

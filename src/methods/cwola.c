@@ -348,10 +348,32 @@ static PetscErrorCode hd_cwola_window_events(hd_comm world, const hd_cwola_table
 
 /* ---- one classifier ---- */
 
+/* Quantile ranks with ties shared: the odd ranks 2 r + 1 of hd_stats_quantile_ranks, except that
+ * the c scores of a group of equal ones, ranks r0 .. r0 + c - 1, each get the group's mean
+ * 2 r0 + c (the sum over the fold stays n^2, exact). A tree model has few distinct outputs (one
+ * tree of depth 5 at most 32), and ties ordered by position would let the order of the file's
+ * rows rank events. Not collective. */
+static PetscErrorCode hd_cwola_shared_ranks(PetscInt n, const float *score, int64_t *odd)
+{
+  PetscInt *at; /* at[r] = the event of rank r */
+
+  PetscFunctionBegin;
+  PetscCall(hd_stats_quantile_ranks(n, score, odd));
+  PetscCall(PetscMalloc1(n, &at));
+  for (PetscInt k = 0; k < n; k++) at[(odd[k] - 1) / 2] = k;
+  for (PetscInt r0 = 0, r1; r0 < n; r0 = r1) {
+    for (r1 = r0 + 1; r1 < n && score[at[r1]] == score[at[r0]]; r1++) {}
+    for (PetscInt r = r0; r < r1; r++) odd[at[r]] = 2 * (int64_t)r0 + (r1 - r0);
+  }
+  PetscCall(PetscFree(at));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* -classifier bdt, the tree counterpart of the network below: one tree model (include/hadal/bdt.h)
  * trained on the n_tr events x_tr (n_tr, F) with labels y_tr and the SR/SB weights wt_tr, early
  * stopping on the validation events of the trainer's split rule, the n_te events of the fold
- * scored by its logit and quantile-ranked into rank_sum as for the network. The tree model is
+ * scored by its logit and quantile-ranked into rank_sum as for the network, ties sharing their
+ * mean rank (hd_cwola_shared_ranks). The tree model is
  * trained by one process: the group's rank 0 (the one that holds rank_sum) trains it, the other
  * ranks of the group wait for it. Collective on group. */
 static PetscErrorCode hd_cwola_unit_bdt(hd_comm group, const hd_cwola_options *o, PetscInt n_tr, PetscInt F, const float *x_tr, const float *y_tr, const float *wt_tr, PetscInt n_te, const float *x_te, const PetscInt *te_pos, PetscInt unit, int64_t *rank_sum, PetscBool *interrupted)
@@ -372,7 +394,7 @@ static PetscErrorCode hd_cwola_unit_bdt(hd_comm group, const hd_cwola_options *o
       int64_t *odd;
       PetscCall(PetscMalloc2(n_te, &out, n_te, &odd));
       PetscCall(hd_bdt_predict(model, n_te, x_te, out));
-      PetscCall(hd_stats_quantile_ranks(n_te, out, odd));
+      PetscCall(hd_cwola_shared_ranks(n_te, out, odd));
       for (PetscInt k = 0; k < n_te; k++) rank_sum[te_pos[k]] += odd[k];
       PetscCall(PetscFree2(out, odd));
     }
