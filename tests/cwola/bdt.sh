@@ -3,7 +3,8 @@
 # < 2 before) with 3 noise features added; its results are identical, bit for bit, run to run, at
 # 1 and 2 ranks, with a group of 2 ranks (one trains, one waits) and with the table split over two
 # emulated nodes (each fills its own copy of the noise); the noise changes the scores (it is
-# there); bad tree options are one error line naming the option.
+# there); tied tree outputs share their rank; bad tree options are one error line naming the
+# option.
 . "$HADAL_SRC/tests/lib.sh"
 need_python h5py numpy
 $MPIEXEC -n 2 "$HADAL" generate lhco -o data.h5 -n 100000 -seed 3 -signal_fraction 0.003 > gen.log 2>&1 || { cat gen.log; exit 1; }
@@ -50,6 +51,21 @@ for other in ["np1_again", "np2", "np2_group", "np2_g2"]:
 print("run to run, 2 ranks, 2 emulated nodes, -group_size 2: identical")
 clean = scores("clean")
 assert any(not np.array_equal(ref[k], clean[k], equal_nan=True) for k in ref), "-noise_features 3 gives the scores of no noise"
+PY
+
+# ties share their mean rank: with one tree of depth 2 per (window, fold), a window's scores take
+# at most 3 folds x 4 leaves distinct values (ranks ordered by row would make them all distinct)
+"$HADAL" run $opts -ensemble_size 1 -bdt_trees 1 -bdt_depth 2 -out one_tree > one_tree.log 2>&1 || { fail "scan with one tree"; cat one_tree.log; }
+"$PYTHON" - <<'PY' || fail "tied scores"
+import h5py, numpy as np
+f = h5py.File("one_tree/results.h5")
+for k in f["scores/cwola"]:
+    s = f["scores/cwola"][k][:]
+    s = s[~np.isnan(s)]
+    n = len(np.unique(s))
+    assert 1 <= n <= 12, "%s: %d distinct scores over %d events, want at most 12" % (k, n, len(s))
+    print("%s: %d distinct scores over %d events, mean %.6f" % (k, n, len(s), s.mean()))
+    assert abs(s.mean() - 0.5) < 1e-4, "%s: mean score %g, the shared ranks must keep 1/2" % (k, s.mean())
 PY
 
 expect_error "depth 0" "option -bdt_depth must lie in \[1, 20\] \(got 0\)" "$HADAL" run $opts -out o -bdt_depth 0
