@@ -6,3 +6,7 @@ hd_add_script_test(cwola_badinput cwola/badinput.sh LABELS "badinput;cwola")
 set_tests_properties(cwola_scan cwola_background PROPERTIES TIMEOUT 600)
 hd_add_script_test(cwola_tools cwola/tools.sh LABELS "mpi;cwola")
 set_tests_properties(cwola_tools PROPERTIES TIMEOUT 600)
+# -classifier bdt and -noise_features: finds the W', identical run to run, at 1 and 2 ranks, over
+# emulated nodes and with a group of 2; bad tree options.
+hd_add_script_test(cwola_bdt cwola/bdt.sh LABELS "mpi;cwola")
+set_tests_properties(cwola_bdt PROPERTIES TIMEOUT 300)

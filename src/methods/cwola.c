@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <hadal/bdt.h>
 #include <hadal/bumphunt.h>
 #include <hadal/events.h>
 #include <hadal/log.h>
@@ -41,7 +42,38 @@ typedef struct {
   PetscReal sr_min, sr_max, sr_width, sr_step, sb_width, bin_width;
   double    eps[HD_CWOLA_EPS_MAX];
   PetscBool log_scale, list_windows;
+  char      classifier[32]; /* nn or bdt (hd_cwola_classifier_read) */
+  PetscBool use_bdt;
+  hd_bdt_config bdt;
+  PetscInt  noise_features;
 } hd_cwola_options;
+
+/* ---- the classifier: a network (the default) or boosted decision trees ---- */
+
+/* Collective on PETSC_COMM_WORLD. -classifier, the tree options (include/hadal/bdt.h; the
+ * validation fraction is the engine's -val_fraction, so both classifiers hold out the same events)
+ * and -noise_features. */
+static PetscErrorCode hd_cwola_classifier_read(hd_cwola_options *o, const hd_train_config *cfg)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_string("-classifier", "nn: the network of -network; bdt: boosted decision trees (XGBoost, -bdt_* options)", "nn", o->classifier, sizeof(o->classifier), NULL));
+  o->bdt              = hd_bdt_defaults();
+  o->bdt.val_fraction = cfg->val_fraction;
+  PetscCall(hd_bdt_read_options(&o->bdt));
+  PetscCall(hd_opt_int("-noise_features", "features of pure noise (standard normal) added to every event, for robustness studies", 0, &o->noise_features, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective (every rank holds the same values). */
+static PetscErrorCode hd_cwola_classifier_check(hd_comm world, hd_cwola_options *o)
+{
+  PetscFunctionBegin;
+  PetscCheck(!strcmp(o->classifier, "nn") || !strcmp(o->classifier, "bdt"), world, HD_ERR_USER_INPUT, "option -classifier: '%s' is neither nn nor bdt", o->classifier);
+  o->use_bdt = !strcmp(o->classifier, "bdt");
+  if (o->use_bdt) PetscCall(hd_bdt_check(world, &o->bdt));
+  PetscCheck(o->noise_features >= 0 && o->noise_features <= 1000, world, HD_ERR_USER_INPUT, "option -noise_features must lie in [0, 1000] (got %" PetscInt_FMT ")", o->noise_features);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 /* ---- options ---- */
 
@@ -79,6 +111,7 @@ static PetscErrorCode hd_cwola_options_read(hd_cwola_options *o, hd_train_config
   cfg->stop_patience = 5;
   cfg->progress      = PETSC_FALSE;
   PetscCall(hd_train_read_options(cfg));
+  PetscCall(hd_cwola_classifier_read(o, cfg));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -103,6 +136,7 @@ static PetscErrorCode hd_cwola_options_check(hd_comm world, hd_cwola_options *o)
   }
   PetscCheck(o->window >= -1, world, HD_ERR_USER_INPUT, "option -window must be a window index, or -1 for all (got %" PetscInt_FMT ")", o->window);
   PetscCheck(o->injection >= -1, world, HD_ERR_USER_INPUT, "option -signal_injection must be -1 (keep all) or a count (got %" PetscInt_FMT ")", o->injection);
+  PetscCall(hd_cwola_classifier_check(world, o));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -263,6 +297,32 @@ static PetscErrorCode hd_cwola_table_free(hd_cwola_table *t)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective on world. -noise_features K: K columns appended to the standardised features, each a
+ * standard normal draw from (seed, HD_STREAM_CWOLA_NOISE, event), the k-th draw of the event's
+ * stream in column F + k: the same numbers on every rank and at any rank count. A node-shared
+ * table of the F + K columns replaces t->x. */
+static PetscErrorCode hd_cwola_noise_features(hd_comm world, const hd_cwola_options *o, hd_cwola_table *t)
+{
+  hd_table *ev = &t->table;
+  PetscInt  F = t->F, K = o->noise_features, G = F + K;
+  float    *x;
+
+  PetscFunctionBegin;
+  if (K == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(hd_table_alloc1(ev, (size_t)t->n * G, &x));
+  for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++) {
+    hd_rng r;
+    hd_rng_init(&r, (uint64_t)o->seed, HD_STREAM_CWOLA_NOISE, (uint64_t)i);
+    PetscCall(PetscArraycpy(x + (size_t)i * G, t->x + (size_t)i * F, F));
+    for (PetscInt k = 0; k < K; k++) x[(size_t)i * G + F + k] = (float)hd_rng_normal(&r);
+  }
+  PetscCall(hd_table_sync(ev));
+  t->x = x;
+  t->F = G;
+  PetscCall(hd_log(world, "cwola: %" PetscInt_FMT " features of noise added (-noise_features): %" PetscInt_FMT " features\n", K, G));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The events of window w: rows (sorted), and which are in the SR. */
 static PetscErrorCode hd_cwola_window_events(hd_comm world, const hd_cwola_table *t, const hd_cwola_window *w, PetscInt index, hd_cwola_part *p)
 {
@@ -287,6 +347,62 @@ static PetscErrorCode hd_cwola_window_events(hd_comm world, const hd_cwola_table
 }
 
 /* ---- one classifier ---- */
+
+/* Quantile ranks with ties shared: the odd ranks 2 r + 1 of hd_stats_quantile_ranks, except that
+ * the c scores of a group of equal ones, ranks r0 .. r0 + c - 1, each get the group's mean
+ * 2 r0 + c (the sum over the fold stays n^2, exact). A tree model has few distinct outputs (one
+ * tree of depth 5 at most 32), and ties ordered by position would let the order of the file's
+ * rows rank events. Not collective. */
+static PetscErrorCode hd_cwola_shared_ranks(PetscInt n, const float *score, int64_t *odd)
+{
+  PetscInt *at; /* at[r] = the event of rank r */
+
+  PetscFunctionBegin;
+  PetscCall(hd_stats_quantile_ranks(n, score, odd));
+  PetscCall(PetscMalloc1(n, &at));
+  for (PetscInt k = 0; k < n; k++) at[(odd[k] - 1) / 2] = k;
+  for (PetscInt r0 = 0, r1; r0 < n; r0 = r1) {
+    for (r1 = r0 + 1; r1 < n && score[at[r1]] == score[at[r0]]; r1++) {}
+    for (PetscInt r = r0; r < r1; r++) odd[at[r]] = 2 * (int64_t)r0 + (r1 - r0);
+  }
+  PetscCall(PetscFree(at));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* -classifier bdt, the tree counterpart of the network below: one tree model (include/hadal/bdt.h)
+ * trained on the n_tr events x_tr (n_tr, F) with labels y_tr and the SR/SB weights wt_tr, early
+ * stopping on the validation events of the trainer's split rule, the n_te events of the fold
+ * scored by its logit and quantile-ranked into rank_sum as for the network, ties sharing their
+ * mean rank (hd_cwola_shared_ranks). The tree model is
+ * trained by one process: the group's rank 0 (the one that holds rank_sum) trains it, the other
+ * ranks of the group wait for it. Collective on group. */
+static PetscErrorCode hd_cwola_unit_bdt(hd_comm group, const hd_cwola_options *o, PetscInt n_tr, PetscInt F, const float *x_tr, const float *y_tr, const float *wt_tr, PetscInt n_te, const float *x_te, const PetscInt *te_pos, PetscInt unit, int64_t *rank_sum, PetscBool *interrupted)
+{
+  int       rank, size;
+  PetscBool stopped = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(hd_par_rank_size(group, &rank, &size));
+  if (rank == 0) {
+    hd_bdt_data   d = {.n = n_tr, .F = F, .x = x_tr, .y = y_tr, .weight = wt_tr};
+    hd_bdt        model;
+    hd_bdt_result res;
+    PetscCall(hd_bdt_train(&o->bdt, (uint64_t)o->seed, unit, &d, &model, &res));
+    stopped = res.interrupted;
+    if (!stopped && n_te > 0 && rank_sum) {
+      float   *out;
+      int64_t *odd;
+      PetscCall(PetscMalloc2(n_te, &out, n_te, &odd));
+      PetscCall(hd_bdt_predict(model, n_te, x_te, out));
+      PetscCall(hd_cwola_shared_ranks(n_te, out, odd));
+      for (PetscInt k = 0; k < n_te; k++) rank_sum[te_pos[k]] += odd[k];
+      PetscCall(PetscFree2(out, odd));
+    }
+    PetscCall(hd_bdt_destroy(&model));
+  }
+  PetscCall(hd_par_any(group, stopped, interrupted));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 /* Train member m of (window, fold) on the window's events outside the fold, score the fold, and add
  * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum (NULL on the ranks of the group
@@ -328,6 +444,13 @@ static PetscErrorCode hd_cwola_unit(hd_comm group, const hd_cwola_options *o, co
   double w_sr = n_tr_sr > 0 ? 0.5 * (double)n_tr / (double)n_tr_sr : 1.0, w_sb = n_tr > n_tr_sr ? 0.5 * (double)n_tr / (double)(n_tr - n_tr_sr) : 1.0;
   for (PetscInt k = 0; k < n_tr; k++) wt_tr[k] = (float)(y_tr[k] > 0.5f ? w_sr : w_sb);
 
+  if (o->use_bdt) {
+    /* the same events, labels and weights; a tree model instead of the network */
+    PetscCall(hd_cwola_unit_bdt(group, o, n_tr, F, x_tr, y_tr, wt_tr, n_te, x_te, te_pos, unit, rank_sum, interrupted));
+    PetscCall(PetscFree3(x_tr, y_tr, wt_tr));
+    PetscCall(PetscFree3(x_te, out, te_pos));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscInt in_shape[3] = {F, 1, 1};
   PetscCall(hd_nn_create(o->network, in_shape, PetscMax(cfg.batch, 1024), &net));
   PetscCheck(net->out_size == 1, group, HD_ERR_USER_INPUT, "option -network: the classifier must end in one output (got %" PetscInt_FMT ")", net->out_size);
@@ -519,6 +642,7 @@ static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   c->w1 = o->window >= 0 ? o->window + 1 : c->n_win;
 
   PetscCall(hd_cwola_load(world, o, &c->t));
+  PetscCall(hd_cwola_noise_features(world, o, &c->t));
   PetscCall(hd_cwola_folds(world, o, &c->t));
   for (PetscInt k = c->w0; k < c->w1; k++)
     /* below the lowest mass the spectrum is cut (a trigger, a generator threshold): no fit can

@@ -1,0 +1,76 @@
+# CWoLa hunting with boosted decision trees (-classifier bdt) and features of pure noise
+# (-noise_features): the tree ensemble finds the injected 3.5 TeV W' (>= 3 sigma after selection,
+# < 2 before) with 3 noise features added; its results are identical, bit for bit, run to run, at
+# 1 and 2 ranks, with a group of 2 ranks (one trains, one waits) and with the table split over two
+# emulated nodes (each fills its own copy of the noise); the noise changes the scores (it is
+# there); tied tree outputs share their rank; bad tree options are one error line naming the
+# option.
+. "$HADAL_SRC/tests/lib.sh"
+need_python h5py numpy
+$MPIEXEC -n 2 "$HADAL" generate lhco -o data.h5 -n 100000 -seed 3 -signal_fraction 0.003 > gen.log 2>&1 || { cat gen.log; exit 1; }
+# row subsampling on, so that XGBoost's random numbers are part of what must be reproducible
+opts="-method cwola -options_file $HADAL_SRC/inputs/cwola_lhco.opts -data data.h5 -sr_max 4300 -folds 3 -ensemble_size 3 -classifier bdt -bdt_subsample 0.8 -noise_features 3"
+
+run() { # run NAME MPI-PREFIX... : one scan into NAME
+  local name=$1
+  shift
+  "$@" "$HADAL" run $opts -out "$name" > "$name.log" 2>&1 || { fail "scan $name"; cat "$name.log"; }
+}
+run np1 env
+run np1_again env
+run np2 $MPIEXEC -n 2
+run np2_group $MPIEXEC -n 2 -x HADAL_NODE_SIZE=1
+"$HADAL" run $opts -noise_features 0 -out clean > clean.log 2>&1 || { fail "scan without noise"; cat clean.log; }
+$MPIEXEC -n 2 "$HADAL" run $opts -group_size 2 -out np2_g2 > np2_g2.log 2>&1 || { fail "scan with -group_size 2"; cat np2_g2.log; }
+grep -q "3 features of noise added (-noise_features): 9 features" np1.log || fail "np1.log does not report the noise features"
+sed -n '/window   SR/,$p' np1.log
+
+"$PYTHON" - <<'PY' || fail "tree scan results"
+import json, h5py, numpy as np
+s = json.load(open("np1/summary.json"))
+best = s["windows"][s["best_window"]]
+print("best window [%.0f, %.0f): Z before %.2f, after %.2f (eps %g), AUC %.3f" % (best["sr_lo"], best["sr_hi"], best["significance_before"], best["best_significance"], best["best_eps"], best["auc"]))
+assert best["sr_lo"] <= 3500 < best["sr_hi"], "the best window misses the 3.5 TeV resonance"
+assert best["best_significance"] >= 3.0, "below 3 sigma after selection"
+assert best["significance_before"] < 2.0, "already 2 sigma before selection: the test data are too easy"
+assert best["auc"] > 0.8, "the tree ensemble does not separate signal from background in the SR"
+
+def scores(d):
+    f = h5py.File(d + "/results.h5")
+    return {k: f["scores/cwola"][k][:] for k in f["scores/cwola"]}
+ref = scores("np1")
+for other in ["np1_again", "np2", "np2_group", "np2_g2"]:
+    o = json.load(open(other + "/summary.json"))
+    for wa, wb in zip(s["windows"], o["windows"]):
+        for k in wa:
+            assert wa[k] == wb[k], "%s: window %d %s differs: %r vs %r" % (other, wa["index"], k, wa[k], wb[k])
+    sc = scores(other)
+    assert sorted(sc) == sorted(ref), other
+    for k in ref:
+        assert np.array_equal(ref[k].view(np.uint32), sc[k].view(np.uint32)), "%s: scores of %s differ" % (other, k)
+print("run to run, 2 ranks, 2 emulated nodes, -group_size 2: identical")
+clean = scores("clean")
+assert any(not np.array_equal(ref[k], clean[k], equal_nan=True) for k in ref), "-noise_features 3 gives the scores of no noise"
+PY
+
+# ties share their mean rank: with one tree of depth 2 per (window, fold), a window's scores take
+# at most 3 folds x 4 leaves distinct values (ranks ordered by row would make them all distinct)
+"$HADAL" run $opts -ensemble_size 1 -bdt_trees 1 -bdt_depth 2 -out one_tree > one_tree.log 2>&1 || { fail "scan with one tree"; cat one_tree.log; }
+"$PYTHON" - <<'PY' || fail "tied scores"
+import h5py, numpy as np
+f = h5py.File("one_tree/results.h5")
+for k in f["scores/cwola"]:
+    s = f["scores/cwola"][k][:]
+    s = s[~np.isnan(s)]
+    n = len(np.unique(s))
+    assert 1 <= n <= 12, "%s: %d distinct scores over %d events, want at most 12" % (k, n, len(s))
+    print("%s: %d distinct scores over %d events, mean %.6f" % (k, n, len(s), s.mean()))
+    assert abs(s.mean() - 0.5) < 1e-4, "%s: mean score %g, the shared ranks must keep 1/2" % (k, s.mean())
+PY
+
+expect_error "depth 0" "option -bdt_depth must lie in \[1, 20\] \(got 0\)" "$HADAL" run $opts -out o -bdt_depth 0
+expect_error "negative learning rate" "option -bdt_learning_rate must lie in \(0, 1\] \(got -0.1\)" "$HADAL" run $opts -out o -bdt_learning_rate -0.1
+expect_error "subsample above 1" "option -bdt_subsample must lie in \(0, 1\] \(got 1.5\)" "$HADAL" run $opts -out o -bdt_subsample 1.5
+expect_error "unknown classifier" "option -classifier: 'forest' is neither nn nor bdt" "$HADAL" run $opts -out o -classifier forest
+expect_error "negative noise" "option -noise_features must lie in \[0, 1000\] \(got -1\)" "$HADAL" run $opts -out o -noise_features -1
+finish
