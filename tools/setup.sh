@@ -29,8 +29,6 @@ packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-
                  python3-tables)
 # XGBoost's C API: the boosted decision trees of cwola -classifier bdt.
 packages_math+=(libxgboost-dev)
-# The independent references of the tests (PyTorch, scikit-learn, scipy), reading HDF5, plots.
-packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
 # Real data for the importer and the image methods (/usr/share/datasets/fashion-mnist).
 packages_data=(dataset-fashion-mnist)
 # Slurm: the jobs/ scripts and their tests against a private one-node slurmctld (tools/slurm_local.sh).
