@@ -143,7 +143,9 @@ def sweep_cmd(ctx, scaling, P, run_dir):
     base = os.path.join(ctx.out, "sweep_base.opts")
     if not ctx.dry:
         with open(base, "w") as f:
-            f.write("-options_file %s\n-data %s\n-ensemble_size 1\n%s\n" % (os.path.join(ctx.src, "inputs", "cwola_lhco.opts"), ensure_data(ctx, "lhco"), ctx.size["cwola"]))
+            # the scan's deck, then this size's options (later lines win)
+            f.write(open(os.path.join(ctx.src, "inputs", "cwola_lhco.opts")).read())
+            f.write("\n-data %s\n-ensemble_size 1\n%s\n" % (ensure_data(ctx, "lhco"), "\n".join(ctx.size["cwola"].split(" -")).replace("\n", "\n-").lstrip()))
     return ["sweep", "-options_file", base, "-grid", "seed=1:%d" % points, "-out", run_dir], points
 
 
@@ -203,13 +205,22 @@ def cores_available():
     return len(os.sched_getaffinity(0))
 
 
+def auto_ranks():
+    """1, 2, 4, ... up to the job's tasks (SLURM_NTASKS) or the cores here, and that count itself."""
+    top = int(os.environ["SLURM_NTASKS"]) if os.environ.get("SLURM_NTASKS", "").isdigit() else cores_available()
+    r = [1]
+    while r[-1] * 2 <= top:
+        r.append(r[-1] * 2)
+    return r + ([top] if r[-1] != top else [])
+
+
 def launcher_argv(template, P):
     return shlex.split(template.replace("{P}", str(P)))
 
 
 def cmd_run(args):
     ctx = Ctx(args)
-    ranks = [int(x) for x in args.ranks.split(",")]
+    ranks = auto_ranks() if args.ranks == "auto" else [int(x) for x in args.ranks.split(",")]
     if ranks[0] != 1:
         sys.exit("scaling: error: --ranks must start at 1 (efficiency is read against one rank): %s" % args.ranks)
     names = args.entries.split(",")
@@ -376,7 +387,7 @@ def main():
     r = sub.add_parser("run", help="run the scaling points, write runs.csv, scaling.csv, efficiency.png")
     r.add_argument("--hadal", default="build/hadal", help="the hadal executable [build/hadal]")
     r.add_argument("--out", default="out/scaling", help="output folder [out/scaling]")
-    r.add_argument("--ranks", default="1,2", help="rank counts, starting at 1 [1,2]; e.g. 1,2,4,8,16 on a 16-core node")
+    r.add_argument("--ranks", default="1,2", help="rank counts, starting at 1, or auto (1, 2, 4, ... up to SLURM_NTASKS or the cores) [1,2]")
     r.add_argument("--reps", type=int, default=3, help="repetitions of every point [3]")
     r.add_argument("--size", default="small", choices=sorted(SIZES), help="problem sizes [small]")
     r.add_argument("--entries", default="cwola,svdd,sweep,ae,dae,flow", help="job types [all]")
