@@ -227,12 +227,12 @@ def cmd_run(args):
     for n in names:
         if n not in ENTRIES:
             sys.exit("scaling: error: --entries: unknown entry '%s' (known: %s)" % (n, ",".join(ENTRIES)))
-    if not ctx.dry and not os.access(ctx.hadal, os.X_OK):
-        sys.exit("scaling: error: --hadal '%s' is not an executable" % args.hadal)
     scalings = args.scalings.split(",")
     for s in scalings:
         if s not in ("strong", "weak"):
             sys.exit("scaling: error: --scalings: '%s' is neither strong nor weak" % s)
+    if not ctx.dry and not os.access(ctx.hadal, os.X_OK):
+        sys.exit("scaling: error: --hadal '%s' is not an executable" % args.hadal)
     os.makedirs(os.path.join(ctx.out, "runs"), exist_ok=True)
     cores, machine = cores_available(), args.machine or socket.gethostname()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
