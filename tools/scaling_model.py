@@ -58,7 +58,8 @@ class Model:
         self.a = inputs["reducer"]["per_value_ns"] * 1e-9
         self.b = inputs["reducer"]["per_param_ns"] * 1e-9
 
-    def allreduce(self, g, m, rpn=RANKS_PER_NODE):
+    def allreduce(self, g, m, rpn=None):
+        rpn = rpn or RANKS_PER_NODE
         k, N = min(g, rpn), math.ceil(g / rpn)
         t = 0.0
         if k > 1:
@@ -67,11 +68,11 @@ class Model:
             t += 2 * math.log2(N) * self.net["alpha_us"] * 1e-6 + 2 * (N - 1) / N * m / (self.net["beta_GBps"] * 1e9)
         return t
 
-    def allgather(self, g, m, rpn=RANKS_PER_NODE):
+    def allgather(self, g, m, rpn=None):
         # half an allreduce: one pass of the ring instead of two
         return 0.5 * self.allreduce(g, m, rpn)
 
-    def step(self, w, g, rpn=RANKS_PER_NODE):
+    def step(self, w, g, rpn=None):
         """(T(g), parts) of one data-parallel step of workload w at g ranks. With a reference rate
         (a quiet machine's samples/s), the measured step and its parts are scaled to it: the
         shares of the optimiser and the sum are taken from this machine's profile."""
@@ -92,7 +93,7 @@ class Model:
         comm = self.allreduce(g, 8 * (n + 1), rpn) + 2 * self.allreduce(g, 8, rpn)
         return comp + n * self.b + opt + comm, dict(compute=comp, sum=n * self.b, opt=opt, comm=comm)
 
-    def e_dp(self, w, g, rpn=RANKS_PER_NODE):
+    def e_dp(self, w, g, rpn=None):
         return self.step(w, 1, rpn)[0] / (g * self.step(w, g, rpn)[0])
 
 
@@ -206,16 +207,19 @@ def member_point(inp, runs, r):
 
 
 def main():
+    global RANKS_PER_NODE
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
     for name in ("predict", "check"):
         q = sub.add_parser(name)
         q.add_argument("--inputs", required=True, help="JSON of bench/model_inputs.py (with cwola_windows added)")
         q.add_argument("--network", default="slingshot11", choices=sorted(NETWORKS))
+        q.add_argument("--ranks-per-node", type=int, default=RANKS_PER_NODE, help="ranks of a group that share a node [%d]" % RANKS_PER_NODE)
         q.add_argument("--cv", type=float, default=0.1, help="coefficient of variation of a unit's time around its cost [0.1]")
         if name == "check":
             q.add_argument("--scaling", required=True, help="folder of tools/scaling.py run")
     a = p.parse_args()
+    RANKS_PER_NODE = a.ranks_per_node
     return predict(a) if a.what == "predict" else check(a)
 
 

@@ -42,7 +42,7 @@ done
 
 # the schedule: 2500 equal units on 1024 groups take 3 rounds, 2500 / 3072 busy; 63 on 64 groups 63/64
 sim=$HADAL_SRC/bench/schedule_imbalance.py
-"$PYTHON" "$sim" --units 2500 --groups 1024 --cv 0 | grep -E -q "^ +1024 +0.00 +3 +0.814 +0.814" && pass "2500 equal units on 1024 groups: 0.814" || fail "2500 units: $("$PYTHON" "$sim" --units 2500 --groups 1024 --cv 0)"
+"$PYTHON" "$sim" --units 2500 --groups 1024 --cv 0 | grep -E -q "^ +1024 +0.00 +3 +0.814 +0.814 +0.814" && pass "2500 equal units on 1024 groups: 0.814" || fail "2500 units: $("$PYTHON" "$sim" --units 2500 --groups 1024 --cv 0)"
 "$PYTHON" "$sim" --units 63 --groups 64 --cv 0 | grep -E -q "^ +64 +0.00 +1 +0.984 +0.984" && pass "63 units on 64 groups: 0.984" || fail "63 units"
 # unequal costs 10, 1, 10, 1, ... (10 units) on 2 groups: longest first gives 10+10+10 and
 # 10+10+1+1+1+1+1, so no-wait 55 / (2 x 30)
