@@ -153,7 +153,9 @@ def sweep_read(run_dir, log):
     # the sweep's own record where it gives one; the process's wall time otherwise (filled by the caller)
     path = os.path.join(run_dir, "sweep.json")
     s = json.load(open(path)) if os.path.exists(path) else {}
-    return dict(wall_s=s.get("wall_s"), units=len(s.get("points", [])) or None, result=None)
+    # the result: every point's headline numbers (identical at any rank count)
+    heads = [(p.get("name"), p.get("headline")) for p in s.get("points", [])]
+    return dict(wall_s=s.get("wall_s"), units=len(heads) or None, result=json.dumps(heads, sort_keys=True) if heads else None)
 
 
 # ---- data-parallel inside one group ----
@@ -374,8 +376,10 @@ def plot(out):
     machine = rows[0]["machine"] if rows else "?"
     cores = rows[0]["cores"] if rows else "?"
     fig.suptitle("hadal scaling on %s (%s cores); hollow: more ranks than cores (correctness only)" % (machine, cores), fontsize=10)
-    if any(ax.get_legend_handles_labels()[0] for ax in axes):
-        axes[1].legend(fontsize=8, loc="lower left")
+    for ax in reversed(axes):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="lower left")
+            break
     fig.tight_layout()
     fig.savefig(os.path.join(out, "efficiency.png"), dpi=120)
     plt.close(fig)
