@@ -367,6 +367,7 @@ static PetscErrorCode hd_train_optim_blocks(MPI_Comm group, PetscInt n, int **co
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(group, &size));
+  PetscCheck(n <= PETSC_MPI_INT_MAX, group, HD_ERR_INTERNAL, "%" PetscInt_FMT " parameters are too many for one MPI_Allgatherv", n);
   PetscCall(PetscMalloc2(size, counts, size, displs));
   for (int r = 0; r < size; r++) {
     PetscInt off, cnt;
