@@ -359,6 +359,68 @@ static PetscErrorCode hd_train_step(MPI_Comm group, hd_nn *net, const hd_train_c
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The block of the parameters each rank of the group updates (hd_par_block): counts and
+ * displacements for MPI_Allgatherv. */
+static PetscErrorCode hd_train_optim_blocks(MPI_Comm group, PetscInt n, int **counts, int **displs)
+{
+  int size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  PetscCheck(n <= PETSC_MPI_INT_MAX, group, HD_ERR_INTERNAL, "%" PetscInt_FMT " parameters are too many for one MPI_Allgatherv", n);
+  PetscCall(PetscMalloc2(size, counts, size, displs));
+  for (int r = 0; r < size; r++) {
+    PetscInt off, cnt;
+    hd_par_block(n, r, size, &off, &cnt);
+    (*counts)[r] = (int)cnt;
+    (*displs)[r] = (int)off;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The optimiser step split over the group: each rank updates its block of the parameters (and of
+ * the optimiser's moments), then the blocks are shared with one MPI_Allgatherv of the parameters.
+ * Every update is elementwise with scalars that depend on the step count only, so a parameter gets
+ * the same float whichever rank computes it: the parameters are those of a full step on every
+ * rank, at any group size. A step repeated on every rank was the part of a data-parallel step that
+ * did not shrink with the ranks (docs/scaling.md). The moments are current only in each rank's
+ * own block until hd_train_optim_gather. Collective on group. */
+static PetscErrorCode hd_train_optim_step(MPI_Comm group, hd_nn_optim *opt, float *params, const float *grads, const int *counts, const int *displs)
+{
+  int         rank, size;
+  hd_nn_optim block;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  if (size == 1) {
+    PetscCall(hd_nn_optim_step(opt, params, grads));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCallMPI(MPI_Comm_rank(group, &rank));
+  block   = *opt;
+  block.n = counts[rank];
+  block.m = opt->m ? opt->m + displs[rank] : NULL;
+  block.v = opt->v ? opt->v + displs[rank] : NULL;
+  PetscCall(hd_nn_optim_step(&block, params + displs[rank], grads + displs[rank]));
+  opt->step = block.step;
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, params, counts, displs, MPI_FLOAT, group));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Every rank's blocks of the optimiser's moments to every rank, so that a checkpoint holds them
+ * whole. Collective on group. */
+static PetscErrorCode hd_train_optim_gather(MPI_Comm group, hd_nn_optim *opt, const int *counts, const int *displs)
+{
+  int size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(group, &size));
+  if (size == 1) PetscFunctionReturn(PETSC_SUCCESS);
+  if (opt->m) PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, opt->m, counts, displs, MPI_FLOAT, group));
+  if (opt->v) PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, opt->v, counts, displs, MPI_FLOAT, group));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The step's work space for global batches of up to B events (rows not included: their size
  * depends on what else the caller evaluates). *S_full: the shard count of a full batch. */
 static PetscErrorCode hd_train_work_create(MPI_Comm group, const hd_nn *net, const hd_train_data *d, const hd_objective *obj, const hd_train_config *c, PetscInt B, hd_train_step_work *w, PetscInt *S_full)
@@ -456,6 +518,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   PetscInt            epoch0 = 0, step0 = 0;
   double              train_events = 0, events_at_start = 0, t_start;
   PetscBool           stop = PETSC_FALSE;
+  int                *opt_counts = NULL, *opt_displs = NULL; /* each rank's block of the optimiser step */
 
   PetscFunctionBegin;
   PetscCall(PetscLogStagePush(HD_STAGE_TRAIN));
@@ -492,6 +555,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
 
   PetscCall(hd_train_reducer_create(group, net, &reducer));
   PetscCall(hd_nn_optim_create(&c->optim, n_params, &opt));
+  PetscCall(hd_train_optim_blocks(group, n_params, &opt_counts, &opt_displs));
   PetscCall(hd_nn_plateau_init(&plateau, c->lr_patience, c->lr_factor, c->stop_patience, 0.0));
 
   hd_checkpoint ck = {0};
@@ -538,7 +602,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
 
       PetscCall(hd_train_step(group, net, c, &w, &reducer, train_idx + b0, Bb, epoch, step_losses + step * S_full));
       PetscCall(PetscLogEventBegin(HD_EVENT_OPTIM, 0, 0, 0, 0));
-      PetscCall(hd_nn_optim_step(&opt, net->params, net->grads));
+      PetscCall(hd_train_optim_step(group, &opt, net->params, net->grads, opt_counts, opt_displs));
       PetscCall(PetscLogEventEnd(HD_EVENT_OPTIM, 0, 0, 0, 0));
       train_events += (double)Bb;
       PetscCall(hd_signals_agree(group, &stop));
@@ -550,6 +614,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     if (stop && step < steps_per_epoch) {
       /* stopped mid-epoch: a resumed run continues at this epoch's next step */
       if (c->checkpoint[0]) {
+        PetscCall(hd_train_optim_gather(group, &opt, opt_counts, opt_displs));
         PetscCall(hd_train_save(group, c, net, &ck, epoch, step, steps_per_epoch * S_full, &opt, &plateau, train_events));
         PetscCall(hd_log(group, "%s: signal %d received: checkpoint written to '%s' at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", c->label, hd_signals_pending(), c->checkpoint, epoch + 1, step));
       }
@@ -582,6 +647,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
       PetscCall(hd_log(group, "%s: epoch %3" PetscInt_FMT "/%" PetscInt_FMT "  train %.6g  val %.6g%s  lr %.3g  %.0f events/s\n", c->label, epoch + 1, c->epochs, train_loss, val_loss, improved ? " *" : "  ", opt.cfg.lr, el > 0 ? (train_events - events_at_start) / el : 0.0));
     }
     if (c->checkpoint[0] && (stop || (c->checkpoint_every > 0 && (epoch + 1) % c->checkpoint_every == 0))) {
+      PetscCall(hd_train_optim_gather(group, &opt, opt_counts, opt_displs));
       PetscCall(hd_train_save(group, c, net, &ck, epoch + 1, 0, 0, &opt, &plateau, train_events));
     }
     if (stop) {
@@ -601,12 +667,14 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
   res->events_per_s  = (train_events - events_at_start) / PetscMax(hd_wtime() - t_start, 1e-9);
   if (c->checkpoint[0] && !res->interrupted && epoch0 < c->epochs) {
     /* a finished member: resuming from this file changes nothing (no epoch is left to run) */
+    PetscCall(hd_train_optim_gather(group, &opt, opt_counts, opt_displs));
     PetscCall(hd_train_save(group, c, net, &ck, c->epochs, 0, 0, &opt, &plateau, train_events));
   }
   if (c->restore_best && !res->interrupted && plateau.best_epoch >= 0) PetscCall(PetscArraycpy(net->params, best, n_params));
 
   PetscCall(hd_par_reducer_destroy(&reducer));
   PetscCall(hd_nn_optim_destroy(&opt));
+  PetscCall(PetscFree2(opt_counts, opt_displs));
   PetscCall(hd_train_rows_destroy(&w.rows));
   PetscCall(hd_train_work_destroy(&w));
   PetscCall(PetscFree(val_values));
