@@ -96,13 +96,12 @@ static PetscErrorCode hd_store_length(hid_t fid, const char *path, const char *n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Not collective. The checks and reads of hd_ensemble_store_read on the open file fid. */
-static PetscErrorCode hd_store_read_open(hid_t fid, const char *path, const hd_ensemble_record *w, int64_t *sums, float *column, double *metrics, char *text)
+/* Not collective. The version, member, sizes and identity of the open member file fid. */
+static PetscErrorCode hd_store_check_open(hid_t fid, const char *path, const hd_ensemble_record *w)
 {
   int64_t  v, member, n_members, n_sums;
-  PetscInt n_id = 0, nnz, n_check;
+  PetscInt n_id = 0, n_check;
   char    *id = NULL;
-  int64_t *idx, *val;
 
   PetscFunctionBegin;
   PetscCall(hd_h5_attr_read_int(fid, path, "version", &v));
@@ -112,23 +111,47 @@ static PetscErrorCode hd_store_read_open(hid_t fid, const char *path, const hd_e
   PetscCall(hd_h5_attr_read_int(fid, path, "n_sums", &n_sums));
   PetscCheck(member == w->member && n_members == w->n_members && n_sums == w->n_sums, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is member %lld of %lld with %lld sums, not member %" PetscInt_FMT " of %" PetscInt_FMT " with %" PetscInt_FMT ": it is of another run; run without -resume, or remove it", path, (long long)member, (long long)n_members, (long long)n_sums, w->member, w->n_members, w->n_sums);
   PetscCall(hd_h5_attr_read_strings(fid, "identity", 65536, &n_id, &id));
-  PetscCheck(n_id == 1 && !strcmp(id, w->identity ? w->identity : ""), PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' was computed from '%s', this run from '%s': run without -resume, or remove the folder's members", path, n_id ? id : "?", w->identity ? w->identity : "");
+  PetscCheck(n_id == 1 && !strcmp(id, w->identity ? w->identity : ""), PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' was computed from '%s', this run from '%s': run without -resume, or remove the stored members", path, n_id ? id : "?", w->identity ? w->identity : "");
   PetscCall(PetscFree(id));
   PetscCall(hd_store_length(fid, path, "column", &n_check));
   PetscCheck(n_check == w->n_events, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' holds %" PetscInt_FMT " per-event scores, this run has %" PetscInt_FMT " events", path, n_check, w->n_events);
   PetscCall(hd_store_length(fid, path, "metrics", &n_check));
   PetscCheck(n_check == w->n_metrics, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' holds %" PetscInt_FMT " metrics, this run %" PetscInt_FMT, path, n_check, w->n_metrics);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Not collective. The reads of hd_ensemble_store_read on the checked file fid. */
+static PetscErrorCode hd_store_read_open(hid_t fid, const char *path, const hd_ensemble_record *w, int64_t *sums, float *column, double *metrics, char *text)
+{
+  PetscInt nnz;
+  int64_t *idx, *val;
+
+  PetscFunctionBegin;
   PetscCall(hd_store_length(fid, path, "sum_index", &nnz));
   PetscCheck(nnz <= w->n_sums, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' holds %" PetscInt_FMT " sum entries, more than the %" PetscInt_FMT " sums", path, nnz, w->n_sums);
   PetscCall(PetscMalloc2(PetscMax(nnz, 1), &idx, PetscMax(nnz, 1), &val));
   PetscCall(hd_h5_read_1d(fid, path, "sum_index", H5T_NATIVE_INT64, nnz, idx));
   PetscCall(hd_h5_read_1d(fid, path, "sum_value", H5T_NATIVE_INT64, nnz, val));
-  for (PetscInt k = 0; k < nnz; k++) PetscCheck(idx[k] >= 0 && idx[k] < w->n_sums, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s': sum index %lld outside [0, %" PetscInt_FMT ")", path, (long long)idx[k], w->n_sums);
-  for (PetscInt k = 0; k < nnz; k++) sums[idx[k]] += val[k];
-  PetscCall(PetscFree2(idx, val));
   PetscCall(hd_h5_read_1d(fid, path, "column", H5T_NATIVE_FLOAT, w->n_events, column));
   PetscCall(hd_h5_read_1d(fid, path, "metrics", H5T_NATIVE_DOUBLE, w->n_metrics, metrics));
   PetscCall(hd_h5_read_1d(fid, path, "text", H5T_NATIVE_UCHAR, w->text_len, text));
+  for (PetscInt k = 0; k < nnz; k++) PetscCheck(idx[k] >= 0 && idx[k] < w->n_sums, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s': sum index %lld outside [0, %" PetscInt_FMT ")", path, (long long)idx[k], w->n_sums);
+  for (PetscInt k = 0; k < nnz; k++) sums[idx[k]] += val[k];
+  PetscCall(PetscFree2(idx, val));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_ensemble_store_check(const char *path, const hd_ensemble_record *want)
+{
+  hid_t          fid;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is not a readable HDF5 file (truncated or corrupt?): remove it to run the member again", path);
+  ierr = hd_store_check_open(fid, path, want);
+  H5Fclose(fid);
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -139,8 +162,9 @@ PetscErrorCode hd_ensemble_store_read(const char *path, const hd_ensemble_record
 
   PetscFunctionBegin;
   fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is not a readable HDF5 file (truncated or corrupt?): remove it to train the member again", path);
-  ierr = hd_store_read_open(fid, path, want, sums, column, metrics, text);
+  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is not a readable HDF5 file (truncated or corrupt?): remove it to run the member again", path);
+  ierr = hd_store_check_open(fid, path, want);
+  if (!ierr) ierr = hd_store_read_open(fid, path, want, sums, column, metrics, text);
   H5Fclose(fid);
   PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);

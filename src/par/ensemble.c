@@ -162,12 +162,25 @@ static PetscErrorCode hd_ens_scan_stores(hd_ens_jobs *J, const hd_par_groups *g)
     if (!e->store_dir) continue;
     PetscCall(hd_results_mkdir(g->world, e->store_dir));
     if (e->checkpoint_dir != e->store_dir && strcmp(e->checkpoint_dir, e->store_dir)) PetscCall(hd_results_mkdir(g->world, e->checkpoint_dir));
-    if (g->world_rank != 0) continue;
-    for (PetscInt m = 0; m < e->cfg.n_members; m++) {
+    PetscErrorCode ierr = PETSC_SUCCESS;
+    PetscInt       first = -1;
+    for (PetscInt m = 0; m < e->cfg.n_members && g->world_rank == 0; m++) {
       hd_ensemble_store_path(e->store_dir, m, path, sizeof(path));
       if (!e->cfg.resume) (void)unlink(path);
-      else if (access(path, F_OK) == 0) J->stored[J->first[k] + m] = 1;
+      else if (access(path, F_OK) == 0) {
+        J->stored[J->first[k] + m] = 1;
+        if (first < 0) first = m;
+      }
     }
+    /* the first stored member is checked here, so that a store of another run fails every rank
+     * at once (the others are checked as they are loaded) */
+    if (first >= 0) {
+      const hd_ensemble_config *c    = &e->cfg;
+      hd_ensemble_record        want = {.member = first, .n_members = c->n_members, .n_sums = c->n_sums, .n_events = c->n_events, .n_metrics = c->n_metrics, .text_len = c->text_len, .identity = e->identity};
+      hd_ensemble_store_path(e->store_dir, first, path, sizeof(path));
+      ierr = hd_ensemble_store_check(path, &want);
+    }
+    PetscCall(hd_error_agree(g->world, ierr));
   }
   PetscCallMPI(MPI_Bcast(J->stored, (int)J->n_jobs, MPI_CHAR, 0, g->world));
   for (PetscInt j = 0; j < J->n_jobs; j++) {
