@@ -47,6 +47,8 @@ typedef struct {
   const char   *checkpoint_dir; /* folder of the trainer checkpoints (checkpoint_mNNN.h5);
                              * NULL: store_dir */
   PetscBool     resume;     /* load the members found in store_dir instead of running them */
+  PetscBool     keep_checkpoints; /* keep a stored member's trainer checkpoint (a -resume with more
+                             * -epochs then continues its training); else it is removed */
   const char   *identity;   /* what a stored member must have been computed from, checked on
                              * resume; NULL: the options of the run (all but -out, -resume,
                              * -group_size and those that change no result) and its event files */

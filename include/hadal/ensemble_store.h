@@ -33,9 +33,9 @@ void hd_ensemble_store_checkpoint_path(const char *dir, PetscInt member, char *p
  * atomically. Values only needed on rank 0. */
 PetscErrorCode hd_ensemble_store_write(MPI_Comm comm, const char *path, const hd_ensemble_record *rec);
 
-/* Not collective. Checks the member file `path` against `want` as hd_ensemble_store_read does,
- * reading nothing else. */
-PetscErrorCode hd_ensemble_store_check(const char *path, const hd_ensemble_record *want);
+/* Not collective. Whether the member file `path` exists and is of this run: its member, sizes
+ * and identity those of `want`. When not, why says what differs ("" when there is no file). */
+PetscErrorCode hd_ensemble_store_match(const char *path, const hd_ensemble_record *want, PetscBool *match, char *why, size_t len);
 /* Not collective. Reads the member file `path` and checks it against `want` (member, sizes,
  * identity: an error names the file and the difference). Adds the stored sums into sums
  * (n_sums), and fills column (n_events), metrics (n_metrics) and text (text_len). */

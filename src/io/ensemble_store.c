@@ -1,6 +1,7 @@
 /* Finished ensemble members on disk (see include/hadal/ensemble_store.h). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <hadal/ensemble_store.h>
 #include <hadal/h5.h>
 
@@ -96,27 +97,33 @@ static PetscErrorCode hd_store_length(hid_t fid, const char *path, const char *n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Not collective. The version, member, sizes and identity of the open member file fid. */
-static PetscErrorCode hd_store_check_open(hid_t fid, const char *path, const hd_ensemble_record *w)
+/* Not collective. Whether the open member file fid is of this run (version, member, sizes, identity):
+ * why is "" when it is, else says what differs. An error only when an item cannot be read. */
+static PetscErrorCode hd_store_check_open(hid_t fid, const char *path, const hd_ensemble_record *w, char *why, size_t len)
 {
   int64_t  v, member, n_members, n_sums;
-  PetscInt n_id = 0, n_check;
+  PetscInt n_id = 0, n_events, n_metrics;
   char    *id = NULL;
 
   PetscFunctionBegin;
+  why[0] = '\0';
   PetscCall(hd_h5_attr_read_int(fid, path, "version", &v));
-  PetscCheck(v == HD_ENSEMBLE_STORE_VERSION, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' has version %lld, this hadal reads version %d", path, (long long)v, HD_ENSEMBLE_STORE_VERSION);
+  if (v != HD_ENSEMBLE_STORE_VERSION) {
+    snprintf(why, len, "'%s' has version %lld, this hadal writes version %d", path, (long long)v, HD_ENSEMBLE_STORE_VERSION);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(hd_h5_attr_read_int(fid, path, "member", &member));
   PetscCall(hd_h5_attr_read_int(fid, path, "n_members", &n_members));
   PetscCall(hd_h5_attr_read_int(fid, path, "n_sums", &n_sums));
-  PetscCheck(member == w->member && n_members == w->n_members && n_sums == w->n_sums, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is member %lld of %lld with %lld sums, not member %" PetscInt_FMT " of %" PetscInt_FMT " with %" PetscInt_FMT ": it is of another run; run without -resume, or remove it", path, (long long)member, (long long)n_members, (long long)n_sums, w->member, w->n_members, w->n_sums);
+  PetscCall(hd_store_length(fid, path, "column", &n_events));
+  PetscCall(hd_store_length(fid, path, "metrics", &n_metrics));
+  if (member != w->member || n_members != w->n_members || n_sums != w->n_sums || n_events != w->n_events || n_metrics != w->n_metrics) {
+    snprintf(why, len, "'%s' is member %lld of %lld (%lld sums, %" PetscInt_FMT " events, %" PetscInt_FMT " metrics), this run's member %" PetscInt_FMT " of %" PetscInt_FMT " (%" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ")", path, (long long)member, (long long)n_members, (long long)n_sums, n_events, n_metrics, w->member, w->n_members, w->n_sums, w->n_events, w->n_metrics);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(hd_h5_attr_read_strings(fid, "identity", 65536, &n_id, &id));
-  PetscCheck(n_id == 1 && !strcmp(id, w->identity ? w->identity : ""), PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' was computed from '%s', this run from '%s': run without -resume, or remove the stored members", path, n_id ? id : "?", w->identity ? w->identity : "");
+  if (n_id != 1 || strcmp(id, w->identity ? w->identity : "")) snprintf(why, len, "'%s' was computed from '%s', this run from '%s'", path, n_id ? id : "?", w->identity ? w->identity : "");
   PetscCall(PetscFree(id));
-  PetscCall(hd_store_length(fid, path, "column", &n_check));
-  PetscCheck(n_check == w->n_events, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' holds %" PetscInt_FMT " per-event scores, this run has %" PetscInt_FMT " events", path, n_check, w->n_events);
-  PetscCall(hd_store_length(fid, path, "metrics", &n_check));
-  PetscCheck(n_check == w->n_metrics, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' holds %" PetscInt_FMT " metrics, this run %" PetscInt_FMT, path, n_check, w->n_metrics);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -141,17 +148,27 @@ static PetscErrorCode hd_store_read_open(hid_t fid, const char *path, const hd_e
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_ensemble_store_check(const char *path, const hd_ensemble_record *want)
+PetscErrorCode hd_ensemble_store_match(const char *path, const hd_ensemble_record *want, PetscBool *match, char *why, size_t len)
 {
   hid_t          fid;
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is not a readable HDF5 file (truncated or corrupt?): remove it to run the member again", path);
-  ierr = hd_store_check_open(fid, path, want);
-  H5Fclose(fid);
-  PetscCall(ierr);
+  *match = PETSC_FALSE;
+  why[0] = '\0';
+  if (access(path, F_OK) != 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  H5E_BEGIN_TRY
+  {
+    fid  = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ierr = fid >= 0 ? hd_store_check_open(fid, path, want, why, len) : HD_ERR_FILE_READ;
+    if (fid >= 0) H5Fclose(fid);
+  }
+  H5E_END_TRY;
+  PetscCall(PetscPopErrorHandler());
+  if (fid < 0) snprintf(why, len, "'%s' is not a readable HDF5 file", path);
+  else if (ierr && !why[0]) snprintf(why, len, "'%s' lacks an item of a member file", path);
+  *match = ierr || why[0] ? PETSC_FALSE : PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -163,7 +180,9 @@ PetscErrorCode hd_ensemble_store_read(const char *path, const hd_ensemble_record
   PetscFunctionBegin;
   fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(fid >= 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "ensemble member file '%s' is not a readable HDF5 file (truncated or corrupt?): remove it to run the member again", path);
-  ierr = hd_store_check_open(fid, path, want);
+  char why[1024];
+  ierr = hd_store_check_open(fid, path, want, why, sizeof(why));
+  if (!ierr && why[0]) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_READ, PETSC_ERROR_INITIAL, "ensemble member file %s: it is of another run", why);
   if (!ierr) ierr = hd_store_read_open(fid, path, want, sums, column, metrics, text);
   H5Fclose(fid);
   PetscCall(ierr);

@@ -147,48 +147,55 @@ typedef struct {
 
 static PetscInt hd_ens_member_of(const hd_ens_jobs *J, PetscInt j) { return j - J->first[J->job_ens[j]]; }
 
-/* Collective on world. Which members are in the stores (rank 0 looks, every rank learns); a run
- * that does not resume removes the stored members it will write again, so that a later -resume
- * finds only this run's. */
+/* Collective on world. Which members are in the stores: the ranks check the files in turn (member
+ * k of all by rank k mod size) and every rank learns the result. A file of another run (other
+ * options, data or sizes: a -resume with more -epochs) is not loaded: its member runs again, from
+ * its trainer checkpoint where one is kept. A run that does not resume removes the stored members
+ * it will write again, so that a later -resume finds only this run's. */
 static PetscErrorCode hd_ens_scan_stores(hd_ens_jobs *J, const hd_par_groups *g)
 {
-  PetscInt n_found = 0, n_run = 0;
+  PetscInt n_found = 0, n_run = 0, n_other = 0;
+  char    *other, why[1024] = "";
+  char     path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
+  PetscCall(PetscCalloc1(PetscMax(J->n_jobs, 1), &other));
   for (PetscInt k = 0; k < J->n_ens; k++) {
-    const hd_ensemble *e = J->e[k];
-    char               path[PETSC_MAX_PATH_LEN];
+    const hd_ensemble        *e = J->e[k];
+    const hd_ensemble_config *c = &e->cfg;
 
     if (!e->store_dir) continue;
     PetscCall(hd_results_mkdir(g->world, e->store_dir));
-    if (e->checkpoint_dir != e->store_dir && strcmp(e->checkpoint_dir, e->store_dir)) PetscCall(hd_results_mkdir(g->world, e->checkpoint_dir));
-    PetscErrorCode ierr = PETSC_SUCCESS;
-    PetscInt       first = -1;
-    for (PetscInt m = 0; m < e->cfg.n_members && g->world_rank == 0; m++) {
+    if (strcmp(e->checkpoint_dir, e->store_dir)) PetscCall(hd_results_mkdir(g->world, e->checkpoint_dir));
+    for (PetscInt m = g->world_rank; m < c->n_members; m += g->world_size) {
+      hd_ensemble_record want = {.member = m, .n_members = c->n_members, .n_sums = c->n_sums, .n_events = c->n_events, .n_metrics = c->n_metrics, .text_len = c->text_len, .identity = e->identity};
+      PetscBool          match;
+      char               w[1024];
+
       hd_ensemble_store_path(e->store_dir, m, path, sizeof(path));
-      if (!e->cfg.resume) (void)unlink(path);
-      else if (access(path, F_OK) == 0) {
-        J->stored[J->first[k] + m] = 1;
-        if (first < 0) first = m;
+      if (!c->resume) {
+        (void)unlink(path);
+        continue;
+      }
+      PetscCall(hd_ensemble_store_match(path, &want, &match, w, sizeof(w)));
+      if (match) J->stored[J->first[k] + m] = 1;
+      else if (w[0]) {
+        other[J->first[k] + m] = 1;
+        if (!why[0]) snprintf(why, sizeof(why), "%s", w);
       }
     }
-    /* the first stored member is checked here, so that a store of another run fails every rank
-     * at once (the others are checked as they are loaded) */
-    if (first >= 0) {
-      const hd_ensemble_config *c    = &e->cfg;
-      hd_ensemble_record        want = {.member = first, .n_members = c->n_members, .n_sums = c->n_sums, .n_events = c->n_events, .n_metrics = c->n_metrics, .text_len = c->text_len, .identity = e->identity};
-      hd_ensemble_store_path(e->store_dir, first, path, sizeof(path));
-      ierr = hd_ensemble_store_check(path, &want);
-    }
-    PetscCall(hd_error_agree(g->world, ierr));
   }
-  PetscCallMPI(MPI_Bcast(J->stored, (int)J->n_jobs, MPI_CHAR, 0, g->world));
+  PetscCall(hd_par_max_bytes(g->world, J->n_jobs, J->stored));
+  PetscCall(hd_par_max_bytes(g->world, J->n_jobs, other));
   for (PetscInt j = 0; j < J->n_jobs; j++) {
     if (!J->e[J->job_ens[j]]->store_dir) continue;
     if (J->stored[j]) n_found++;
     else n_run++;
+    n_other += other[j];
   }
+  PetscCall(PetscFree(other));
   if (n_found) PetscCall(hd_log(g->world, "ensemble: %" PetscInt_FMT " finished member%s found in '%s' (loaded, not run again), %" PetscInt_FMT " to run\n", n_found, n_found > 1 ? "s" : "", J->e[0]->store_dir ? J->e[0]->store_dir : "the stores", n_run));
+  if (n_other) PetscCall(hd_log(g->world, "ensemble: %" PetscInt_FMT " stored member%s of another run (options, data or sizes) run again%s%s\n", n_other, n_other > 1 ? "s" : "", why[0] && g->world_rank == 0 ? ": " : "", g->world_rank == 0 ? why : ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -257,8 +264,9 @@ static PetscErrorCode hd_ens_send_column(hd_ens_jobs *J, const hd_par_groups *g,
 }
 
 /* Group rank 0, after a run member with stored results: the member's file (its changed sums,
- * column, metrics, text), then its share added to the group's sums and its trainer checkpoint
- * removed (the file holds all that is needed). The write is collective on the group. */
+ * column, metrics, text), then its share added to the group's sums and, unless the ensemble keeps
+ * them, its trainer checkpoint removed (the file holds all that is needed). The write is
+ * collective on the group. */
 static PetscErrorCode hd_ens_store_member(hd_ens_jobs *J, const hd_par_groups *g, hd_ensemble *e, PetscInt m, const hd_ensemble_member *mem)
 {
   const hd_ensemble_config *c   = &e->cfg;
@@ -280,7 +288,7 @@ static PetscErrorCode hd_ens_store_member(hd_ens_jobs *J, const hd_par_groups *g
   }
   hd_ensemble_store_path(e->store_dir, m, path, sizeof(path));
   PetscCall(hd_ensemble_store_write(g->group, path, &rec));
-  if (g->group_rank == 0) {
+  if (g->group_rank == 0 && !c->keep_checkpoints) {
     hd_ensemble_store_checkpoint_path(e->checkpoint_dir, m, path, sizeof(path));
     if (unlink(path) != 0 && errno != ENOENT) PetscCall(hd_log(PETSC_COMM_SELF, "warning: cannot remove the checkpoint '%s' of a stored member: %s\n", path, strerror(errno)));
   }
