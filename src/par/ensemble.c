@@ -131,13 +131,10 @@ typedef struct {
   char               *stored;     /* (n_jobs) found in the store (resume): loaded, not run */
   char               *finished;   /* (n_jobs) run or loaded by this group (its rank 0), then by any */
   hd_par_schedule     sched;      /* jobs over the groups */
-  MPI_Comm            comm;       /* a duplicate of the world for the column messages */
-  MPI_Request        *recv;       /* (n_jobs) this rank's block of each job's column */
-  MPI_Datatype       *block_type; /* (n_ens) this rank's block as one column of (block_count, M) */
-  MPI_Request        *send;       /* (world_size) one member's blocks on their way */
-  int                 n_send;
-  float              *scores[2];  /* the member being computed and the one being sent */
-  int                 cur;
+  MPI_Win            *win;        /* (n_ens) each rank's (block_count, M) columns, written by the
+                                   * members' groups with MPI_Put; MPI_WIN_NULL: no columns */
+  float             **win_base;   /* (n_ens) the windows' memory on this rank */
+  float              *scores;     /* (max_events) the member's scores */
   int64_t            *priv;       /* a member's own sums, when they are stored */
   int64_t            *nz_index, *nz_value;
   double             *metrics;
@@ -217,49 +214,66 @@ static PetscErrorCode hd_ens_schedule(hd_ens_jobs *J, const hd_par_groups *g)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective on world. Every rank posts, for every job with a column, the receive of its block of
- * that column straight into its place in the ensemble's columns: the sender is rank 0 of the
- * job's group. Messages between two ranks arrive in the order sent, and a group sends its jobs in
- * the order posted here, so the tag (the job number modulo the smallest tag bound MPI allows)
- * needs not be unique. */
-static PetscErrorCode hd_ens_post_receives(hd_ens_jobs *J, const hd_par_groups *g)
+/* Collective on world. A window per ensemble with columns: each rank exposes its block of the
+ * columns, and the rank 0 of a member's group puts the member's scores straight into every rank's
+ * block (one-sided, under a passive-target epoch open for the whole run). The target takes no
+ * part: a rank busy training does not hold up a group that finished a member, whatever its own
+ * members cost (two-sided messages of this size would wait for the receiver to call MPI). */
+static PetscErrorCode hd_ens_open_windows(hd_ens_jobs *J, const hd_par_groups *g)
 {
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_dup(g->world, &J->comm));
   for (PetscInt k = 0; k < J->n_ens; k++) {
     const hd_ensemble *e = J->e[k];
-    J->block_type[k]     = MPI_DATATYPE_NULL;
-    if (e->cfg.n_events == 0 || e->block_count == 0) continue;
-    PetscCallMPI(MPI_Type_vector((int)e->block_count, 1, (int)e->cfg.n_members, MPI_FLOAT, &J->block_type[k]));
-    PetscCallMPI(MPI_Type_commit(&J->block_type[k]));
-  }
-  for (PetscInt j = 0; j < J->n_jobs; j++) {
-    PetscInt     k = J->job_ens[j];
-    hd_ensemble *e = J->e[k];
-    J->recv[j]     = MPI_REQUEST_NULL;
-    if (J->block_type[k] == MPI_DATATYPE_NULL) continue;
-    int src = (int)(J->sched.owner[j] * g->group_size); /* groups are consecutive world ranks */
-    PetscCallMPI(MPI_Irecv(e->columns + hd_ens_member_of(J, j), 1, J->block_type[k], src, (int)(j % 32768), J->comm, &J->recv[j]));
+    J->win[k]            = MPI_WIN_NULL;
+    J->win_base[k]       = NULL;
+    if (e->cfg.n_events == 0) continue;
+    MPI_Aint bytes = (MPI_Aint)(e->block_count * e->cfg.n_members) * (MPI_Aint)sizeof(float);
+    PetscCallMPI(MPI_Win_allocate(bytes, (int)sizeof(float), MPI_INFO_NULL, g->world, &J->win_base[k], &J->win[k]));
+    if (bytes > 0) PetscCall(PetscArrayzero(J->win_base[k], e->block_count * e->cfg.n_members));
+    PetscCallMPI(MPI_Barrier(g->world)); /* zeroed everywhere before any put */
+    PetscCallMPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, J->win[k]));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Group rank 0: sends job j's scores (the current buffer) to the owners of their blocks, after
- * the previous member's sends have completed; the buffers then swap. */
-static PetscErrorCode hd_ens_send_column(hd_ens_jobs *J, const hd_par_groups *g, PetscInt j)
+/* Group rank 0: job j's scores into column m of every rank's block: row i of rank r's block is
+ * event off_r + i, its column m at offset i * M + m. Complete at the targets on return. */
+static PetscErrorCode hd_ens_put_column(hd_ens_jobs *J, const hd_par_groups *g, PetscInt j)
 {
-  const hd_ensemble *e = J->e[J->job_ens[j]];
+  PetscInt           k = J->job_ens[j], m = hd_ens_member_of(J, j);
+  const hd_ensemble *e = J->e[k];
+  PetscInt           M = e->cfg.n_members;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Waitall(J->n_send, J->send, MPI_STATUSES_IGNORE));
-  J->n_send = 0;
   for (int r = 0; r < g->world_size; r++) {
-    PetscInt off, cnt;
+    PetscInt     off, cnt;
+    MPI_Datatype column;
     hd_par_block(e->cfg.n_events, r, g->world_size, &off, &cnt);
     if (cnt == 0) continue;
-    PetscCallMPI(MPI_Isend(J->scores[J->cur] + off, (int)cnt, MPI_FLOAT, r, (int)(j % 32768), J->comm, &J->send[J->n_send++]));
+    PetscCallMPI(MPI_Type_vector((int)cnt, 1, (int)M, MPI_FLOAT, &column));
+    PetscCallMPI(MPI_Type_commit(&column));
+    PetscCallMPI(MPI_Put(J->scores + off, (int)cnt, MPI_FLOAT, r, (MPI_Aint)m, 1, column, J->win[k]));
+    PetscCallMPI(MPI_Type_free(&column));
   }
-  J->cur = 1 - J->cur;
+  PetscCallMPI(MPI_Win_flush_all(J->win[k])); /* remote completion: the buffer is free again */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective on world. Ends the epochs (every put is complete at its target), then each rank
+ * copies its block of the columns out of the window and frees it. */
+static PetscErrorCode hd_ens_close_windows(hd_ens_jobs *J)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < J->n_ens && J->win; k++) {
+    hd_ensemble *e = J->e[k];
+    if (J->win[k] == MPI_WIN_NULL) continue;
+    PetscCallMPI(MPI_Win_unlock_all(J->win[k]));
+    PetscCallMPI(MPI_Barrier(e->groups.world)); /* every origin has completed its puts */
+    PetscCallMPI(MPI_Win_lock(MPI_LOCK_SHARED, e->groups.world_rank, 0, J->win[k])); /* the public copy made private */
+    if (e->block_count > 0) PetscCall(PetscArraycpy(e->columns, J->win_base[k], e->block_count * e->cfg.n_members));
+    PetscCallMPI(MPI_Win_unlock(e->groups.world_rank, J->win[k]));
+    PetscCallMPI(MPI_Win_free(&J->win[k]));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -314,7 +328,7 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
       char               path[PETSC_MAX_PATH_LEN];
       PetscErrorCode     ierr;
       hd_ensemble_store_path(e->store_dir, m, path, sizeof(path));
-      ierr = hd_ensemble_store_read(path, &want, e->sums, J->scores[J->cur], J->metrics, J->text);
+      ierr = hd_ensemble_store_read(path, &want, e->sums, J->scores, J->metrics, J->text);
       PetscCall(hd_error_agree(g->group, ierr));
     } else PetscCall(hd_error_agree(g->group, PETSC_SUCCESS));
     e->members_loaded++;
@@ -323,7 +337,7 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
     mem.group      = g->group;
     mem.group_rank = g->group_rank;
     mem.member     = m;
-    mem.scores     = J->scores[J->cur];
+    mem.scores     = J->scores;
     mem.metrics    = J->metrics;
     mem.text       = J->text;
     if (g->group_rank == 0 && c->n_sums > 0) {
@@ -344,7 +358,7 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
     PetscCall(PetscArraycpy(e->metrics + m * c->n_metrics, J->metrics, c->n_metrics));
     PetscCall(PetscArraycpy(e->text + m * c->text_len, J->text, c->text_len));
     if (c->text_len > 0) e->text[(m + 1) * c->text_len - 1] = '\0';
-    if (c->n_events > 0) PetscCall(hd_ens_send_column(J, g, j));
+    if (c->n_events > 0) PetscCall(hd_ens_put_column(J, g, j));
     J->finished[j] = 1;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -357,7 +371,6 @@ static PetscErrorCode hd_ens_jobs_create(PetscInt n, hd_ensemble *const *e, hd_e
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(J, sizeof(*J)));
-  J->comm  = MPI_COMM_NULL;
   J->n_ens = n;
   J->e     = e;
   for (PetscInt k = 0; k < n; k++) {
@@ -379,9 +392,9 @@ static PetscErrorCode hd_ens_jobs_create(PetscInt n, hd_ensemble *const *e, hd_e
     J->first[k + 1] = J->first[k] + e[k]->cfg.n_members;
     for (PetscInt j = J->first[k]; j < J->first[k + 1]; j++) J->job_ens[j] = k;
   }
-  PetscCall(PetscMalloc2(PetscMax(J->n_jobs, 1), &J->recv, n, &J->block_type));
-  PetscCall(PetscMalloc1(g->world_size, &J->send));
-  PetscCall(PetscCalloc2(PetscMax(J->max_events, 1), &J->scores[0], PetscMax(J->max_events, 1), &J->scores[1]));
+  PetscCall(PetscMalloc2(n, &J->win, n, &J->win_base));
+  for (PetscInt k = 0; k < n; k++) J->win[k] = MPI_WIN_NULL;
+  PetscCall(PetscCalloc1(PetscMax(J->max_events, 1), &J->scores));
   PetscCall(PetscMalloc3(PetscMax(J->max_sums, 1), &J->priv, PetscMax(J->max_sums, 1), &J->nz_index, PetscMax(J->max_sums, 1), &J->nz_value));
   PetscCall(PetscCalloc2(PetscMax(J->max_metrics, 1), &J->metrics, PetscMax(J->max_text, 1), &J->text));
   for (PetscInt k = 0; k < n; k++) e[k]->members_run = e[k]->members_loaded = 0;
@@ -391,35 +404,28 @@ static PetscErrorCode hd_ens_jobs_create(PetscInt n, hd_ensemble *const *e, hd_e
 static PetscErrorCode hd_ens_jobs_destroy(hd_ens_jobs *J)
 {
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < J->n_ens && J->block_type; k++)
-    if (J->block_type[k] != MPI_DATATYPE_NULL) PetscCallMPI(MPI_Type_free(&J->block_type[k]));
-  if (J->comm != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&J->comm));
+  for (PetscInt k = 0; k < J->n_ens && J->win; k++)
+    if (J->win[k] != MPI_WIN_NULL) PetscCallMPI(MPI_Win_free(&J->win[k]));
   PetscCall(PetscFree(J->first));
   PetscCall(PetscFree(J->job_ens));
   PetscCall(PetscFree2(J->stored, J->finished));
-  PetscCall(PetscFree2(J->recv, J->block_type));
-  PetscCall(PetscFree(J->send));
-  PetscCall(PetscFree2(J->scores[0], J->scores[1]));
+  PetscCall(PetscFree2(J->win, J->win_base));
+  PetscCall(PetscFree(J->scores));
   PetscCall(PetscFree3(J->priv, J->nz_index, J->nz_value));
   PetscCall(PetscFree2(J->metrics, J->text));
   PetscCall(hd_par_schedule_destroy(&J->sched));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective on world. After the loops: every rank learns which jobs ended; the receives of the
- * others are cancelled (their members never sent), the rest complete; each ensemble is whole or
- * interrupted, and a whole one has its sums, metrics and text summed over the world (every entry
+/* Collective on world. After the loops: the columns leave their windows; every rank learns which
+ * jobs ended; each ensemble is whole or interrupted, and a whole one has its sums, metrics and text summed over the world (every entry
  * has one contributor, the rank 0 of the member's group, zeros elsewhere: exact copies; the int64
  * sums are exact in any order). */
 static PetscErrorCode hd_ens_finish(hd_ens_jobs *J, const hd_par_groups *g)
 {
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Waitall(J->n_send, J->send, MPI_STATUSES_IGNORE));
-  J->n_send = 0;
+  PetscCall(hd_ens_close_windows(J));
   PetscCall(hd_par_max_bytes(g->world, J->n_jobs, J->finished));
-  for (PetscInt j = 0; j < J->n_jobs; j++)
-    if (!J->finished[j] && J->recv[j] != MPI_REQUEST_NULL) PetscCallMPI(MPI_Cancel(&J->recv[j]));
-  PetscCallMPI(MPI_Waitall((int)J->n_jobs, J->recv, MPI_STATUSES_IGNORE));
   for (PetscInt k = 0; k < J->n_ens; k++) {
     hd_ensemble              *e = J->e[k];
     const hd_ensemble_config *c = &e->cfg;
@@ -449,7 +455,7 @@ PetscErrorCode hd_ensemble_run_many(PetscInt n, hd_ensemble *const *e, const hd_
   PetscCall(hd_ens_jobs_create(n, e, &J));
   PetscCall(hd_ens_scan_stores(&J, g));
   PetscCall(hd_ens_schedule(&J, g));
-  PetscCall(hd_ens_post_receives(&J, g));
+  PetscCall(hd_ens_open_windows(&J, g));
   mine = J.sched.start[g->group_index + 1] - J.sched.start[g->group_index];
   for (PetscInt k = 0; k < n && !label; k++) label = e[k]->cfg.progress;
   show = label && g->group_index == 0 ? PETSC_TRUE : PETSC_FALSE;
