@@ -380,7 +380,7 @@ static PetscErrorCode hd_ens_jobs_create(PetscInt n, hd_ensemble *const *e, hd_e
     PetscCheck(e[k]->groups.group_size == g->group_size, g->world, HD_ERR_INTERNAL, "ensemble: ensemble %" PetscInt_FMT " has groups of %" PetscInt_FMT " ranks, the first %" PetscInt_FMT, k, e[k]->groups.group_size, g->group_size);
     J->n_jobs += e[k]->cfg.n_members;
     J->max_events  = PetscMax(J->max_events, e[k]->cfg.n_events);
-    J->max_sums    = PetscMax(J->max_sums, e[k]->store_dir ? e[k]->cfg.n_sums : 0);
+    J->max_sums    = PetscMax(J->max_sums, e[k]->store_dir && g->group_rank == 0 ? e[k]->cfg.n_sums : 0); /* only group rank 0 keeps sums */
     J->max_metrics = PetscMax(J->max_metrics, e[k]->cfg.n_metrics);
     J->max_text    = PetscMax(J->max_text, e[k]->cfg.text_len);
   }

@@ -3,7 +3,7 @@
 # every dataset of results.h5 and every number of summary.json (but times and the rank count) must
 # be bit for bit those of an uninterrupted run. The moments are drawn with a seed printed below
 # (HADAL_RESUME_SEED=S repeats a sequence).
-#   usage: resume_signals.sh METHOD     (ae, cwola, rnd, dae, aa)
+#   usage: resume_signals.sh METHOD     (ae, cwola, rnd, dae, cwola_ee, aa)
 . "$HADAL_SRC/tests/lib.sh"
 need_python h5py numpy
 method=$1
@@ -11,28 +11,36 @@ seed=${HADAL_RESUME_SEED:-$(( $(date +%s) % 100000 ))}
 echo "random moments from seed $seed"
 RANDOM=$seed
 
+epochs="epoch "
 case "$method" in
   ae)
     "$PYTHON" "$HADAL_SRC/tests/train/make_toy.py" toy.h5 3000 || { fail "toy data"; finish; }
-    opts="-method ae -data toy.h5 -ensemble_size 4 -epochs 50 -batch_size 64 -seed 5 -stop_patience 0 -member_scores -group_size 1" ;;
+    opts=(-method ae -data toy.h5 -ensemble_size 4 -epochs 50 -batch_size 64 -seed 5 -stop_patience 0 -member_scores -group_size 1) ;;
   cwola)
     $MPIEXEC -n 2 "$HADAL" generate lhco -o data.h5 -n 30000 -seed 3 -signal_fraction 0.003 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
-    opts="-method cwola -options_file $HADAL_SRC/inputs/cwola_lhco.opts -data data.h5 -sr_max 4300 -folds 3 -ensemble_size 2 -epochs 8" ;;
+    opts=(-method cwola -options_file "$HADAL_SRC/inputs/cwola_lhco.opts" -data data.h5 -sr_max 4300 -folds 3 -ensemble_size 2 -epochs 8) ;;
   rnd)
     "$HADAL" generate darkmachines -o dm.h5 -n 6000 -seed 5 -signal_fraction 0.02 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
-    opts="-method rnd -data dm.h5 -seed 3 -svdd_d 4,8 -svdd_n 0,2 -svdd_hidden 32,16 -epochs 8 -batch_size 250 -flow_layers 2 -made_hidden 1x32 -knots 8 -flow_epochs 4 -flow_batch_size 256 -group_size 1" ;;
+    opts=(-method rnd -data dm.h5 -seed 3 -svdd_d 4,8 -svdd_n 0,2 -svdd_hidden 32,16 -epochs 8 -batch_size 250 -flow_layers 2 -made_hidden 1x32 -knots 8 -flow_epochs 4 -flow_batch_size 256 -group_size 1) ;;
   dae)
     "$HADAL" generate adc2021 -o d.h5 -n 5000 -seed 4 -signal_fraction 0.01 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
-    opts="-method dae -data d.h5 -hidden 16,8,3 -epochs 40 -batch_size 250 -seeds 3 -seed 3 -sm_efficiencies 0.01,0.05 -expect_features 57 -scaling objects -group_size 1" ;;
+    opts=(-method dae -data d.h5 -hidden 16,8,3 -epochs 40 -batch_size 250 -seeds 3 -seed 3 -sm_efficiencies 0.01,0.05 -expect_features 57 -scaling objects -group_size 1) ;;
+  cwola_ee)
+    "$HADAL" generate ee_isr -o data.h5 -n 16000 -seed 31 -signal_fraction 0.03 -mhat_min 600 -mhat_max 800 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
+    opts=(-method cwola_ee -data data.h5 -contamination 0,3,inf -ensemble_size 3 -epochs 6 -network "pfn phi 32,32 f 32,32" -seed 5) ;;
+  aa)
+    "$HADAL" generate jetimages -o ji.h5 -n 1500 -seed 5 -classes qcd,top,w,eft -class_fractions 0.35,0.35,0.15,0.15 -image_size 16 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
+    opts=(-method aa -data ji.h5 -normal_classes qcd,top -aware_classes w -lambda_aa 0.5,1,2,4 -prior_epochs 3 -epochs 8 -seed 3 -luminosities 300,3000 -group_size 1)
+    epochs="lambda .*epoch " ;;
   *) fail "unknown method '$method'"; finish ;;
 esac
 
-# progress of a run: the epochs its log reports and the members it stored (cwola's classifiers
-# print no epochs)
+# progress of a run: the members' epochs its log reports and the members it stored (cwola's
+# classifiers print no epochs; aa's prior run, trained again by every run, does not count)
 members() { ls "$1"/members 2>/dev/null | grep -c '^member_'; }
-progress() { echo $(( $(grep -c "epoch " "$1") + $(members "$2") - $3 )); }
+progress() { echo $(( $(grep -c -E "$epochs" "$1") + $(members "$2") - $3 )); }
 
-$MPIEXEC -n 2 "$HADAL" run $opts -out ref > ref.log 2>&1 || { fail "uninterrupted run"; cat ref.log; finish; }
+$MPIEXEC -n 2 "$HADAL" run "${opts[@]}" -out ref > ref.log 2>&1 || { fail "uninterrupted run"; cat ref.log; finish; }
 total=$(progress ref.log ref 0)
 echo "uninterrupted run: $total steps of progress (epochs and stored members)"
 
@@ -50,7 +58,7 @@ for k in 1 2 3 4; do
   base=$(members cut)
   steps=$(( 1 + RANDOM % (total / 5 > 1 ? total / 5 : 1) ))
   delay=$(printf '0.%03d' $(( RANDOM % 50 )))
-  $MPIEXEC -n $n "$HADAL" run $opts -out cut $extra > cut$k.log 2>&1 &
+  $MPIEXEC -n $n "$HADAL" run "${opts[@]}" -out cut $extra > cut$k.log 2>&1 &
   pid=$!
   for _ in $(seq 1 2400); do
     [ "$(progress cut$k.log cut "$base")" -ge "$steps" ] && break
@@ -74,7 +82,7 @@ for k in 1 2 3 4; do
   echo "stop $k: $n ranks, SIG$sig after $steps steps + ${delay} s (exit status $rc): $(ls cut/members 2>/dev/null | grep -c '^member_') members stored"
 done
 if [ "$finished_early" = 0 ]; then
-  $MPIEXEC -n 2 "$HADAL" run $opts -out cut -resume > last.log 2>&1 || { fail "the last resume"; cat last.log; finish; }
+  $MPIEXEC -n 2 "$HADAL" run "${opts[@]}" -out cut -resume > last.log 2>&1 || { fail "the last resume"; cat last.log; finish; }
   grep -q -E "finished members? found|resuming from" last.log && resumed=$((resumed + 1))
 fi
 [ "$stops" -ge 2 ] && pass "$stops runs stopped, $resumed resumed from stored members or checkpoints" || fail "$stops runs stopped, want 2 at least"
