@@ -32,6 +32,7 @@ static PetscErrorCode hd_ens_options_key(char **key)
       skipping = PETSC_FALSE;
       for (const char *const *n = hd_ens_neutral; *n; n++)
         if (!strcmp(tok, *n)) skipping = PETSC_TRUE;
+      if (!strncmp(tok, "-malloc", 7) || !strncmp(tok, "-log_", 5) || !strcmp(tok, "-info")) skipping = PETSC_TRUE; /* PETSc's diagnostics */
     }
     if (!skipping) used += sprintf(used, "%s%s", used == *key ? "" : " ", tok);
   }
