@@ -9,9 +9,10 @@
  *   columns  per-event float scores of every member, delivered to the rank that owns the event's
  *            block (hd_par_block of n_events): rank r ends with (block_count, n_members) values,
  *            member m of event block_offset + i at columns[i * n_members + m]. Each group's rank 0
- *            sends a member's blocks as soon as the member ends, to receives every rank posted at
- *            the start: no group waits for another before the end of the run, and a group's rank
- *            0 holds at most two members' scores at a time.
+ *            puts a member's scores into every rank's block (one-sided MPI_Put into a window of
+ *            the columns) as soon as the member ends: the targets take no part, no group waits
+ *            for another before the end of the run, and a group's rank 0 holds one member's
+ *            scores at a time.
  *   metrics  n_metrics doubles and text_len bytes per member (epochs, losses, AUC, a parameter
  *            fingerprint), small, on every rank at the end.
  *
@@ -60,7 +61,8 @@ typedef struct {
   hd_comm   group;       /* the member's group: what the member's work is collective on */
   int       group_rank;
   PetscInt  member;      /* 0 .. n_members - 1 */
-  int64_t  *sums;        /* (n_sums) the group's accumulators; NULL on ranks other than 0 */
+  int64_t  *sums;        /* (n_sums) what the member adds to: the group's accumulators, or with a
+                          * store_dir a zeroed private copy; NULL on ranks other than 0 */
   float    *scores;      /* (n_events) to fill with the member's per-event scores */
   double   *metrics;     /* (n_metrics) to fill, zeroed before the call */
   char     *text;        /* (text_len) to fill (NUL-terminated), zeroed before the call */
@@ -77,7 +79,7 @@ typedef struct {
   hd_par_groups      groups;
   hd_par_schedule    sched;
   PetscBool          interrupted;  /* after hd_ensemble_run: a member of any group was stopped */
-  PetscInt           members_run;  /* members this rank's group completed */
+  PetscInt           members_run;  /* members this rank's group ran to their end */
   int64_t           *sums;         /* (n_sums) after the run: the sums over all members */
   PetscInt           block_offset, block_count; /* this rank's rows of the columns */
   float             *columns;      /* (block_count, n_members) */
