@@ -8,21 +8,30 @@
  *            the end, so the result is the same for any rank count, group size or schedule.
  *   columns  per-event float scores of every member, delivered to the rank that owns the event's
  *            block (hd_par_block of n_events): rank r ends with (block_count, n_members) values,
- *            member m of event block_offset + i at columns[i * n_members + m]. Collected after
- *            each round (the k-th member of every group), so a group's rank 0 holds one member's
- *            scores at a time; the groups wait for each other once per round.
+ *            member m of event block_offset + i at columns[i * n_members + m]. Each group's rank 0
+ *            puts a member's scores into every rank's block (one-sided MPI_Put into a window of
+ *            the columns) as soon as the member ends: the targets take no part, no group waits
+ *            for another before the end of the run, and a group's rank 0 holds one member's
+ *            scores at a time.
  *   metrics  n_metrics doubles and text_len bytes per member (epochs, losses, AUC, a parameter
  *            fingerprint), small, on every rank at the end.
  *
- * A member stopped by SIGTERM/SIGUSR1 (include/hadal/signals.h) stops its group's loop; the world
- * agrees on it and `interrupted` is set on every rank (sums, columns and metrics are then
- * incomplete). Every member's work must be a pure function of (seed, member, data, options), so
- * that the results do not depend on which group ran it. */
+ * With a store_dir, each finished member's share of the sums (what it changed), its column, its
+ * metrics and its text go to a file of their own as soon as it ends (include/hadal/ensemble_store.h),
+ * and a run with `resume` loads those members instead of running them; a member in progress gets
+ * a checkpoint path for its trainer. The results are bit for bit those of an uninterrupted run.
+ *
+ * A member stopped by SIGTERM/SIGUSR1 (include/hadal/signals.h) stops its group's loop, and a
+ * group starts no member after a signal; the world agrees on it and `interrupted` is set on every
+ * rank (sums, columns and metrics are then incomplete). Every member's work must be a pure
+ * function of (seed, member, data, options), so that the results do not depend on which group
+ * ran it. */
 #ifndef HADAL_ENSEMBLE_H
 #define HADAL_ENSEMBLE_H
 
 #include <hadal/par.h>
 #include <hadal/results.h>
+#include <hadal/ensemble_store.h>
 
 typedef struct {
   PetscInt      n_members;
@@ -34,6 +43,16 @@ typedef struct {
   PetscInt      text_len;   /* bytes of text per member (0: none) */
   const char   *progress;   /* label of the progress line of group 0 ("cwola: classifiers of
                              * group 0"); NULL: none */
+  const char   *store_dir;  /* folder of the finished members' files and the checkpoints of those
+                             * in progress (created if missing); NULL: nothing stored */
+  const char   *checkpoint_dir; /* folder of the trainer checkpoints (checkpoint_mNNN.h5);
+                             * NULL: store_dir */
+  PetscBool     resume;     /* load the members found in store_dir instead of running them */
+  PetscBool     keep_checkpoints; /* keep a stored member's trainer checkpoint (a -resume with more
+                             * -epochs then continues its training); else it is removed */
+  const char   *identity;   /* what a stored member must have been computed from, checked on
+                             * resume; NULL: the options of the run (all but -out, -resume,
+                             * -group_size and those that change no result) and its event files */
 } hd_ensemble_config;
 
 /* What the driver hands to the method for one member. Every rank of the group gets one; the
@@ -42,11 +61,14 @@ typedef struct {
   hd_comm   group;       /* the member's group: what the member's work is collective on */
   int       group_rank;
   PetscInt  member;      /* 0 .. n_members - 1 */
-  int64_t  *sums;        /* (n_sums) the group's accumulators; NULL on ranks other than 0 */
+  int64_t  *sums;        /* (n_sums) what the member adds to: the group's accumulators, or with a
+                          * store_dir a zeroed private copy; NULL on ranks other than 0 */
   float    *scores;      /* (n_events) to fill with the member's per-event scores */
   double   *metrics;     /* (n_metrics) to fill, zeroed before the call */
   char     *text;        /* (text_len) to fill (NUL-terminated), zeroed before the call */
   PetscBool interrupted; /* set by the member when its training stopped on a signal */
+  const char *checkpoint; /* the path of this member's trainer checkpoint (hd_train_config.checkpoint,
+                           * resumed with -resume); NULL when the ensemble stores nothing */
 } hd_ensemble_member;
 
 /* A method's work for one member. Collective on m->group. */
@@ -57,21 +79,32 @@ typedef struct {
   hd_par_groups      groups;
   hd_par_schedule    sched;
   PetscBool          interrupted;  /* after hd_ensemble_run: a member of any group was stopped */
-  PetscInt           members_run;  /* members this rank's group completed */
+  PetscInt           members_run;  /* members this rank's group ran to their end */
   int64_t           *sums;         /* (n_sums) after the run: the sums over all members */
   PetscInt           block_offset, block_count; /* this rank's rows of the columns */
   float             *columns;      /* (block_count, n_members) */
   double            *metrics;      /* (n_members, n_metrics) after the run, every rank */
   char              *text;         /* (n_members, text_len) after the run, every rank */
+  PetscInt           members_loaded; /* members this rank's group read from store_dir */
+  double            *costs;        /* (n_members) the costs given, NULL when equal (private) */
+  char              *identity;     /* what the stored members are checked against (private) */
+  char              *store_dir, *checkpoint_dir; /* copies of the config's (private) */
 } hd_ensemble;
 
 /* Collective on world. Splits world into groups of cfg->group_size ranks and deals the members
- * (errors name -group_size when it does not divide the world). cfg is copied; costs are used here
- * only. */
+ * (errors name -group_size when it does not divide the world). cfg is copied, its costs and strings
+ * too. With a store_dir, the identity is fixed here (rank 0 hashes the event files read so far). */
 PetscErrorCode hd_ensemble_create(hd_comm world, const hd_ensemble_config *cfg, hd_ensemble *e);
 /* Collective on world. Runs every member of this rank's group with fn, in ascending member order,
  * and collects sums, columns and metrics as described above. */
 PetscErrorCode hd_ensemble_run(hd_ensemble *e, hd_ensemble_member_fn fn, void *ctx);
+/* Collective on world. Runs the members of n ensembles (a sweep's points, a scan and its
+ * pseudo-experiments) as one balanced schedule over the rank groups: every ensemble must have been
+ * created on the same world with the same group_size. Afterwards each e[k] holds exactly what
+ * hd_ensemble_run(e[k], fn[k], ctx[k]) would have given it (sums, columns, metrics, interrupted),
+ * bit for bit; members_run and members_loaded count this group's share of e[k] in the joint
+ * schedule. The costs of different ensembles are compared as given (NULL counts 1 per member). */
+PetscErrorCode hd_ensemble_run_many(PetscInt n, hd_ensemble *const *e, const hd_ensemble_member_fn *fn, void *const *ctx);
 /* Collective on world. Writes the columns through io as `name` (float32 [n_events, n_members]:
  * row i holds every member's score of event i), each rank its block. */
 PetscErrorCode hd_ensemble_write_columns(const hd_ensemble *e, hd_results *res, const char *name);

@@ -98,6 +98,8 @@ static PetscBool hd_out_is_output(const char *sub, const char *name)
   if (!sub[0]) return !strcmp(name, "results.h5") || !strcmp(name, "summary.json") || !strcmp(name, "model.h5") || sscanf(name, "checkpoint_m%u.h%2s", &u, tail) == 2;
   if (!strcmp(sub, "models")) return sscanf(name, "member_%u.h%2s", &u, tail) == 2;
   if (!strcmp(sub, "windows")) return sscanf(name, "window_%u.h%2s", &u, tail) == 2;
+  /* the ensemble's finished members and (cwola) their checkpoints: include/hadal/ensemble_store.h */
+  if (!strcmp(sub, "members")) return sscanf(name, "member_%u.h%2s", &u, tail) == 2 || sscanf(name, "checkpoint_m%u.h%2s", &u, tail) == 2;
   return PETSC_FALSE;
 }
 
@@ -105,12 +107,12 @@ static PetscBool hd_out_is_output(const char *sub, const char *name)
  * inode: outputs are written under a temporary name and renamed). */
 static void hd_out_snapshot(hd_out_claim *c)
 {
-  static const char *const subs[] = {"", "models", "windows"};
+  static const char *const subs[] = {"", "models", "windows", "members"};
 
   for (int pass = 0; pass < 2; pass++) { /* count, then fill */
     PetscInt n = 0;
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
       char           path[PETSC_MAX_PATH_LEN + 16];
       DIR           *d;
       struct dirent *e;
@@ -243,10 +245,10 @@ void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
   if (failed && c->created[0]) {
     /* what a failed start made: the empty subfolders a method creates, then the folders up to the
      * topmost one created (rmdir removes only empty folders: nothing written is lost) */
-    static const char *const sub[] = {"models", "windows"};
+    static const char *const sub[] = {"models", "windows", "members"};
     char                      path[PETSC_MAX_PATH_LEN + 16];
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
       snprintf(path, sizeof(path), "%s/%s", c->dir, sub[i]);
       rmdir(path);
     }

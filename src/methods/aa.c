@@ -374,7 +374,9 @@ static PetscErrorCode hd_aa_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscCall(hd_log(run->world, "aa: %" PetscInt_FMT " events, %" PetscInt_FMT " normal classes, %" PetscInt_FMT " aware, network '%s', %" PetscInt_FMT " training rows (%" PetscInt_FMT " normal), %" PetscInt_FMT " lambda%s\n", aa->N, aa->n, aa->n_aware, aa->spec, aa->n_aa, aa->n_prior, aa->n_lambda, aa->n_lambda > 1 ? "s" : ""));
   PetscCall(hd_aa_prior(run, aa));
 
-  hd_ensemble_config ec = {.n_members = aa->n_lambda, .group_size = aa->group_size, .n_events = aa->N * aa->n, .n_metrics = HD_AA_N_METRICS, .text_len = HD_SHA256_HEX_LEN};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_ensemble_config ec = {.n_members = aa->n_lambda, .group_size = aa->group_size, .n_events = aa->N * aa->n, .n_metrics = HD_AA_N_METRICS, .text_len = HD_SHA256_HEX_LEN, .store_dir = members, .checkpoint_dir = aa->out, .resume = aa->cfg.resume, .keep_checkpoints = PETSC_TRUE};
+  snprintf(members, sizeof(members), "%s/members", aa->out); /* finished members, for -resume */
   PetscCall(hd_ensemble_create(run->world, &ec, ens));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -398,7 +400,7 @@ static PetscErrorCode hd_aa_member(hd_ensemble_member *m, void *ctx)
   cfg.member        = 1 + m->member;
   cfg.label         = label;
   cfg.objective     = hd_objective_standard(HD_TRAIN_LOSS_SOFTMAX_CE);
-  cfg.checkpoint[0] = 0;
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   PetscCall(hd_nn_create(aa->spec, aa->in_shape, PetscMax(1024, cfg.batch), &net));
   if (aa->from_prior) PetscCall(PetscArraycpy(net->params, aa->prior_params, net->n_params));
   else PetscCall(hd_nn_init(net, cfg.seed, (uint64_t)cfg.member, HD_INIT_AUTO));
@@ -664,7 +666,7 @@ static PetscErrorCode hd_aa_stopped(hd_run *run, void *ctx)
   hd_aa *aa = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_log(run->world, "aa: interrupted; nothing written to '%s' (the runs have no checkpoints)\n", aa->out));
+  PetscCall(hd_log(run->world, "aa: interrupted; run again with -resume to continue from the finished runs and the checkpoints in '%s' (the prior run is trained again)\n", aa->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

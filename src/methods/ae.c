@@ -135,7 +135,9 @@ static PetscErrorCode hd_ae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscCall(hd_ae_load(run->world, ae));
   PetscCall(hd_ae_spec(run->world, ae));
 
-  hd_ensemble_config ec = {.n_members = ae->n_members, .group_size = ae->group_size, .n_events = ae->N, .n_metrics = HD_AE_N_METRICS, .text_len = HD_SHA256_HEX_LEN};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_ensemble_config ec = {.n_members = ae->n_members, .group_size = ae->group_size, .n_events = ae->N, .n_metrics = HD_AE_N_METRICS, .text_len = HD_SHA256_HEX_LEN, .store_dir = members, .checkpoint_dir = ae->out, .resume = ae->cfg.resume, .keep_checkpoints = PETSC_TRUE};
+  snprintf(members, sizeof(members), "%s/members", ae->out); /* finished members, for -resume */
   PetscCall(hd_ensemble_create(run->world, &ec, ens));
   PetscCall(hd_results_mkdir(run->world, ae->out));
   if (ae->n_members > 1) {
@@ -164,7 +166,7 @@ static PetscErrorCode hd_ae_member(hd_ensemble_member *m, void *ctx)
   snprintf(label, sizeof(label), ae->n_members > 1 ? "ae[%" PetscInt_FMT "]" : "ae", m->member);
   cfg.member = m->member;
   cfg.label  = label;
-  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s/checkpoint_m%03d.h5", ae->out, (int)m->member);
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   PetscCall(hd_nn_create(ae->spec, in_shape, PetscMax(1024, PetscMin(cfg.batch, ae->N)), &net));
   PetscCall(hd_nn_init(net, cfg.seed, (uint64_t)m->member, HD_INIT_AUTO));
   PetscCall(hd_train(m->group, net, &data, &cfg, &tres));
@@ -284,7 +286,7 @@ static PetscErrorCode hd_ae_stopped(hd_run *run, void *ctx)
   hd_ae *ae = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_log(run->world, "ae: interrupted; run again with -resume to continue from the checkpoints in '%s'\n", ae->out));
+  PetscCall(hd_log(run->world, "ae: interrupted; run again with -resume to continue from the finished members and the checkpoints in '%s'\n", ae->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -621,6 +621,16 @@ static PetscErrorCode hd_cwola_read_options(hd_run *run, void *ctx)
 
 /* The windows, the table, the events of each window, and the ensemble: units (window, fold,
  * member) with the window's event count as cost, and one rank-sum accumulator per window event. */
+/* Where the scan's finished classifiers and checkpoints go: DIR/members, or DIR/members/window_NNN
+ * for a part of a job array (-window), whose unit numbers are the part's own. */
+static void hd_cwola_store(const hd_cwola_options *o, PetscBool resume, hd_ensemble_config *ec, char *dir, size_t len)
+{
+  if (o->window >= 0) snprintf(dir, len, "%s/members/window_%03d", o->out, (int)o->window);
+  else snprintf(dir, len, "%s/members", o->out);
+  ec->store_dir = dir;
+  ec->resume    = resume;
+}
+
 static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 {
   hd_cwola         *c = ctx;
@@ -661,6 +671,8 @@ static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
     n_sums += c->parts[k].n_win;
   }
   hd_ensemble_config ec = {.n_members = n_units, .costs = costs, .group_size = o->group_size, .n_sums = n_sums, .progress = "cwola: classifiers of group 0"};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_cwola_store(o, c->cfg.resume, &ec, members, sizeof(members));
   PetscCall(hd_ensemble_create(world, &ec, ens));
   PetscCall(PetscFree(costs));
   PetscCall(hd_results_mkdir(world, o->out));
@@ -670,15 +682,17 @@ static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
 }
 
 /* Unit u of this run is classifier `member` of (window, fold); its id (seed stream) is the same
- * in a whole scan and in a -window run. */
+ * in a whole scan and in a -window run. Its trainer checkpoint is the one the driver names. */
 static PetscErrorCode hd_cwola_member(hd_ensemble_member *m, void *ctx)
 {
-  hd_cwola *c  = ctx;
-  PetscInt  pw = c->o.folds * c->o.members, u = m->member;
-  PetscInt  wk = c->w0 + u / pw, fold = (u / c->o.members) % c->o.folds, unit = (wk * c->o.folds + fold) * c->o.members + u % c->o.members;
+  hd_cwola       *c  = ctx;
+  PetscInt        pw = c->o.folds * c->o.members, u = m->member;
+  PetscInt        wk = c->w0 + u / pw, fold = (u / c->o.members) % c->o.folds, unit = (wk * c->o.folds + fold) * c->o.members + u % c->o.members;
+  hd_train_config cfg = c->cfg;
 
   PetscFunctionBegin;
-  PetscCall(hd_cwola_unit(m->group, &c->o, &c->cfg, &c->t, &c->win[wk], &c->parts[wk], fold, unit, m->sums ? m->sums + c->sum_at[wk] : NULL, &m->interrupted));
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
+  PetscCall(hd_cwola_unit(m->group, &c->o, &cfg, &c->t, &c->win[wk], &c->parts[wk], fold, unit, m->sums ? m->sums + c->sum_at[wk] : NULL, &m->interrupted));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -730,12 +744,15 @@ static PetscErrorCode hd_cwola_report(hd_run *run, void *ctx, const hd_ensemble 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* A scan cut short by SIGTERM/SIGUSR1 has no valid result: say so, and write nothing. */
+/* A scan cut short by SIGTERM/SIGUSR1 writes no result, but its finished classifiers are stored
+ * and those in training checkpointed: -resume continues it. */
 static PetscErrorCode hd_cwola_stopped(hd_run *run, void *ctx)
 {
+  hd_cwola *c = ctx;
+
   PetscFunctionBegin;
-  (void)ctx;
-  SETERRQ(run->world, HD_ERR_USER_INPUT, "interrupted by a signal before the scan finished: no results written (run it again, or, with -window, the windows that are missing)");
+  PetscCall(hd_log(run->world, "cwola: interrupted before the scan finished, no results written; run again with -resume to continue from the finished classifiers and the checkpoints in '%s'\n", c->o.out));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode hd_cwola_destroy(void *ctx)

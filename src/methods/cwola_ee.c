@@ -457,6 +457,7 @@ static PetscErrorCode hd_cwola_ee_unit(hd_ensemble_member *m, void *ctx)
   cfg.seed      = (uint64_t)o->seed;
   cfg.member    = m->member;
   cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   hd_train_data tr = {.n = n_tr, .in_size = D, .x = x, .target = y, .target_ld = 1, .weight = w};
   PetscCall(hd_train(m->group, net, &tr, &cfg, &res));
   m->interrupted = res.interrupted;
@@ -501,7 +502,9 @@ static PetscErrorCode hd_cwola_ee_setup(hd_run *run, void *ctx, hd_ensemble *ens
   PetscCall(hd_cwola_ee_inputs(world, c, o->data, &c->d, mean, std, PETSC_FALSE));
   if (o->reference[0]) PetscCall(hd_cwola_ee_inputs(world, c, o->reference, &c->r, mean, std, PETSC_TRUE));
   PetscCall(hd_cwola_ee_pools(world, c));
-  hd_ensemble_config ec = {.n_members = o->n_levels * o->members, .group_size = o->group_size, .n_sums = o->n_levels * c->n_test, .n_metrics = HD_CWOLA_EE_N_METRICS, .progress = "cwola_ee: classifiers of group 0"};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_ensemble_config ec = {.n_members = o->n_levels * o->members, .group_size = o->group_size, .n_sums = o->n_levels * c->n_test, .n_metrics = HD_CWOLA_EE_N_METRICS, .progress = "cwola_ee: classifiers of group 0", .store_dir = members, .resume = c->cfg.resume};
+  snprintf(members, sizeof(members), "%s/members", o->out); /* finished classifiers, for -resume */
   PetscCall(hd_ensemble_create(world, &ec, ens));
   PetscCall(hd_results_mkdir(world, o->out));
   PetscCall(hd_log(world, "cwola_ee: %s '%s'%s%s; SR %s GeV: training %" PetscInt_FMT " SR + %" PetscInt_FMT " SB background, %" PetscInt_FMT " signal (%" PetscInt_FMT " in the SR)%s; %" PetscInt_FMT " test events; %" PetscInt_FMT " levels x %" PetscInt_FMT " members on %d ranks (%" PetscInt_FMT " groups)\n", o->use_sets ? "PFN on the sets of" : "dense network on the features of", o->data, o->reference[0] ? ", reference " : "", o->reference, o->sr_text, c->n_bkg_sr, c->n_bkg_sb, c->n_sig, c->n_sig_sr, o->reference[0] ? "" : " (weak)", c->n_test, o->n_levels, o->members, run->size, ens->groups.n_groups));
@@ -634,11 +637,14 @@ static PetscErrorCode hd_cwola_ee_report(hd_run *run, void *ctx, const hd_ensemb
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The finished classifiers are stored and those in training checkpointed: -resume continues. */
 static PetscErrorCode hd_cwola_ee_stopped(hd_run *run, void *ctx)
 {
+  hd_cwola_ee *c = ctx;
+
   PetscFunctionBegin;
-  (void)ctx;
-  SETERRQ(run->world, HD_ERR_USER_INPUT, "interrupted by a signal before the contamination scan finished: no results written");
+  PetscCall(hd_log(run->world, "cwola_ee: interrupted before the contamination scan finished, no results written; run again with -resume to continue from the finished classifiers and the checkpoints in '%s'\n", c->o.out));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode hd_cwola_ee_destroy(void *ctx)

@@ -257,7 +257,9 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscCheck(!d->trigger || d->trigger_eff * (double)d->n_test_bkg >= HD_DAE_MIN_SR, run->world, HD_ERR_USER_INPUT, "option -trigger_efficiency %g leaves too few SM test events (%.1f) in the signal region", (double)d->trigger_eff, d->trigger_eff * (double)d->n_test_bkg);
   PetscCall(hd_dae_spec(run->world, d));
   M = d->n_seeds * (d->single ? 2 : 1);
-  hd_ensemble_config ec = {.n_members = M, .group_size = d->group_size, .n_events = 2 * d->N, .n_metrics = HD_DAE_N_METRICS, .text_len = HD_SHA256_HEX_LEN};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_ensemble_config ec = {.n_members = M, .group_size = d->group_size, .n_events = 2 * d->N, .n_metrics = HD_DAE_N_METRICS, .text_len = HD_SHA256_HEX_LEN, .store_dir = members, .checkpoint_dir = d->out, .resume = d->cfg.resume, .keep_checkpoints = PETSC_TRUE};
+  snprintf(members, sizeof(members), "%s/members", d->out); /* finished members, for -resume */
   PetscCall(hd_ensemble_create(run->world, &ec, ens));
   PetscCall(hd_results_mkdir(run->world, d->out));
   {
@@ -290,7 +292,7 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   snprintf(label, sizeof(label), "%s[%d]", pair ? "dae" : "single", (int)k);
   cfg.member = m->member;
   cfg.label  = label;
-  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s/checkpoint_m%03d.h5", d->out, (int)m->member);
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   if (pair) {
     const char *specs[2] = {d->spec, d->spec}, *names[2] = {"ae1", "ae2"};
 
@@ -679,7 +681,7 @@ static PetscErrorCode hd_dae_stopped(hd_run *run, void *ctx)
   hd_dae *d = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_log(run->world, "dae: interrupted; run again with -resume to continue from the checkpoints in '%s'\n", d->out));
+  PetscCall(hd_log(run->world, "dae: interrupted; run again with -resume to continue from the finished members and the checkpoints in '%s'\n", d->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -33,7 +33,7 @@ PetscErrorCode hd_rnd_flow_member(hd_ensemble_member *m, hd_rnd *r)
   PetscFunctionBegin;
   cfg.member = m->member;
   cfg.label  = "flow";
-  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s/checkpoint_m%03d.h5", r->out, (int)m->member);
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   PetscCall(hd_nn_create_flow(r->flow_spec, r->Ff, PetscMax(1024, PetscMin(cfg.batch, r->n_train)), &net));
   PetscCall(hd_nn_init(net, cfg.seed, (uint64_t)m->member, HD_INIT_AUTO));
   PetscCall(hd_objective_flow_nll(net, r->n_discrete > 0 ? r->dequant : NULL, &fctx, &obj));

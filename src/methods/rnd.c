@@ -287,7 +287,9 @@ static PetscErrorCode hd_rnd_setup(hd_run *run, void *ctx, hd_ensemble *ens)
     if (sscanf(r->made, "%dx%d", &H, &Wd) != 2) H = 1, Wd = 64;
     costs[r->K] = (double)r->flow_layers * (D * Wd + (H - 1.0) * Wd * Wd + Wd * D * (3.0 * (double)r->knots - 1.0)) * (double)r->flow_cfg.epochs * 3.0;
   }
-  hd_ensemble_config ec = {.n_members = r->M, .costs = costs, .group_size = r->group_size, .n_events = r->N, .n_metrics = HD_RND_N_METRICS, .progress = NULL};
+  char               members[PETSC_MAX_PATH_LEN + 16];
+  hd_ensemble_config ec = {.n_members = r->M, .costs = costs, .group_size = r->group_size, .n_events = r->N, .n_metrics = HD_RND_N_METRICS, .progress = NULL, .store_dir = members, .checkpoint_dir = r->out, .resume = r->use_svdd ? r->svdd_cfg.resume : r->flow_cfg.resume, .keep_checkpoints = PETSC_TRUE};
+  snprintf(members, sizeof(members), "%s/members", r->out); /* finished members, for -resume */
   PetscCall(hd_ensemble_create(run->world, &ec, ens));
   PetscCall(PetscFree(costs));
   PetscCall(hd_results_mkdir(run->world, r->out));
@@ -600,7 +602,7 @@ static PetscErrorCode hd_rnd_stopped(hd_run *run, void *ctx)
   hd_rnd *r = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_log(run->world, "%s: interrupted; run again with -resume to continue from the checkpoints in '%s'\n", r->method, r->out));
+  PetscCall(hd_log(run->world, "%s: interrupted; run again with -resume to continue from the finished members and the checkpoints in '%s'\n", r->method, r->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -43,7 +43,7 @@ PetscErrorCode hd_rnd_svdd_member(hd_ensemble_member *m, hd_rnd *r)
   cfg.member    = m->member;
   cfg.label     = label;
   cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_MSE);
-  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s/checkpoint_m%03d.h5", r->out, (int)m->member);
+  snprintf(cfg.checkpoint, sizeof(cfg.checkpoint), "%s", m->checkpoint ? m->checkpoint : "");
   PetscCall(hd_nn_create(spec, in_shape, PetscMax(1024, PetscMin(cfg.batch, r->n_train)), &net));
   PetscCall(hd_nn_init(net, cfg.seed, (uint64_t)m->member, HD_INIT_AUTO));
   PetscCall(hd_train(m->group, net, &train, &cfg, &res));

@@ -1,15 +1,15 @@
-# Files of different runs never mix: a smaller rerun removes the bigger earlier run's checkpoints
-# and member models once it ends well; a failed run leaves a good folder as it was; `merge`
+# Files of different runs never mix: a smaller rerun removes the bigger earlier run's checkpoints,
+# member models and stored members once it ends well; a failed run leaves a good folder as it was; `merge`
 # refuses window parts run with different options.
 . "$HADAL_SRC/tests/lib.sh"
 need_python h5py numpy
 "$PYTHON" "$HADAL_SRC/tests/train/make_toy.py" toy.h5 3000 > /dev/null || { fail "make_toy.py"; finish; }
 opts="-method ae -data toy.h5 -epochs 1 -batch_size 200"
 "$HADAL" run $opts -out s -ensemble_size 3 > big.log 2>&1 || { fail "big run"; cat big.log; }
-[ -e s/checkpoint_m002.h5 ] && [ -e s/models/member_002.h5 ] || fail "the big run wrote no member 2 files"
+[ -e s/checkpoint_m002.h5 ] && [ -e s/models/member_002.h5 ] && [ -e s/members/member_000002.h5 ] || fail "the big run wrote no member 2 files"
 "$HADAL" run $opts -out s -ensemble_size 2 > small.log 2>&1 || { fail "small run"; cat small.log; }
-for f in s/checkpoint_m002.h5 s/models/member_002.h5; do [ -e $f ] && fail "stale $f left beside the smaller run's outputs"; done
-[ -e s/checkpoint_m001.h5 ] && [ -e s/models/member_001.h5 ] && [ -e s/summary.json ] && pass "a smaller rerun: no stale member files" || fail "the smaller run's own files are missing"
+for f in s/checkpoint_m002.h5 s/models/member_002.h5 s/members/member_000002.h5; do [ -e $f ] && fail "stale $f left beside the smaller run's outputs"; done
+[ -e s/checkpoint_m001.h5 ] && [ -e s/models/member_001.h5 ] && [ -e s/members/member_000001.h5 ] && [ -e s/summary.json ] && pass "a smaller rerun: no stale member files" || fail "the smaller run's own files are missing"
 "$PYTHON" -c "import json; assert json.load(open('s/summary.json'))['members'] == 2" || fail "summary is not the smaller run's"
 # a failed run leaves a good folder untouched
 sum_before=$(cat s/* s/models/* 2>/dev/null | sha256sum)

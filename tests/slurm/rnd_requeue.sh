@@ -1,5 +1,5 @@
 # jobs/rnd.sbatch on the private Slurm: SIGUSR1 to the batch shell mid-run makes every member
-# checkpoint (finished members already have their final checkpoint), the script requeues the job,
+# checkpoint (finished members are stored in rnd_job/members), the script requeues the job,
 # the restart runs with -resume and ends with exactly the scores and metrics of an uninterrupted run.
 # The data are large enough that the job outlasts the signal by many seconds on an idle machine
 # (with 4,000 events it could finish before SIGUSR1 arrived).
@@ -22,7 +22,7 @@ fi
 state=$(job_wait "$j" 180)
 [ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
 grep -q "(restart 1): .* -resume on 2 tasks" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
-grep -q -E "resuming from 'rnd_job/checkpoint_m00[0-4].h5' at epoch (41|9) " job.out && pass "finished members were not trained again" || fail "no finished member resumed at its end"
+grep -q -E "ensemble: [1-4] finished members? found in 'rnd_job/members' \(loaded, not run again\)" job.out && pass "finished members were loaded, not trained again" || fail "no finished member loaded from rnd_job/members"
 grep -q "(restart 1): finished: rnd_job/summary.json" job.out && pass "finished after the restart" || fail "no 'finished' after the restart"
 [ "$(hash_datasets rnd_ref/results.h5)" = "$(hash_datasets rnd_job/results.h5)" ] && pass "scores and metrics identical to the uninterrupted run" || fail "results differ from the uninterrupted run"
 finish
