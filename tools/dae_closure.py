@@ -2,7 +2,7 @@
 """ABCD closure (and signal metrics) of trained dae pairs on an independent event file.
 
     /usr/bin/python3 tools/dae_closure.py EVENTS.h5 PAIR.h5 [PAIR.h5 ...] [--single SINGLE.h5 ...]
-                     [--effs 0.005,0.01,...] [--json OUT.json] [--max-events N]
+                     [--effs 0.005,0.01,...] [--json OUT.json] [--max-events N] [--categories EPS]
 
 A pair's closure measured on its own test events (docs/methods/dae.md) has the statistical error
 of about 100,000 SM events (4.5% at 0.5%). This script applies the saved pair (models/pair_KKK.h5:
@@ -18,7 +18,9 @@ the ratio N_obs / N_pred with its Poisson error, and DisCo^2(R1, R2) on a subsam
 When the file has signal events (label k > 0), per signal k on the SM events plus signal k's
 (each scenario on its own, as dae does): the maximum SIC = eps_S / sqrt(eps_B) over cuts leaving
 at least 10 SM events, of R1, R2, the diagonal combination min(F1(R1), F2(R2)) (F_k the SM
-CDF) and of the single AE given with --single (same order as the pairs); and at each eps the
+CDF) and of the single AE given with --single (same order as the pairs; PATH:ae1 or PATH:ae2
+takes one chain of a pair file, e.g. of a pair trained with -lambda 0, whose two chains are then
+two single autoencoders trained side by side); and at each eps the
 significance (N - B) / sqrt(N) in the diagonal signal region with B the true SM count and with B
 the ABCD prediction from the same events.
 """
@@ -164,6 +166,30 @@ def signal_metrics(r1, r2, rs, lab, effs):
     return out
 
 
+def categories(x, r1, r2, eps):
+    """Closure inside event topologies (jets 0..4+ x one lepton / two or more) at the global
+    diagonal cut of SM efficiency eps: the share of each topology, its rates above c1 and c2, and
+    N_obs / N_pred computed inside it. ABCD needs independence of R1 and R2 over the whole
+    sample; this shows whether it holds inside topologies and how their different tail rates
+    combine."""
+    pt = x[:, 0::3]
+    nl, nj = (pt[:, 1:9] > 0).sum(1), (pt[:, 9:19] > 0).sum(1)
+    cat = np.minimum(nj, 4) + 5 * np.minimum(np.maximum(nl - 1, 0), 1)
+    c1, c2 = diagonal_cut(r1, r2, eps)
+    a, b = r1 > c1, r2 > c2
+    rows = []
+    for c in np.unique(cat):
+        k = cat == c
+        if k.sum() < 1000:
+            continue
+        gg, gl, lg, ll = [int(np.count_nonzero(m & k)) for m in (a & b, a & ~b, ~a & b, ~a & ~b)]
+        pred = gl * lg / ll if ll else float("nan")
+        rows.append(dict(jets=int(c % 5), leptons="2+" if c >= 5 else "1", share=float(k.mean()),
+                         rate1=float(a[k].mean()), rate2=float(b[k].mean()), n_obs=gg, n_pred=pred,
+                         ratio=gg / pred if pred else float("nan")))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("events")
@@ -173,6 +199,7 @@ def main():
     ap.add_argument("--scaling", default="objects", choices=["objects", "columns"])
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--json", default="")
+    ap.add_argument("--categories", type=float, default=0.0, help="closure inside event topologies at this SM efficiency")
     a = ap.parse_args()
     effs = [float(v) for v in a.effs.split(",")]
     with h5py.File(a.events, "r") as f:
@@ -187,8 +214,9 @@ def main():
         r1, r2 = recon_error(chains[0], z), recon_error(chains[1], z)
         rs = None
         if m < len(a.single):
-            sch, smean, sstd = load_pair(a.single[m])
-            rs = recon_error(sch[0], scale(x, smean, sstd, a.scaling == "objects"))
+            spath, _, branch = a.single[m].partition(":")  # PATH:ae2 takes one chain of a pair file
+            sch, smean, sstd = load_pair(spath)
+            rs = recon_error(sch[1 if branch == "ae2" else 0], scale(x, smean, sstd, a.scaling == "objects"))
         sm = lab == 0
         rng = np.random.default_rng(0)
         sub = rng.choice(np.flatnonzero(sm), size=min(8000, int(sm.sum())), replace=False)
@@ -196,6 +224,11 @@ def main():
                    closure=[closure(r1[sm], r2[sm], e) for e in effs])
         cl = "  ".join("%.3f+-%.3f" % (c["ratio"], c["ratio_err"]) for c in row["closure"])
         print("%s  n_sm=%d  DisCo2(8000)=%.2e  closure %s" % (path, row["n_sm"], row["disco2_sub8000"], cl))
+        if a.categories > 0:
+            row["categories"] = categories(x[sm], r1[sm], r2[sm], a.categories)
+            print("  at SM efficiency %g: jets leptons share  P(R1>c1) P(R2>c2)  N_obs  N_pred  ratio" % a.categories)
+            for c in row["categories"]:
+                print("  %9s %6s %6.3f  %8.4f %8.4f  %5d %7.1f  %.2f" % (str(c["jets"]) + ("+" if c["jets"] == 4 else ""), c["leptons"], c["share"], c["rate1"], c["rate2"], c["n_obs"], c["n_pred"], c["ratio"]))
         if (lab > 0).any():
             sigs = signal_metrics(r1, r2, rs, lab, effs)
             row["signals"] = {}
