@@ -181,6 +181,7 @@ typedef struct {
   double lepton_res, jet_res_stoch, jet_res_const, met_res;
   double pileup_jets, isr_jets;               /* mean numbers */
   double lq_mass, a_mass, h0_mass, hpm_mass;  /* GeV */
+  double lq_pair_excess;                      /* mean of m(LQ LQbar) / (2 m_LQ) - 1 */
   int    ready;
 } hd_gen_adc2021_params;
 

@@ -50,6 +50,7 @@ void hd_gen_adc2021_defaults(hd_gen_adc2021_params *p)
   p->pileup_jets = 0.8;
   p->isr_jets    = 0.7;
   p->lq_mass = 80.0, p->a_mass = 50.0, p->h0_mass = 60.0, p->hpm_mass = 60.0;
+  p->lq_pair_excess = 0.3;
 }
 
 PetscErrorCode hd_gen_adc2021_parse_signals(MPI_Comm comm, const char *list, hd_gen_adc2021_params *p)
@@ -284,13 +285,26 @@ static void adc_hard_process(const hd_gen_adc2021_params *p, hd_rng *r, int proc
       adc_w_decay(r, ev, &b, 1);
     }
     break;
-  case 4: /* LQ (80 GeV) -> b tau */
-    x = adc_produce(r, adc_bw(r, p->lq_mass, 0.01 * p->lq_mass, 0.5 * p->lq_mass, 2.0 * p->lq_mass), 20.0);
-    adc_decay(r, &x, 4.8, 1.777, &a, &b);
-    adc_add(ev, ADC_JET, a);
-    adc_tau(r, ev, b);
+  case 4: { /* LQ LQbar (80 GeV each) -> b tau b tau */
+    /* A leptoquark carries colour and lepton number: a proton-proton collision cannot make one
+     * alone (that needs a lepton in the initial state). At 80 GeV QCD pair production dominates
+     * (gg, qqbar -> LQ LQbar, independent of the LQ's Yukawa coupling), so every event has two
+     * b jets and two taus. Pair mass 2 m (1 + x), x ~ Gamma(2) of mean lq_pair_excess: a partonic
+     * cross section that vanishes at threshold times a steeply falling gluon luminosity. */
+    double m1 = adc_bw(r, p->lq_mass, 0.01 * p->lq_mass, 0.5 * p->lq_mass, 2.0 * p->lq_mass);
+    double m2 = adc_bw(r, p->lq_mass, 0.01 * p->lq_mass, 0.5 * p->lq_mass, 2.0 * p->lq_mass);
+    double mp = (m1 + m2) * (1.0 + 0.5 * p->lq_pair_excess * hd_rng_gamma(r, 2.0));
+
+    x = adc_produce(r, mp, 20.0);
+    adc_decay(r, &x, m1, m2, &a, &b);
+    for (int q = 0; q < 2; q++) {
+      adc_decay(r, q ? &b : &a, 4.8, 1.777, &c, &d);
+      adc_add(ev, ADC_JET, c);
+      adc_tau(r, ev, d);
+    }
     adc_extra_jets(r, ev, p->isr_jets, 20.0, 2.5);
     break;
+  }
   case 5: { /* A (50 GeV) -> Z* Z* -> 4 leptons */
     double m  = p->a_mass, m1, m2;
     x         = adc_produce(r, m, 20.0);
@@ -314,12 +328,25 @@ static void adc_hard_process(const hd_gen_adc2021_params *p, hd_rng *r, int proc
     adc_tau(r, ev, b);
     adc_extra_jets(r, ev, p->isr_jets, 20.0, 2.5);
     break;
-  default: /* h+- (60 GeV) -> tau nu */
-    x = adc_produce(r, p->hpm_mass, 20.0);
-    adc_decay(r, &x, 1.777, 0.0, &a, &b);
-    adc_tau(r, ev, a);
-    adc_add(ev, ADC_NU, b);
-    adc_extra_jets(r, ev, p->isr_jets, 20.0, 2.5);
+  default: /* t tbar -> (b h+-)(b W), h+- (60 GeV) -> tau nu */
+    /* A charged scalar lighter than the top quark is produced at the LHC in top decays,
+     * t -> h+ b (the mode of the light charged-Higgs searches of ATLAS and CMS); the other top
+     * decays as in the SM t tbar above. Direct q qbar' -> h+- goes through light-quark Yukawa
+     * couplings and is negligible in comparison. */
+    for (int t = 0; t < 2; t++) {
+      x = adc_produce(r, adc_bw(r, 172.5, 1.4, 150.0, 200.0), 90.0);
+      if (t == 0) {
+        adc_decay(r, &x, 4.8, p->hpm_mass, &a, &b);
+        adc_add(ev, ADC_JET, a);
+        adc_decay(r, &b, 1.777, 0.0, &c, &d);
+        adc_tau(r, ev, c);
+        adc_add(ev, ADC_NU, d);
+      } else {
+        adc_decay(r, &x, 4.8, adc_bw(r, 80.4, 2.1, 40.0, 160.0), &a, &b);
+        adc_add(ev, ADC_JET, a);
+        adc_w_decay(r, ev, &b, 1);
+      }
+    }
     break;
   }
   adc_extra_jets(r, ev, p->pileup_jets, p->jet_pt_min, 4.0); /* pile-up */
@@ -435,7 +462,7 @@ static PetscErrorCode adc_attributes(const hd_gen_config *cfg, hd_events_writer 
     {"signal_fraction", p->signal_fraction}, {"share_w_lnu", p->sm_share[0]}, {"share_qcd", p->sm_share[1]},   {"share_z_ll", p->sm_share[2]},     {"share_ttbar", p->sm_share[3]},
     {"lepton_trigger_pt", p->lepton_trigger_pt}, {"jet_pt_min", p->jet_pt_min}, {"lepton_res", p->lepton_res}, {"jet_res_stoch", p->jet_res_stoch}, {"jet_res_const", p->jet_res_const},
     {"met_res", p->met_res},                 {"pileup_jets", p->pileup_jets}, {"isr_jets", p->isr_jets},       {"lq_mass", p->lq_mass},           {"a_mass", p->a_mass},
-    {"h0_mass", p->h0_mass},                 {"hpm_mass", p->hpm_mass},
+    {"h0_mass", p->h0_mass},                 {"hpm_mass", p->hpm_mass},       {"lq_pair_excess", p->lq_pair_excess},
   };
 
   PetscFunctionBegin;

@@ -2,7 +2,8 @@
 # the 2021 challenge (57 columns: MET, 4 e, 4 mu, 10 jets x pT, eta, phi), each object kind
 # pT-ordered and zero-padded, MET with eta 0, acceptance in |eta|, at least one e or mu above
 # 23 GeV in every event; signal fractions near -signal_fraction each; -signal_fraction 0 gives SM
-# only; W -> l nu events show the Jacobian peak (transverse mass near 80 GeV); bad options named.
+# only; W -> l nu events show the Jacobian peak (transverse mass near 80 GeV); A -> 4 l has more
+# leptons, the LQ pair and h+ from top decays more jets than the SM; bad options named.
 . "$HADAL_SRC/tests/lib.sh"
 need_python h5py numpy
 "$HADAL" generate adc2021 -o np1.h5 -n 40000 -seed 9 -signal_fraction 0.005 > np1.log 2>&1 || { fail "1 rank"; cat np1.log; }
@@ -42,9 +43,15 @@ assert h[e[:-1] >= 95].sum() < 0.2 * h.sum(), "no Jacobian edge"
 # A -> 4 leptons has more leptons than the SM
 nlep = (pt[:, 1:9] > 0).sum(1)
 assert nlep[lab == 2].mean() > nlep[sm].mean() + 1, "A -> 4l: %g leptons against %g" % (nlep[lab == 2].mean(), nlep[sm].mean())
+# LQ LQbar -> b tau b tau and t tbar -> (b h+)(b W): two b jets and tau or W products, more jets
+# and more jet pT than the SM mixture (a single LQ or h+ alone would have about the SM's)
+nj, ht = (pt[:, 9:19] > 0).sum(1), pt[:, 9:19].sum(1)
+for k, name in [(1, "LQ pair"), (4, "h+ from top decays")]:
+    assert nj[lab == k].mean() > nj[sm].mean() + 1, "%s: %g jets against %g" % (name, nj[lab == k].mean(), nj[sm].mean())
+    assert np.median(ht[lab == k]) > 2 * np.median(ht[sm]), "%s: median jet pT sum %g against %g" % (name, np.median(ht[lab == k]), np.median(ht[sm]))
 s = h5py.File("sm.h5")["events/label"][:]
 assert np.all(s == 0), "-signal_fraction 0 gave signal events"
-print("layout, ordering, padding, trigger, signal fractions, W transverse mass, A -> 4l leptons")
+print("layout, ordering, padding, trigger, signal fractions, W transverse mass, A -> 4l leptons, LQ pair and h+ jets")
 PY
 expect_error "bad signal" "unknown signal 'zprime'" "$HADAL" generate adc2021 -o bad.h5 -n 10 -signals zprime
 expect_error "bad fraction" "signal_fraction" "$HADAL" generate adc2021 -o bad.h5 -n 10 -signal_fraction 0.5

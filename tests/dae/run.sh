@@ -3,7 +3,8 @@
 # data-parallel) and 3 ranks (3 groups: members dealt round robin); the outputs the issue asks for
 # (/scores/r1, r2, is_test for every event, the ABCD tables; summary.json's disco2_test against
 # DisCo^2 recomputed here in numpy from R1, R2 of the test rows, closure entries whose ratio is
-# n_obs / n_pred, the signals' SIC and significances, the trigger block); bad inputs named.
+# n_obs / n_pred, the signals' SIC and significances, the trigger block); tools/dae_closure.py
+# agrees with hadal; bad inputs named.
 . "$HADAL_SRC/tests/lib.sh"
 need_python h5py numpy
 "$HADAL" generate adc2021 -o d.h5 -n 5000 -seed 4 -signal_fraction 0.01 > gen.log 2>&1 || { fail "generate"; cat gen.log; }
@@ -78,6 +79,32 @@ tr = s["trigger"]
 assert min(tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"]) >= 1 and 0 < tr["kept_rate"] <= 1, tr
 assert abs(tr["ratio_kept"] - tr["n_obs"] / tr["n_pred_kept"]) < 1e-9 * tr["ratio_kept"]
 print("identical at 1, 2 and 3 ranks; disco2_test %.4g; %d closure entries; trigger prescales %g %g %g, kept %.3f" % (s["disco2_test"], len(s["closure"]), tr["prescale_ll"], tr["prescale_gl"], tr["prescale_lg"], tr["kept_rate"]))
+PY
+# tools/dae_closure.py (the independent evaluation of docs/methods/dae.md) reproduces hadal: its
+# numpy R1, R2 from the stored pair against /scores/r1, r2, and its diagonal closure and SIC on
+# hadal's own test rows against summary.json
+HADAL_TOOLS="$HADAL_SRC/tools" "$PYTHON" - <<'PY' || fail "tools/dae_closure.py"
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["HADAL_TOOLS"])
+import dae_closure as dc
+s, h = json.load(open("np1/summary.json")), h5py.File("np1/results.h5")
+ev = h5py.File("d.h5")
+x, lab = ev["events/features"][:].astype(np.float32), ev["events/label"][:]
+chains, mean, std = dc.load_pair("np1/models/pair_000.h5")
+z = dc.scale(x, mean, std, True)
+for k, name in [(0, "r1"), (1, "r2")]:
+    mine, ref = dc.recon_error(chains[k], z), h["scores/" + name][:]
+    assert np.allclose(mine, ref, rtol=1e-4, atol=1e-6), name + ": max difference %g" % np.max(np.abs(mine - ref))
+t = h["scores/is_test"][:] == 1
+r1, r2 = h["scores/r1"][:], h["scores/r2"][:]
+sm = t & (lab == 0)
+for c in [c for c in s["closure"] if c["asymmetry"] == 1]:
+    mine = dc.closure(r1[sm], r2[sm], c["sm_efficiency"])
+    assert mine["n_obs"] == c["n_obs"] and abs(mine["n_pred"] - c["n_pred"]) < 1e-9 * c["n_pred"], (mine, c)
+sel = t & ((lab == 0) | (lab == 2))
+sic = dc.sic_max(r1[sel].astype(np.float64), lab[sel] == 2)
+assert abs(sic - s["signals"]["a_4l"]["sic_max"]["ae1"]) < 1e-9 * sic, (sic, s["signals"]["a_4l"]["sic_max"]["ae1"])
+print("tools/dae_closure.py: R1, R2, closure and SIC as hadal's")
 PY
 small="-method dae -data d.h5 -hidden 8,3 -epochs 1 -batch_size 500"
 expect_error "lambda < 0" "-lambda must be >= 0" "$HADAL" run $small -lambda -1 -out bad1
