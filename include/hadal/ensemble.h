@@ -72,6 +72,13 @@ PetscErrorCode hd_ensemble_create(hd_comm world, const hd_ensemble_config *cfg, 
 /* Collective on world. Runs every member of this rank's group with fn, in ascending member order,
  * and collects sums, columns and metrics as described above. */
 PetscErrorCode hd_ensemble_run(hd_ensemble *e, hd_ensemble_member_fn fn, void *ctx);
+/* Collective on world. Runs the members of n ensembles (a sweep's points, a scan and its
+ * pseudo-experiments) as one balanced schedule over the rank groups: every ensemble must
+ * have been created on the same world with the same group_size. Afterwards each e[k] holds
+ * exactly what hd_ensemble_run(e[k], fn[k], ctx[k]) would have given it (sums, columns,
+ * metrics, interrupted), bit for bit. */
+PetscErrorCode hd_ensemble_run_many(PetscInt n, hd_ensemble *const *e,
+                                    const hd_ensemble_member_fn *fn, void *const *ctx);
 /* Collective on world. Writes the columns through io as `name` (float32 [n_events, n_members]:
  * row i holds every member's score of event i), each rank its block. */
 PetscErrorCode hd_ensemble_write_columns(const hd_ensemble *e, hd_results *res, const char *name);
