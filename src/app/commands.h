@@ -13,5 +13,6 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_bench(MPI_Comm comm, int nargs, char **args);
 PetscErrorCode hd_cmd_merge(MPI_Comm comm, int nargs, char **args);
+PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args);
 
 #endif

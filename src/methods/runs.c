@@ -48,7 +48,7 @@ PetscErrorCode hd_runs_options_from_start(const char *const *drop, PetscOptions 
     PetscBool used = PETSC_FALSE, has;
 
     PetscCall(PetscSNPrintf(name, sizeof(name), "-%s", names[i]));
-    PetscCall(PetscOptionsUsed(NULL, name, &used));
+    PetscCall(PetscOptionsUsed(NULL, names[i], &used)); /* PETSc keeps the names without the dash */
     if (used) PetscCall(PetscOptionsHasName(*db, NULL, name, &has));
   }
   PetscCall(PetscOptionsLeftRestore(*db, &n_left, &names, &values));
@@ -86,7 +86,7 @@ static PetscErrorCode hd_runs_open(hd_comm world, const char *usage, hd_runs_ins
   PetscCall(m->read_options(&in->run, in->ctx));
   for (const char *const *name = in->must_read; name && *name && !hd_opt_help_requested(); name++) {
     PetscBool used = PETSC_FALSE;
-    PetscCall(PetscOptionsUsed(NULL, *name, &used));
+    PetscCall(PetscOptionsUsed(NULL, (*name)[0] == '-' ? *name + 1 : *name, &used)); /* kept without the dash */
     PetscCheck(used, world, HD_ERR_USER_INPUT, "%s: %s is not an option of method %s (hadal run -method %s -help lists them)", in->must_read_what ? in->must_read_what : "options", *name, m->name, m->name);
   }
   PetscCall(hd_opt_finish(world, usage, &in->help_only));
