@@ -25,7 +25,8 @@ enum {
   HD_STREAM_DAE_SPLIT     = 64, /* dae: test rows, index = event */
   HD_STREAM_DAE_PRESCALE  = 65, /* dae trigger mode: control-region prescale, index = event */
   HD_STREAM_RND_SPLIT     = 68, /* rnd/svdd/flow: which background events train: index = event */
-  HD_STREAM_AA_TEST       = 72  /* Anomaly Awareness's test split: index = event */
+  HD_STREAM_AA_TEST       = 72, /* Anomaly Awareness's test split: index = event */
+  HD_STREAM_PSEUDO        = 88  /* seeds of generated pseudo-experiments: index = experiment (1..N) */
 };
 
 /* The bare block function: out = Philox4x32-10(ctr, key). */
