@@ -22,6 +22,8 @@ typedef struct {
                                  * read, else an error naming them and must_read_what; NULL: none */
   const char        *must_read_what;
   char               store_dir[PETSC_MAX_PATH_LEN]; /* where finished members are kept, "" when none */
+  PetscBool          quiet_stop; /* when a signal cuts the ensemble short, skip the method's stopped
+                                  * step: the caller reports it (a sweep continues with -resume) */
   /* set by hd_runs_execute */
   hd_run             run;
   void              *ctx;       /* the method's state (method->ctx_size bytes) */
@@ -29,6 +31,7 @@ typedef struct {
   hd_out_claim       claim;
   PetscBool          help_only; /* -help: the options were listed and nothing else ran */
   PetscBool          finished;  /* evaluate and report ran */
+  PetscBool          stopped;   /* a signal cut the instance's ensemble short */
 } hd_runs_instance;
 
 /* Collective on world. Every step of every instance, in order: read_options and the option check

@@ -415,7 +415,7 @@ static PetscErrorCode hd_sweep_report(MPI_Comm comm, const char *out, const char
 
 /* Collective. The points still to run as instances of the runner, their options databases built
  * from the process's start-up options with the point's values and folder. */
-static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, const hd_sweep_grid *g, const hd_sweep_pt *pt, PetscInt *n_run, hd_runs_instance **inst, char ***must_read)
+static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, const hd_sweep_grid *g, const hd_sweep_pt *pt, PetscBool resume, PetscInt *n_run, hd_runs_instance **inst, char ***must_read)
 {
   static const char *const drop[] = {"-grid", "-out", "-resume", NULL};
   PetscInt                 idx[HD_SWEEP_MAX_AXES];
@@ -439,10 +439,20 @@ static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, cons
     hd_sweep_point(g, p, idx);
     for (PetscInt a = 0; a < g->n_axes; a++) PetscCall(PetscOptionsSetValue(in->options, (*must_read)[a], g->axis[a].values[idx[a]]));
     PetscCall(PetscOptionsSetValue(in->options, "-out", pt[p].dir));
+    in->quiet_stop = PETSC_TRUE;
+    if (resume) {
+      /* a point begun before continues from what it kept (checkpoints): -resume, which the
+       * runner reads for the output folder whether or not the method does */
+      PetscBool begun, has;
+      PetscCall(hd_results_exists(comm, pt[p].dir, &begun));
+      if (begun) {
+        PetscCall(PetscOptionsSetValue(in->options, "-resume", NULL));
+        PetscCall(PetscOptionsHasName(in->options, NULL, "-resume", &has));
+      }
+    }
     snprintf(in->store_dir, sizeof(in->store_dir), "%s/members", pt[p].dir);
     k++;
   }
-  (void)comm;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -492,14 +502,16 @@ PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
 
   PetscCall(hd_out_claim_take(comm, out, -1, PETSC_FALSE, &claim));
   PetscCall(hd_signals_install());
-  ierr = hd_sweep_instances(comm, m, &g, pt, &n_run, &inst, &must);
-  if (!ierr) ierr = hd_log(comm, "sweep: %" PetscInt_FMT " points of method %s (%" PetscInt_FMT " to run%s) in %s\n", g.n_points, m->name, n_run, resume ? ", the others done before" : "", out);
+  ierr = hd_sweep_instances(comm, m, &g, pt, resume, &n_run, &inst, &must);
+  if (!ierr) ierr = hd_log(comm, "sweep: %" PetscInt_FMT " points of method %s (%" PetscInt_FMT " to run%s) in %s\n", g.n_points, m->name, n_run, n_run < g.n_points ? ", the others done before" : "", out);
   snprintf(usage, sizeof(usage), "%s (each point: %s)", HD_SWEEP_USAGE, m->usage);
   if (!ierr && n_run > 0) ierr = hd_runs_execute(comm, usage, n_run, inst);
   if (!ierr) {
-    PetscBool all = PETSC_TRUE;
-    for (PetscInt k = 0; k < n_run; k++) all = all && inst[k].finished;
-    if (all) ierr = hd_sweep_report(comm, out, m->name, &g, pt, hd_wtime() - t0);
+    PetscInt done = 0;
+    for (PetscInt k = 0; k < n_run; k++) done += inst[k].finished;
+    if (done == n_run) ierr = hd_sweep_report(comm, out, m->name, &g, pt, hd_wtime() - t0);
+    else /* a signal (Slurm's warning before the time limit, a preemption): the job script requeues */
+      ierr = hd_log(comm, "sweep: stopped by a signal with %" PetscInt_FMT " of %" PetscInt_FMT " points finished; hadal sweep ... -resume continues (finished points are kept, begun ones resume)\n", g.n_points - n_run + done, g.n_points);
   }
   hd_out_claim_release(&claim, ierr ? PETSC_TRUE : PETSC_FALSE);
   PetscCall(ierr);

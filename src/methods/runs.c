@@ -110,8 +110,10 @@ static PetscErrorCode hd_runs_finish(hd_runs_instance *in)
   const hd_method *m = in->method;
 
   PetscFunctionBegin;
-  if (in->ens.interrupted) PetscCall(m->stopped(&in->run, in->ctx));
-  else {
+  if (in->ens.interrupted) {
+    in->stopped = PETSC_TRUE;
+    if (!in->quiet_stop) PetscCall(m->stopped(&in->run, in->ctx));
+  } else {
     PetscCall(m->evaluate(&in->run, in->ctx, &in->ens));
     PetscCall(m->report(&in->run, in->ctx, &in->ens));
     in->finished = PETSC_TRUE;
