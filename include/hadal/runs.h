@@ -11,6 +11,7 @@
 #ifndef HADAL_RUNS_H
 #define HADAL_RUNS_H
 
+#include <hadal/events.h>
 #include <hadal/methods.h>
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
   /* set by hd_runs_execute */
   hd_run             run;
   void              *ctx;       /* the method's state (method->ctx_size bytes) */
+  hd_events_read_log reads;     /* the event files the instance read (checkpoints record them);
+                                 * NULL with the process's database: the process's record */
   hd_ensemble        ens;
   hd_out_claim       claim;
   PetscBool          help_only; /* -help: the options were listed and nothing else ran */

@@ -1,5 +1,6 @@
 /* Several runs of methods as one job (include/hadal/runs.h). */
 #include <string.h>
+#include <hadal/events.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
 #include <hadal/runs.h>
@@ -18,14 +19,18 @@ PetscErrorCode hd_runs_options_pop(PetscOptions db)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* `call` with the instance's database as the default one; the pop happens on failure too, so
- * that the error climbs back to a process whose default database is its own. */
-#define HD_RUNS_WITH(db, call) \
+/* `call` with the instance's database as the default one and its own record of the event files
+ * read; both are switched back on failure too, so that the error climbs back to a process whose
+ * default database is its own. */
+#define HD_RUNS_WITH(in, call) \
   do { \
-    PetscErrorCode hd_runs_ierr_; \
-    PetscCall(hd_runs_options_push(db)); \
+    PetscErrorCode     hd_runs_ierr_; \
+    hd_events_read_log hd_runs_prev_; \
+    PetscCall(hd_runs_options_push((in)->options)); \
+    hd_runs_prev_ = hd_events_read_log_use((in)->reads); \
     hd_runs_ierr_ = (call); \
-    PetscCall(hd_runs_options_pop(db)); \
+    (void)hd_events_read_log_use(hd_runs_prev_); \
+    PetscCall(hd_runs_options_pop((in)->options)); \
     PetscCall(hd_runs_ierr_); \
   } while (0)
 
@@ -100,7 +105,7 @@ static PetscErrorCode hd_runs_member(hd_ensemble_member *mem, void *ctx)
   hd_runs_instance *in = ctx;
 
   PetscFunctionBegin;
-  HD_RUNS_WITH(in->options, in->method->run_member(mem, in->ctx));
+  HD_RUNS_WITH(in, in->method->run_member(mem, in->ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -137,10 +142,11 @@ static PetscErrorCode hd_runs_steps(hd_comm world, const char *usage, PetscInt n
     in->run.t0    = hd_wtime();
     PetscCall(hd_par_rank_size(world, &in->run.rank, &in->run.size));
     PetscCall(PetscCalloc(in->method->ctx_size, &in->ctx));
-    HD_RUNS_WITH(in->options, hd_runs_open(world, usage, in));
+    if (in->options) PetscCall(hd_events_read_log_create(&in->reads)); /* a plain run keeps the process's */
+    HD_RUNS_WITH(in, hd_runs_open(world, usage, in));
     if (in->help_only) PetscFunctionReturn(PETSC_SUCCESS); /* one listing is enough */
   }
-  for (PetscInt k = 0; k < n; k++) HD_RUNS_WITH(inst[k].options, inst[k].method->setup(&inst[k].run, inst[k].ctx, &inst[k].ens));
+  for (PetscInt k = 0; k < n; k++) HD_RUNS_WITH(&inst[k], inst[k].method->setup(&inst[k].run, inst[k].ctx, &inst[k].ens));
   /* once the ensemble driver keeps finished members: inst[k].ens.cfg.store_dir = inst[k].store_dir */
   PetscCall(PetscMalloc3(n, &e, n, &fn, n, &ctx));
   for (PetscInt k = 0; k < n; k++) {
@@ -153,7 +159,7 @@ static PetscErrorCode hd_runs_steps(hd_comm world, const char *usage, PetscInt n
   PetscCall(hd_ensemble_run_many(n_active, e, fn, ctx));
   PetscCall(PetscFree3(e, fn, ctx));
   for (PetscInt k = 0; k < n; k++)
-    if (!inst[k].run.done) HD_RUNS_WITH(inst[k].options, hd_runs_finish(&inst[k]));
+    if (!inst[k].run.done) HD_RUNS_WITH(&inst[k], hd_runs_finish(&inst[k]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -177,10 +183,11 @@ PetscErrorCode hd_runs_destroy(PetscInt n, hd_runs_instance *inst)
 
     PetscCall(hd_ensemble_destroy(&in->ens));
     if (in->ctx) {
-      HD_RUNS_WITH(in->options, in->method->destroy(in->ctx));
+      HD_RUNS_WITH(in, in->method->destroy(in->ctx));
       PetscCall(PetscFree(in->ctx));
     }
     if (in->options) PetscCall(PetscOptionsDestroy(&in->options));
+    if (in->reads) PetscCall(hd_events_read_log_destroy(&in->reads));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -71,6 +71,18 @@ grep -q "1 to run" resume.log && [ "$(stat -c %Y.%i "ae_np1/seed=1/summary.json"
 same_run ae_single_np1_2 "ae_np1/seed=2" > /dev/null && pass "the resumed point is the single run" || fail "resumed point differs"
 grep -q "done before" resume.log || fail "the table does not mark the points done before"
 
+# a sweep over -data: each point's checkpoint names its own file only, as its single run's does
+"$HADAL" generate lhco -o ae2.h5 -n 2000 -seed 4 > gen.log 2>&1 || { cat gen.log; exit 1; }
+"$HADAL" sweep -options_file ae.opts -grid "data=ae.h5,ae2.h5;ensemble_size=1" -out bydata > bydata.log 2>&1 || { fail "sweep over -data"; cat bydata.log; }
+"$PYTHON" - <<'PY' && pass "checkpoints of a sweep over -data name their own file" || fail "checkpoint data identity"
+import h5py
+for f in ("ae.h5", "ae2.h5"):
+    with h5py.File("bydata/data=%s,ensemble_size=1/checkpoint_m000.h5" % f) as c:
+        v = c.attrs["data_path"]
+        v = v.decode() if isinstance(v, bytes) else str(v)
+        assert v == f, (f, v)
+PY
+
 expect_error "unknown grid option" "option -grid: -sed is not an option of method ae" "$HADAL" sweep -options_file ae.opts -grid "sed=1,2" -out bad1
 expect_error "empty value" "option -grid: seed has an empty value" "$HADAL" sweep -options_file ae.opts -grid "seed=1,,2" -out bad2
 expect_error "no values" "option -grid: seed has no values" "$HADAL" sweep -options_file ae.opts -grid "seed=" -out bad3
