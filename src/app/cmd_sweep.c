@@ -275,11 +275,37 @@ static void hd_sweep_head_add(hd_sweep_headline *h, const char *key, size_t n, d
   h->value[h->n++] = v;
 }
 
+/* The numbers inside an object ("auc": {"wprime_xy": {"svdd_d3_n1": 0.97}}), `depth` levels
+ * down, each under its dotted path ("auc.wprime_xy.svdd_d3_n1"). */
+static void hd_sweep_head_nested(hd_sweep_headline *h, const char *prefix, const char *p, int depth)
+{
+  double x;
+
+  if (*p != '{' || depth == 0) return;
+  p = hd_js_ws(p + 1);
+  while (p && *p == '"') {
+    const char *k = p + 1, *end = hd_js_skip(p);
+    char        full[64];
+    if (!end) return;
+    size_t n = (size_t)(end - k - 1);
+    p        = hd_js_ws(end);
+    if (*p != ':') return;
+    p = hd_js_ws(p + 1);
+    if (snprintf(full, sizeof(full), "%s.%.*s", prefix, (int)n, k) < (int)sizeof(full)) {
+      if (hd_js_number(p, &x)) hd_sweep_head_add(h, full, strlen(full), x);
+      else hd_sweep_head_nested(h, full, p, depth - 1);
+    }
+    p = hd_js_ws(hd_js_skip(p));
+    if (p && *p == ',') p = hd_js_ws(p + 1);
+  }
+}
+
 /* The headline numbers of a summary: its top-level numbers but the bookkeeping (sizes, seeds,
- * times), and, for a scan with windows, the best window's significances. */
+ * times; numbers in objects up to two levels down under their dotted paths), and, for a scan
+ * with windows, the best window's significances. At most HD_SWEEP_MAX_HEAD, in order. */
 static void hd_sweep_headline_of(const char *json, hd_sweep_headline *h)
 {
-  static const char *const skip[] = {"events", "features", "ranks", "group_size", "seed", "parameters", "members", "epochs", "wall_s", "models_trained", "best_window", "index"};
+  static const char *const skip[] = {"events", "features", "ranks", "group_size", "seed", "parameters", "members", "epochs", "wall_s", "models_trained", "best_window", "index", "train_events", "effective_members"};
   const char *p = hd_js_ws(json);
   double      x, best;
 
@@ -298,6 +324,10 @@ static void hd_sweep_headline_of(const char *json, hd_sweep_headline *h)
     for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
       if (strlen(skip[i]) == n && !strncmp(k, skip[i], n)) skipped = PETSC_TRUE;
     if (!skipped && hd_js_number(p, &x)) hd_sweep_head_add(h, k, n, x);
+    else if (!skipped && !(n == 4 && !strncmp(k, "blas", 4))) {
+      char prefix[64];
+      if (snprintf(prefix, sizeof(prefix), "%.*s", (int)n, k) < (int)sizeof(prefix)) hd_sweep_head_nested(h, prefix, p, 2);
+    }
     p = hd_js_ws(hd_js_skip(p));
     if (p && *p == ',') p = hd_js_ws(p + 1);
   }
