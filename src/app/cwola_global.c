@@ -158,7 +158,7 @@ static double hd_pseudo_z_of_p(double p)
     if (0.5 * erfc(mid / sqrt(2.0)) > p) lo = mid;
     else hi = mid;
   }
-  return 0.5 * (lo + hi);
+  return fabs(0.5 * (lo + hi)) < 1e-12 ? 0.0 : 0.5 * (lo + hi); /* p = 0.5 is Z = 0, not -0.00 */
 }
 
 typedef struct {
