@@ -151,6 +151,8 @@ static PetscErrorCode hd_runs_steps(hd_comm world, const char *usage, PetscInt n
   PetscCall(PetscMalloc3(n, &e, n, &fn, n, &ctx));
   for (PetscInt k = 0; k < n; k++) {
     if (inst[k].run.done) continue;
+    /* one schedule over the same rank groups */
+    PetscCheck(n_active == 0 || inst[k].ens.groups.group_size == e[0]->groups.group_size, world, HD_ERR_USER_INPUT, "option -group_size: the runs of one job must share it (%" PetscInt_FMT " and %" PetscInt_FMT ")", e[0]->groups.group_size, inst[k].ens.groups.group_size);
     e[n_active]   = &inst[k].ens;
     fn[n_active]  = hd_runs_member;
     ctx[n_active] = &inst[k];
