@@ -90,6 +90,14 @@ PetscErrorCode hd_events_read_shared(MPI_Comm comm, const char *path, const char
  * files were read. */
 #define HD_EVENTS_IDENTITY_LEN 2048
 PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, size_t paths_len);
+/* The record of the files read is the process's, or one a caller switches to for a part of its
+ * work: a run among several in one process (include/hadal/runs.h) keeps its own, so that its
+ * identity names its files only, as its single run's would. Not collective. _use makes `log` the
+ * record (NULL: the process's) and returns the one before (NULL: the process's). */
+typedef struct hd_events_read_log_s *hd_events_read_log;
+PetscErrorCode     hd_events_read_log_create(hd_events_read_log *log);
+PetscErrorCode     hd_events_read_log_destroy(hd_events_read_log *log);
+hd_events_read_log hd_events_read_log_use(hd_events_read_log log);
 /* Collective on the comm t was read on. A node-shared array of `bytes` bytes, freed with the table;
  * hd_table_alloc1(t, n, &p) gives p n elements of *p's type. Contents undefined until filled. */
 PetscErrorCode hd_table_alloc_bytes(hd_table *t, size_t bytes, void **p);

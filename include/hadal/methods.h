@@ -70,4 +70,10 @@ extern const hd_method *const hd_methods[];
  * world. */
 PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_only);
 
+/* Not collective (every rank holds the same). The maximum local significance of a finished CWoLa
+ * scan, as its summary.json defines it (the best window's best_significance: over windows and
+ * the selections -eps), from the state of `hadal run -method cwola` (hd_method_cwola's ctx);
+ * z = NaN and window = -1 when no window has a fit. */
+PetscErrorCode hd_cwola_scan_max(const void *ctx, double *z, PetscInt *window, double *eps);
+
 #endif

@@ -25,6 +25,10 @@ PetscErrorCode hd_opt_int_list(const char *name, const char *help, const char *d
 PetscErrorCode hd_opt_begin(MPI_Comm comm, const char *command);
 /* Collective. Closes the block; see the header comment. `usage` is the command's synopsis line for -help. */
 PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_only);
+/* Collective. As hd_opt_finish, for a command that hands the options it does not read to the runs
+ * it starts (hadal sweep, include/hadal/runs.h): no unknown-option check here, each run checks
+ * its own database. */
+PetscErrorCode hd_opt_finish_passing(MPI_Comm comm, const char *usage, PetscBool *help_only);
 
 /* Not collective. Whether -help or -verbose were given (main.c sets them). */
 PetscBool hd_opt_help_requested(void);

@@ -97,5 +97,7 @@ PetscErrorCode hd_summary_open(hd_summary *s, const char *key, char bracket);
 PetscErrorCode hd_summary_close(hd_summary *s, char bracket);
 /* Collective on comm: rank 0 writes DIR/summary.json (temporary name, then rename). Frees s. */
 PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s);
+/* As hd_summary_write, into DIR/NAME (a sweep's sweep.json). */
+PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *name, hd_summary *s);
 
 #endif

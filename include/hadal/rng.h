@@ -25,9 +25,10 @@ enum {
   HD_STREAM_DAE_SPLIT     = 64, /* dae: test rows, index = event */
   HD_STREAM_DAE_PRESCALE  = 65, /* dae trigger mode: control-region prescale, index = event */
   HD_STREAM_RND_SPLIT     = 68, /* rnd/svdd/flow: which background events train: index = event */
+  HD_STREAM_AA_TEST       = 72, /* Anomaly Awareness's test split: index = event */
   HD_STREAM_BDT_SEED      = 80, /* a tree model's XGBoost seed: index = member (include/hadal/bdt.h) */
   HD_STREAM_CWOLA_NOISE   = 81, /* cwola's -noise_features: index = event, K normals in order */
-  HD_STREAM_AA_TEST       = 72  /* Anomaly Awareness's test split: index = event */
+  HD_STREAM_PSEUDO        = 88  /* seeds of generated pseudo-experiments: index = experiment (1..N) */
 };
 
 /* The bare block function: out = Philox4x32-10(ctr, key). */

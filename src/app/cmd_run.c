@@ -4,77 +4,32 @@
 #include <hadal/methods.h>
 #include <hadal/options.h>
 #include <hadal/results.h>
+#include <hadal/runs.h>
 #include <hadal/signals.h>
 #include "commands.h"
 
-/* Collective on world. The output folder of every method, -out, checked, created and locked
- * before any work (a run that only lists, -list_windows, has none). A part of a scan (-window K)
- * locks its part only, so that the parts of a job array share the folder. A whole run that ends
- * well removes the outputs of an earlier run it did not replace (not with -resume). */
-static PetscErrorCode hd_run_claim(MPI_Comm world, hd_out_claim *claim)
+/* The -help text of `hadal run`: the method's usage and what the other methods are. */
+static void hd_run_usage(const hd_method *m, char *usage, size_t len)
 {
-  char      out[PETSC_MAX_PATH_LEN] = "";
-  PetscBool set = PETSC_FALSE, list = PETSC_FALSE, resume = PETSC_FALSE;
-  PetscInt  part = -1;
+  size_t used = (size_t)snprintf(usage, len, "%s\n\nmethods (-method NAME):", m->usage);
 
-  PetscFunctionBegin;
-  PetscCall(PetscMemzero(claim, sizeof(*claim)));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-list_windows", &list, NULL));
-  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", out, sizeof(out), &set));
-  if (list || !set || !out[0]) PetscFunctionReturn(PETSC_SUCCESS); /* the method names what is missing */
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-window", &part, NULL));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-resume", &resume, NULL));
-  PetscCall(hd_out_claim_take(world, out, part, resume ? PETSC_FALSE : PETSC_TRUE, claim));
-  PetscFunctionReturn(PETSC_SUCCESS);
+  for (const hd_method *const *k = hd_methods; *k && used < len; k++) used += (size_t)snprintf(usage + used, len - used, "\n  %-8s %s", (*k)->name, (*k)->summary);
 }
 
-/* Collective on world. setup, the ensemble, evaluate and report (or stopped). */
-static PetscErrorCode hd_run_steps(hd_run *run, const hd_method *m, void *ctx, PetscBool help_only, hd_ensemble *ens)
-{
-  PetscFunctionBegin;
-  if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(m->setup(run, ctx, ens));
-  if (run->done) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(hd_ensemble_run(ens, m->run_member, ctx));
-  if (ens->interrupted) PetscCall(m->stopped(run, ctx));
-  else {
-    PetscCall(m->evaluate(run, ctx, ens));
-    PetscCall(m->report(run, ctx, ens));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Collective on world. read_options, the option check, setup, the ensemble, evaluate and report
- * (or stopped, when a signal cut the ensemble short), destroy. */
+/* Collective on world. One instance of the runner (include/hadal/runs.h) with the process's own
+ * options: read_options, the option check, setup, the ensemble, evaluate and report (or stopped,
+ * when a signal cut the ensemble short), destroy. */
 static PetscErrorCode hd_run_method(MPI_Comm world, const hd_method *m)
 {
-  hd_run         run = {.world = world, .t0 = hd_wtime()};
-  hd_ensemble    ens;
-  hd_out_claim   claim;
-  void          *ctx;
-  PetscBool      help_only;
-  char           usage[2048];
-  size_t         used;
-  PetscErrorCode ierr;
+  hd_runs_instance run;
+  char             usage[2048];
 
   PetscFunctionBegin;
-  /* -help shows the method's usage and what the other methods are */
-  used = (size_t)snprintf(usage, sizeof(usage), "%s\n\nmethods (-method NAME):", m->usage);
-  for (const hd_method *const *k = hd_methods; *k && used < sizeof(usage); k++) used += (size_t)snprintf(usage + used, sizeof(usage) - used, "\n  %-8s %s", (*k)->name, (*k)->summary);
-  PetscCall(PetscMemzero(&ens, sizeof(ens)));
-  PetscCall(PetscMemzero(&claim, sizeof(claim)));
-  PetscCallMPI(MPI_Comm_rank(world, &run.rank));
-  PetscCallMPI(MPI_Comm_size(world, &run.size));
-  PetscCall(PetscCalloc(m->ctx_size, &ctx));
-  PetscCall(m->read_options(&run, ctx));
-  PetscCall(hd_opt_finish(world, usage, &help_only));
-  if (!help_only) PetscCall(hd_run_claim(world, &claim));
-  ierr = hd_run_steps(&run, m, ctx, help_only, &ens);
-  hd_out_claim_release(&claim, ierr || ens.interrupted ? PETSC_TRUE : PETSC_FALSE); /* stale files stay after an interruption */
-  PetscCall(ierr);
-  PetscCall(hd_ensemble_destroy(&ens));
-  PetscCall(m->destroy(ctx));
-  PetscCall(PetscFree(ctx));
+  hd_run_usage(m, usage, sizeof(usage));
+  PetscCall(PetscMemzero(&run, sizeof(run)));
+  run.method = m;
+  PetscCall(hd_runs_execute(world, usage, 1, &run));
+  PetscCall(hd_runs_destroy(1, &run));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -92,7 +47,18 @@ PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_signals_install());
   for (const hd_method *const *m = hd_methods; *m; m++) {
     if (!strcmp(method, (*m)->name)) {
-      PetscCall(hd_run_method(comm, *m));
+      PetscInt n_pseudo = 0;
+      char     pattern[PETSC_MAX_PATH_LEN] = "", usage[2048];
+
+      if (*m == &hd_method_cwola) { /* global significance (src/app/cwola_global.c) */
+        PetscCall(hd_opt_int("-pseudo_experiments", "background-only pseudo-experiments of the whole scan for its global significance (0: none)", 0, &n_pseudo, NULL));
+        PetscCall(hd_opt_string("-pseudo_data", "their event files, %d the experiment 1..N (default: generated like -data, without signal, into DIR/pseudo/)", NULL, pattern, sizeof(pattern), NULL));
+      }
+      if (n_pseudo == 0 || hd_opt_help_requested()) PetscCall(hd_run_method(comm, *m));
+      else {
+        hd_run_usage(*m, usage, sizeof(usage));
+        PetscCall(hd_cwola_global_run(comm, *m, n_pseudo, pattern, usage));
+      }
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }

@@ -26,6 +26,7 @@ static const hd_command hd_commands[] = {
   {"import",   hd_cmd_import,   "import external data: hadal import idx -images X -labels Y -o FILE"    },
   {"run",      hd_cmd_run,      "train and evaluate a method: hadal run -method ae -data FILE -out DIR"   },
   {"merge",    hd_cmd_merge,    "combine a CWoLa scan run one window per task: hadal merge -out DIR"     },
+  {"sweep",    hd_cmd_sweep,    "a grid of runs as one job: hadal sweep -options_file BASE.opts -grid \"seed=1:3\" -out DIR"},
   {"bench",    hd_cmd_bench,    "time a reference training workload: hadal bench svdd|ae|cwola|cnn"     },
 };
 static const int hd_n_commands = (int)(sizeof(hd_commands) / sizeof(hd_commands[0]));
@@ -85,7 +86,7 @@ static PetscErrorCode hd_dispatch(const char *command, int nargs, char **args, P
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run, merge, bench; hadal -help lists them)", command);
+  SETERRQ(PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "unknown command '%s' (commands: generate, info, import, run, merge, sweep, bench; hadal -help lists them)", command);
 }
 
 /* PetscInitialize with its error output held back: a bad -options_file (missing, malformed) would

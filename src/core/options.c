@@ -217,7 +217,8 @@ PetscErrorCode hd_opt_int_list(const char *name, const char *help, const char *d
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_only)
+/* Closes the block; -help prints it; `check`: an option nothing read is an error. */
+static PetscErrorCode hd_opt_close(MPI_Comm comm, const char *usage, PetscBool check, PetscBool *help_only)
 {
   PetscInt n_left = 0;
   char   **names = NULL, **values = NULL;
@@ -233,6 +234,7 @@ PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_o
     PetscCall(PetscPrintf(comm, "usage: %s\n", usage));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
+  if (!check) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscOptionsLeftGet(NULL, &n_left, &names, &values));
   if (n_left > 0) {
     char unknown[256];
@@ -242,5 +244,19 @@ PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_o
     SETERRQ(comm, HD_ERR_USER_INPUT, "unknown option %s (add -help to the command line to list the options of this command)", unknown);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n_left, &names, &values));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_opt_finish(MPI_Comm comm, const char *usage, PetscBool *help_only)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_close(comm, usage, PETSC_TRUE, help_only));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_opt_finish_passing(MPI_Comm comm, const char *usage, PetscBool *help_only)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_opt_close(comm, usage, PETSC_FALSE, help_only));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -337,28 +337,56 @@ static PetscErrorCode hd_events_read_blocks(MPI_Comm comm, const char *path, con
 /* Every event file this process read, in the order first read, for hd_events_data_identity: a
  * method that reads several (cwola_ee's -data and -reference) must be resumed on all of them. */
 #define HD_EVENTS_FILES_MAX 16
-static struct {
-  char     path[PETSC_MAX_PATH_LEN];
-  PetscInt n_events, n_features;
-  char     sha256[HD_SHA256_HEX_LEN]; /* "" until first asked */
-} hd_events_files[HD_EVENTS_FILES_MAX];
-static int       hd_events_n_files;
-static PetscBool hd_events_files_overflow; /* more files than the record holds: identity refuses */
+struct hd_events_read_log_s {
+  struct {
+    char     path[PETSC_MAX_PATH_LEN];
+    PetscInt n_events, n_features;
+    char     sha256[HD_SHA256_HEX_LEN]; /* "" until first asked */
+  } files[HD_EVENTS_FILES_MAX];
+  int       n;
+  PetscBool overflow; /* more files than the record holds: identity refuses */
+};
+/* the process's record, or the one a caller switched to (hd_events_read_log_use) */
+static struct hd_events_read_log_s hd_events_log_process;
+static hd_events_read_log           hd_events_log = &hd_events_log_process;
+
+PetscErrorCode hd_events_read_log_create(hd_events_read_log *log)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1(1, log));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_events_read_log_destroy(hd_events_read_log *log)
+{
+  PetscFunctionBegin;
+  if (*log == hd_events_log) hd_events_log = &hd_events_log_process;
+  PetscCall(PetscFree(*log));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+hd_events_read_log hd_events_read_log_use(hd_events_read_log log)
+{
+  hd_events_read_log previous = hd_events_log == &hd_events_log_process ? NULL : hd_events_log;
+
+  hd_events_log = log ? log : &hd_events_log_process;
+  return previous;
+}
 
 static void hd_events_note_read(const char *path, const hd_events_layout *L)
 {
   int i;
 
-  for (i = 0; i < hd_events_n_files && strcmp(hd_events_files[i].path, path); i++) {}
+  for (i = 0; i < hd_events_log->n && strcmp(hd_events_log->files[i].path, path); i++) {}
   if (i == HD_EVENTS_FILES_MAX) {
-    hd_events_files_overflow = PETSC_TRUE;
+    hd_events_log->overflow = PETSC_TRUE;
     return;
   }
-  if (i == hd_events_n_files) hd_events_n_files++;
-  snprintf(hd_events_files[i].path, sizeof(hd_events_files[i].path), "%s", path);
-  hd_events_files[i].n_events   = L->n_events;
-  hd_events_files[i].n_features = L->n_features;
-  hd_events_files[i].sha256[0]  = '\0'; /* read again: hash again, the file may have changed */
+  if (i == hd_events_log->n) hd_events_log->n++;
+  snprintf(hd_events_log->files[i].path, sizeof(hd_events_log->files[i].path), "%s", path);
+  hd_events_log->files[i].n_events   = L->n_events;
+  hd_events_log->files[i].n_features = L->n_features;
+  hd_events_log->files[i].sha256[0]  = '\0'; /* read again: hash again, the file may have changed */
 }
 
 PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, size_t paths_len)
@@ -368,15 +396,15 @@ PetscErrorCode hd_events_data_identity(char *identity, size_t len, char *paths, 
   PetscFunctionBegin;
   identity[0] = '\0';
   paths[0]    = '\0';
-  PetscCheck(!hd_events_files_overflow, PETSC_COMM_SELF, HD_ERR_INTERNAL, "more than %d event files were read: the data identity cannot record them all", HD_EVENTS_FILES_MAX);
-  for (int i = 0; i < hd_events_n_files; i++) {
+  PetscCheck(!hd_events_log->overflow, PETSC_COMM_SELF, HD_ERR_INTERNAL, "more than %d event files were read: the data identity cannot record them all", HD_EVENTS_FILES_MAX);
+  for (int i = 0; i < hd_events_log->n; i++) {
     const char *sep = i ? "; " : "";
     int         n, m;
 
-    if (!hd_events_files[i].sha256[0]) PetscCall(hd_sha256_file(hd_events_files[i].path, hd_events_files[i].sha256));
-    n = snprintf(identity + used, len - used, "%s%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", sep, hd_events_files[i].n_events, hd_events_files[i].n_features, hd_events_files[i].sha256);
-    m = snprintf(paths + used_paths, paths_len - used_paths, "%s%s", sep, hd_events_files[i].path);
-    PetscCheck(n >= 0 && (size_t)n < len - used && m >= 0 && (size_t)m < paths_len - used_paths, PETSC_COMM_SELF, HD_ERR_INTERNAL, "the identity of %d event files does not fit in %zu characters (paths: %zu)", hd_events_n_files, len, paths_len);
+    if (!hd_events_log->files[i].sha256[0]) PetscCall(hd_sha256_file(hd_events_log->files[i].path, hd_events_log->files[i].sha256));
+    n = snprintf(identity + used, len - used, "%s%" PetscInt_FMT " events x %" PetscInt_FMT " features, sha256 %s", sep, hd_events_log->files[i].n_events, hd_events_log->files[i].n_features, hd_events_log->files[i].sha256);
+    m = snprintf(paths + used_paths, paths_len - used_paths, "%s%s", sep, hd_events_log->files[i].path);
+    PetscCheck(n >= 0 && (size_t)n < len - used && m >= 0 && (size_t)m < paths_len - used_paths, PETSC_COMM_SELF, HD_ERR_INTERNAL, "the identity of %d event files does not fit in %zu characters (paths: %zu)", hd_events_log->n, len, paths_len);
     used += (size_t)n;
     used_paths += (size_t)m;
   }

@@ -517,6 +517,13 @@ PetscErrorCode hd_summary_close(hd_summary *s, char bracket)
 
 PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
 {
+  PetscFunctionBegin;
+  PetscCall(hd_summary_write_as(comm, dir, "summary.json", s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *name, hd_summary *s)
+{
   int  rank, err = 0;
   char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
 
@@ -532,9 +539,9 @@ PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
   PetscCall(hd_summary_close(s, '}'));
   PetscCall(hd_summary_append(s, "\n}\n"));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  snprintf(path, sizeof(path), "%s/summary.json", dir);
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
   if (rank == 0) {
-    snprintf(tmp, sizeof(tmp), "%s/.summary.json.tmp-%d", dir, (int)getpid());
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d", dir, name, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) err = errno;
     else {

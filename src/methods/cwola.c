@@ -780,3 +780,23 @@ const hd_method hd_method_cwola = {
   .stopped      = hd_cwola_stopped,
   .destroy      = hd_cwola_destroy,
 };
+
+/* The scan's maximum local significance for global significance (src/app/cwola_global.c): the
+ * choice of hd_cwola_write_report's best window. */
+PetscErrorCode hd_cwola_scan_max(const void *ctx, double *z, PetscInt *window, double *eps)
+{
+  const hd_cwola *c = ctx;
+
+  PetscFunctionBegin;
+  *z      = NAN;
+  *window = -1;
+  *eps    = NAN;
+  for (PetscInt k = c->w0; k < c->w1; k++) {
+    const hd_cwola_part *p = &c->parts[k];
+    if (isnan(p->z[p->best_e]) || (!isnan(*z) && p->z[p->best_e] <= *z)) continue;
+    *z      = p->z[p->best_e];
+    *window = k;
+    *eps    = p->eps[p->best_e - 1];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
