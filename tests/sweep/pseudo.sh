@@ -36,7 +36,7 @@ for k in (1, 2, 3):
         assert f.attrs["generator"] == o.attrs["generator"] and f.attrs["signal_fraction"] == 0
         assert f["events/label"].shape == o["events/label"].shape and not np.any(f["events/label"][:] > 0), "pseudo data hold signal"
         assert f.attrs["seed"] != o.attrs["seed"]
-        for name in ("signal_mjj", "dijet_p1", "trigger_pt_min"):
+        for name in ("signal_mjj", "gluon_slope", "trigger_pt_min"):
             assert f.attrs[name] == o.attrs[name], name
 # the observed scan is the plain run
 p = json.load(open("plain/summary.json"))
