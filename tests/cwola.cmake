@@ -6,3 +6,5 @@ hd_add_script_test(cwola_badinput cwola/badinput.sh LABELS "badinput;cwola")
 set_tests_properties(cwola_scan cwola_background PROPERTIES TIMEOUT 600)
 hd_add_script_test(cwola_tools cwola/tools.sh LABELS "mpi;cwola")
 set_tests_properties(cwola_tools PROPERTIES TIMEOUT 600)
+# the window pieces on hand-made events: class weights, fit bins and gap, SIC floor, tail efficiency
+hd_add_unit_test(test_cwola_parts ${HADAL_TEST_DIR}/cwola/test_cwola_parts.c LABELS cwola)

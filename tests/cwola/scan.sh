@@ -51,6 +51,55 @@ for other in ["np2", "parts"]:
             a, b = fa["windows"][w][d][:], fb["windows"][w][d][:]
             assert np.array_equal(a.view(np.uint64), b.view(np.uint64)), "%s: %s/%s differs" % (other, w, d)
 print("1 rank, 2 ranks and -window + merge: identical")
+
+# the background fit: over the whole fit range (not the window's sidebands), every bin outside the
+# SR fitted: hadal's parameters minimise the Poisson likelihood of exactly those bins (an
+# independent minimisation with scipy from them finds nothing lower), and not that of the
+# sidebands alone
+from scipy import integrate, optimize
+f = h5py.File("np1/results.h5")
+g = f["windows/window_000"]
+edges, counts = g["edges"][:], g["counts"][:].reshape(-1, len(g["edges"]) - 1)
+sr_lo, sr_hi, sb_lo, sb_hi = g["sr_sb"][:]
+w0 = s["windows"][0]
+assert edges[0] == w0["fit_lo"] and edges[-1] == w0["fit_hi"], "bins [%g, %g], fit range [%g, %g]" % (edges[0], edges[-1], w0["fit_lo"], w0["fit_hi"])
+assert edges[0] < sb_lo - 1 and edges[-1] > sb_hi + 1, "the fit range is no wider than the window"
+nb = len(edges) - 1
+sr = np.array([edges[i + 1] > sr_lo and edges[i] < sr_hi for i in range(nb)])
+sb = np.array([edges[i] >= sb_lo and edges[i + 1] <= sb_hi for i in range(nb)]) & ~sr
+def mu(p, i):
+    fx = lambda x: p[0] * (1 - x) ** p[1] / x ** p[2]
+    return integrate.quad(fx, edges[i] / 13000, edges[i + 1] / 13000, epsabs=0, epsrel=1e-12)[0]
+def nll(p, use, n):
+    if p[0] <= 0: return 1e300
+    return sum(mu(p, i) - n[i] * np.log(mu(p, i)) for i in range(nb) if use[i])
+for e in (0, 2):
+    p = g["fit_params"][:].reshape(-1, 4)[e][:3]
+    if not np.all(np.isfinite(p)): continue
+    n = counts[e]
+    out = ~sr
+    a = nll(p, out, n)
+    res = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2]], out, n), [0, p[1], p[2]], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000})
+    assert res.fun >= a - 1e-6 * abs(a), "row %d: scipy finds NLL %.8f below hadal's %.8f over the bins outside the SR" % (e, res.fun, a)
+    b = nll(p, sb, n)
+    res_sb = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2]], sb, n), [0, p[1], p[2]], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000})
+    assert res_sb.fun < b - 1e-4, "row %d: hadal's parameters also minimise the sidebands alone: not a fit over the whole spectrum" % e
+    print("row %d: fit over %d bins outside the SR is the minimum (NLL %.6f, scipy %.6f); sidebands alone would move it by %.4f" % (e, out.sum(), a, res.fun, b - res_sb.fun))
+PY
+# -model_selection tail: the same at 1 and 2 ranks, and it trains folds x (folds - 1) x tries classifiers
+tail="$opts -sr_max 3800 -model_selection tail -ensemble_size 1 -tail_tries 2"
+"$HADAL" run $tail -out tail1 > tail1.log 2>&1 || { fail "tail selection at 1 rank"; cat tail1.log; }
+$MPIEXEC -n 2 "$HADAL" run $tail -out tail2 > tail2.log 2>&1 || { fail "tail selection at 2 ranks"; cat tail2.log; }
+"$PYTHON" - <<'PY' || fail "tail selection"
+import json, h5py, numpy as np
+a, b = json.load(open("tail1/summary.json")), json.load(open("tail2/summary.json"))
+assert a["models_trained"] == 3 * 2 * 2 * len(a["windows"]), "models_trained %d" % a["models_trained"]
+for wa, wb in zip(a["windows"], b["windows"]):
+    assert wa == wb, "window %d differs at 1 and 2 ranks" % wa["index"]
+x, y = h5py.File("tail1/results.h5")["scores/cwola/window_000"][:], h5py.File("tail2/results.h5")["scores/cwola/window_000"][:]
+assert np.array_equal(x.view(np.uint32), y.view(np.uint32)), "tail scores differ at 1 and 2 ranks"
+assert np.isfinite(x).sum() > 0
+print("tail selection: %d classifiers, identical at 1 and 2 ranks; window 0 Z after %s" % (a["models_trained"], a["windows"][0]["significance_after"]))
 PY
 "$PYTHON" "$HADAL_SRC/tools/plot_cwola.py" np1 > plot.log 2>&1 && [ -s np1/plots/significance.png ] && pass "plots" || { fail "plots"; cat plot.log; }
 finish
