@@ -60,7 +60,7 @@ typedef struct {
   double   n_sb;                  /* observed count in the sideband bins (the fitted ones) */
   double   sr_fit_lo, sr_fit_hi;  /* GeV: the span of the bins left out (= [sr_lo, sr_hi) when the
                                      SR edges are bin edges, wider when a bin straddles an SR edge) */
-  PetscInt sr_bin_first, sr_bin_end; /* the bins left out: [sr_bin_first, sr_bin_end) */
+  PetscInt sr_bin_first, sr_bin_end; /* the SR bins: [sr_bin_first, sr_bin_end) (the gap's bins are left out of the fit too) */
   PetscInt n_sb_bins;             /* bins in the fit */
   PetscInt n_starts, n_starts_converged;
   PetscInt tao_reason;            /* TaoConvergedReason of the chosen start */

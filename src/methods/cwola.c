@@ -760,6 +760,8 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
     n_sig_sr += t->label[i] > 0 && t->mass[i] >= w->sr_lo && t->mass[i] < w->sr_hi;
   }
   p->n_sig_sr = n_sig_sr;
+  PetscInt n_labelled = 0; /* label < 0: unknown (data) */
+  for (PetscInt k = 0; k < p->n_win; k++) n_labelled += t->label[p->rows[k]] >= 0;
   for (PetscInt e = 0; e <= o->n_eps; e++) {
     double   eps   = e == 0 ? 1.0 : o->eps[e - 1];
     PetscInt n_sel = (PetscInt)ceil(eps * (double)n_spec - 1e-9), sig_sel = 0, bkg_sel = 0;
@@ -789,7 +791,7 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
     p->z[e]           = fit.z_local;
     p->chi2_ndf[e]    = fit.ndf > 0 && usable ? fit.chi2 / fit.ndf : NAN;
     p->eff_s[e]       = n_sig_sr > 0 ? (double)sig_sel / (double)n_sig_sr : NAN;
-    p->bkg_sr_true[e] = t->has_truth ? (double)bkg_sel : NAN;
+    p->bkg_sr_true[e] = n_labelled > 0 ? (double)bkg_sel : NAN; /* label 0: background (also in background-only files) */
     for (int q = 0; q < 4; q++) p->params[e * 4 + q] = fit.p[q];
     /* the cross-check: dijet function plus a resonance at the SR centre, over all bins */
     p->sig_s[e] = p->sig_sigma_s[e] = p->sig_s_sr[e] = p->sig_z[e] = NAN;

@@ -62,7 +62,7 @@ g = f["windows/window_000"]
 edges, counts = g["edges"][:], g["counts"][:].reshape(-1, len(g["edges"]) - 1)
 sr_lo, sr_hi, sb_lo, sb_hi = g["sr_sb"][:]
 w0 = s["windows"][0]
-assert edges[0] == w0["fit_lo"] and edges[-1] == w0["fit_hi"], "bins [%g, %g], fit range [%g, %g]" % (edges[0], edges[-1], w0["fit_lo"], w0["fit_hi"])
+assert abs(edges[0] / w0["fit_lo"] - 1) < 1e-6 and abs(edges[-1] / w0["fit_hi"] - 1) < 1e-6, "bins [%g, %g], fit range [%g, %g]" % (edges[0], edges[-1], w0["fit_lo"], w0["fit_hi"])
 assert edges[0] < sb_lo - 1 and edges[-1] > sb_hi + 1, "the fit range is no wider than the window"
 nb = len(edges) - 1
 sr = np.array([edges[i + 1] > sr_lo and edges[i] < sr_hi for i in range(nb)])
