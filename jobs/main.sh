@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default data: generate the default lhco-style dijet data set with
 # 2 ranks (200,000 events, seed 1, a W' -> XY signal at 3.5 TeV injected at the generator's default
-# fraction: S/sqrt(B) about 1.5 in the best window), run the CWoLa hunting scan over it
-# (inputs/cwola_lhco.opts), print the table of windows and significances, and draw the plots.
+# fraction 0.002: S/sqrt(B) about 2.4 in the best window before selection), run the CWoLa hunting
+# scan over it (inputs/cwola_lhco.opts), print the table of windows and significances, and draw the plots.
 # Run by `tools/setup.sh run` (which builds hadal first).
 #
 # Environment: HADAL (the executable, default build/hadal), HADAL_OUT (default out/default),

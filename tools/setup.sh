@@ -22,8 +22,11 @@ jobs=${HADAL_JOBS:-$(nproc)}
 packages_build=(build-essential cmake pkg-config zlib1g-dev libssl-dev)
 packages_parallel=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools)
 packages_math=(libopenblas-dev petsc-dev libscalapack-openmpi-dev)
-# The independent references of the tests (PyTorch, scikit-learn, scipy), reading HDF5, plots.
-packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib)
+# The independent references of the tests (PyTorch, scikit-learn, scipy), reading HDF5, plots;
+# pandas and PyTables write the LHC Olympics DataFrames the `hadal import lhco` test reads.
+packages_python=(python3-numpy python3-h5py python3-torch python3-scipy python3-sklearn python3-matplotlib
+                 python3-pandas
+                 python3-tables)
 # Real data for the importer and the image methods (/usr/share/datasets/fashion-mnist).
 packages_data=(dataset-fashion-mnist)
 # Slurm: the jobs/ scripts and their tests against a private one-node slurmctld (tools/slurm_local.sh).

@@ -20,7 +20,7 @@
  * lhco: dijet events in the style of the LHC Olympics 2020 R&D set (13 TeV). */
 
 #define HD_GEN_LHCO_NFEATURES 6
-#define HD_GEN_LHCO_CELLS     2048 /* cells of the piecewise-constant envelope of the mjj spectrum */
+#define HD_GEN_LHCO_CELLS     2048 /* cells of the tabulated parton-level mjj spectrum */
 
 /* Column names of /events/features, in order: j1 is the lighter jet, j2 the heavier one. */
 extern const char *const hd_gen_lhco_feature_names[HD_GEN_LHCO_NFEATURES];
@@ -33,22 +33,26 @@ typedef struct {
   double signal_my;       /* Y mass, GeV */
   /* model constants, set by hd_gen_lhco_defaults() (docs/generators.md) */
   double sqrt_s;               /* collision energy, GeV */
-  double p1, p2, p3;           /* dijet function (1-x)^p1 / x^(p2 + p3 ln x), x = mjj / sqrt_s */
-  double mjj_min, mjj_max;     /* range the background mjj is drawn in, GeV */
-  double pt_min;               /* trigger: both jets need pT > pt_min, GeV */
+  double pdf[3][3];            /* x f(x) = N x^a (1-x)^b as {N, a, b} for the gluon, the valence and the sea quarks */
+  double mjj_min, mjj_max;     /* range of the parton-level mjj that is generated, GeV */
+  double pt_min;               /* trigger: the leading jet needs pT > pt_min, GeV */
   double dy_max;               /* |y1 - y2| < dy_max */
+  double isr_qt;               /* mean transverse momentum of the dijet system from initial-state radiation, / mjj */
+  double jet_res;              /* Gaussian jet energy resolution (relative) */
+  double fsr_loss;             /* mean fraction of a jet's energy radiated out of the cone (exponential) */
   double jet_radius;           /* R of the fat jets */
   double alpha_s_mz;           /* strong coupling at the Z mass (one-loop running) */
   double gluon_frac0, gluon_slope; /* gluon fraction of a QCD jet: gluon_frac0 exp(-gluon_slope x) */
   double ue_kappa;             /* underlying event + hadronisation: <delta m^2> = ue_kappa pT R^4, GeV */
-  double sig_mjj_res;          /* Gaussian mjj resolution of the signal (relative) */
-  double sig_tail_frac, sig_tail_mean; /* low-side radiative tail: fraction, mean relative loss */
+  double sig_width;            /* relative Gaussian width of the W' line shape */
   double sig_mass_res;         /* relative jet-mass resolution of X and Y */
+  double sig_mass_fsr;         /* mean relative jet-mass loss of X and Y from radiation out of the cone */
   double qcd_tau21_med, qcd_tau21_slope, qcd_tau32_med, qcd_tau32_slope, qcd_tau_width;
   double sig_tau21_med, sig_tau32_med, sig_tau_width;
-  /* derived by hd_gen_lhco_setup(): envelope of the background mjj spectrum */
-  double cell_cdf[HD_GEN_LHCO_CELLS]; /* cumulative envelope weight at the end of each cell */
-  double cell_fmax[HD_GEN_LHCO_CELLS];
+  /* derived by hd_gen_lhco_setup(): the parton-level mjj spectrum, ln f at the cell edges (the
+   * density is exponential within a cell) and the cumulative weight at the end of each cell */
+  double cell_logf[HD_GEN_LHCO_CELLS + 1];
+  double cell_cdf[HD_GEN_LHCO_CELLS];
   int    ready;
 } hd_gen_lhco_params;
 
@@ -56,10 +60,13 @@ typedef struct {
 typedef struct {
   float   features[HD_GEN_LHCO_NFEATURES];
   float   mjj;
-  int32_t label;   /* 0 QCD dijet, 1 W' -> X Y */
-  double  pt;      /* pT of each jet (the two are balanced), GeV */
-  double  dy;      /* |y1 - y2| */
-  double  mass[2]; /* jet masses, lighter first, GeV */
+  int32_t label;    /* 0 QCD dijet, 1 W' -> X Y */
+  double  pt;       /* pT of the leading jet (the trigger jet), GeV */
+  double  pt_j[2];  /* pT of the lighter and of the heavier jet, GeV */
+  double  dy;       /* |y1 - y2| of the partons */
+  double  mass[2];  /* jet masses, lighter first, GeV */
+  double  mjj_true; /* parton-level mjj (before radiation and resolution), GeV */
+  int     lost[2];  /* signal: the jet (lighter, heavier) lost one prong out of its cone */
 } hd_gen_lhco_event;
 
 /* Not collective. The documented defaults (signal 3500/500/100 GeV and the model constants). */
@@ -71,6 +78,13 @@ PetscErrorCode hd_gen_lhco_setup(MPI_Comm comm, hd_gen_lhco_params *p);
 PetscErrorCode hd_gen_lhco_make(const hd_gen_lhco_params *p, uint64_t seed, uint64_t index, hd_gen_lhco_event *ev);
 /* Not collective; pure. Rows [row0, row0 + count): features [count, 6], mass [count], label [count]. */
 PetscErrorCode hd_gen_lhco_rows(const hd_gen_lhco_params *p, uint64_t seed, int64_t row0, PetscInt count, float *features, float *mass, int32_t *label);
+
+/* Not collective; pure. The lhco features of an event given as two jets, as in the LHC Olympics
+ * R&D high-level-features file: jet[j] = {px, py, pz, m, tau1, tau2, tau3} (GeV). mjj from the
+ * jets' four-momenta; features as the generator's (j1 the lighter jet). A tau ratio whose
+ * denominator is not positive (a jet of one constituent: all tau_N = 0) is set to 1, the value of
+ * a jet with no sign of more prongs; returns how many ratios of the event were so set (0 to 4). */
+int hd_gen_lhco_from_jets(const double jet[2][7], float features[HD_GEN_LHCO_NFEATURES], double *mjj);
 
 /* ------------------------------------------------------------------------------------------------
  * jetimages: leading R = 1 fat-jet images in (eta, phi), as in seed 000 (Khosa & Sanz). */

@@ -8,9 +8,11 @@
 #include <time.h>
 #include <hadal/darkmachines.h>
 #include <hadal/events.h>
+#include <hadal/generate.h>
 #include <hadal/idx.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
+#include <hadal/pandas.h>
 #include <hadal/sha256.h>
 #include "commands.h"
 
@@ -351,9 +353,123 @@ static PetscErrorCode hd_cmd_import_darkmachines(MPI_Comm comm, int nargs, char 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* `hadal import lhco -i FILE -o F.h5 [-key df]`: the LHC Olympics 2020 R&D high-level-features file
+ * (a pandas DataFrame written by to_hdf, GeV) into an event file with the lhco generator's features
+ * and mjj (docs/formats.md). Every rank reads its own rows, a bounded chunk at a time; a value that
+ * is not finite or a label that is not 0 or 1 is one error naming the file, the column and the row,
+ * on every rank, and nothing is written then. */
+#define HD_IMPORT_LHCO_CHUNK 65536
+static const char *const hd_import_lhco_columns[15] = {"pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1", "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2", "label"};
+
+/* Collective. Rows and attributes into the open writer; *n_zero: tau ratios set to 1. */
+static PetscErrorCode hd_import_lhco_write(MPI_Comm comm, hd_pandas_frame df, const char *in, hd_events_writer w, int64_t *n_zero)
+{
+  const PetscInt n = hd_pandas_rows(df);
+  PetscInt       cols[15], row0, count, max_block, n_chunks;
+  int            rank, size;
+  double        *raw;
+  float         *feat, *mass;
+  int32_t       *label;
+  int64_t        zero_local = 0;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 15; k++) PetscCall(hd_pandas_column(comm, df, hd_import_lhco_columns[k], &cols[k]));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  hd_events_block(n, rank, size, &row0, &count);
+  max_block = n / size + (n % size ? 1 : 0);
+  n_chunks  = (max_block + HD_IMPORT_LHCO_CHUNK - 1) / HD_IMPORT_LHCO_CHUNK;
+  PetscCall(PetscMalloc4((size_t)HD_IMPORT_LHCO_CHUNK * 15, &raw, (size_t)HD_IMPORT_LHCO_CHUNK * HD_GEN_LHCO_NFEATURES, &feat, HD_IMPORT_LHCO_CHUNK, &mass, HD_IMPORT_LHCO_CHUNK, &label));
+  for (PetscInt c = 0; c < n_chunks; c++) {
+    PetscInt first = PetscMin(c * HD_IMPORT_LHCO_CHUNK, count), m = PetscMin(HD_IMPORT_LHCO_CHUNK, count - first);
+    int64_t  bad = INT64_MAX, bad_all; /* (global row) * 32 + column * 2 + (1: label not 0/1, 0: not finite) */
+
+    PetscCall(hd_pandas_read(df, 15, cols, row0 + first, m, raw));
+    for (PetscInt i = 0; i < m && bad == INT64_MAX; i++) {
+      const double *r = raw + (size_t)i * 15;
+      double        jet[2][7], mjj;
+
+      for (int k = 0; k < 15 && bad == INT64_MAX; k++)
+        if (!isfinite(r[k])) bad = (int64_t)(row0 + first + i) * 32 + k * 2;
+      if (bad == INT64_MAX && r[14] != 0.0 && r[14] != 1.0) bad = (int64_t)(row0 + first + i) * 32 + 14 * 2 + 1;
+      if (bad != INT64_MAX) break;
+      for (int j = 0; j < 2; j++)
+        for (int k = 0; k < 7; k++) jet[j][k] = r[7 * j + k];
+      zero_local += hd_gen_lhco_from_jets(jet, feat + (size_t)i * HD_GEN_LHCO_NFEATURES, &mjj);
+      mass[i]  = (float)mjj;
+      label[i] = (int32_t)r[14];
+    }
+    /* a bad value on any rank stops every rank before the next collective write */
+    PetscCallMPI(MPI_Allreduce(&bad, &bad_all, 1, MPI_INT64_T, MPI_MIN, comm));
+    if (bad_all != INT64_MAX) {
+      int64_t row = bad_all / 32, col = (bad_all % 32) / 2;
+
+      PetscCall(PetscFree4(raw, feat, mass, label));
+      PetscCheck(bad_all % 2 == 0, comm, HD_ERR_FILE_READ, "'%s': column 'label' of row %" PRId64 " is neither 0 nor 1", in, row);
+      SETERRQ(comm, HD_ERR_FILE_READ, "'%s': column '%s' of row %" PRId64 " is not a finite number", in, hd_import_lhco_columns[col], row);
+    }
+    PetscCall(hd_events_writer_write(w, row0 + first, m, m > 0 ? feat : NULL, m > 0 ? mass : NULL, m > 0 ? label : NULL, NULL, NULL, NULL, NULL));
+  }
+  PetscCall(PetscFree4(raw, feat, mass, label));
+  PetscCallMPI(MPI_Allreduce(&zero_local, n_zero, 1, MPI_INT64_T, MPI_SUM, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
+{
+  static const char *usage      = "hadal import lhco -i FILE.h5 -o FILE.h5 [-key KEY]";
+  const char *const  classes[2] = {"qcd_dijet", "wprime_xy"};
+  char               in[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], key[256], sha[HD_SHA256_HEX_LEN];
+  char             (*names)[HD_NAME_LEN] = NULL;
+  PetscBool          help_only;
+  hd_pandas_frame    df = NULL;
+  hd_events_layout   layout;
+  hd_events_writer   w = NULL;
+  int64_t            n_zero = 0;
+  PetscErrorCode     ierr;
+  double             t0 = hd_wtime();
+
+  PetscFunctionBegin;
+  PetscCall(hd_opt_string("-i", "the R&D high-level-features file: a pandas DataFrame written by to_hdf, columns pxj1 pyj1 pzj1 mj1 tau1j1 tau2j1 tau3j1 (and j2) label, GeV", NULL, in, sizeof(in), NULL));
+  PetscCall(hd_opt_string("-o", "output event file (HDF5)", NULL, out, sizeof(out), NULL));
+  PetscCall(hd_opt_string("-key", "the DataFrame's key in the input file (to_hdf's key); default: the file's only top-level group", "", key, sizeof(key), NULL));
+  PetscCall(hd_opt_finish(comm, usage, &help_only));
+  if (help_only) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import lhco'; usage: %s", args[1], usage);
+  PetscCheck(in[0], comm, HD_ERR_USER_INPUT, "-i FILE.h5 is required; usage: %s", usage);
+  PetscCheck(out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+  PetscCall(hd_pandas_open(comm, in, key, &df));
+  PetscCall(PetscMalloc1(HD_GEN_LHCO_NFEATURES, &names));
+  for (int k = 0; k < HD_GEN_LHCO_NFEATURES; k++) PetscCall(PetscStrncpy(names[k], hd_gen_lhco_feature_names[k], HD_NAME_LEN));
+  PetscCall(PetscMemzero(&layout, sizeof(layout)));
+  layout.n_events      = hd_pandas_rows(df);
+  layout.n_features    = HD_GEN_LHCO_NFEATURES;
+  layout.feature_names = names;
+  layout.has_mass      = PETSC_TRUE;
+  ierr                 = hd_import_checksum(comm, in, sha);
+  if (!ierr) ierr = hd_events_writer_create(comm, out, &layout, &w);
+  if (!ierr) ierr = hd_import_lhco_write(comm, df, in, w, &n_zero);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "source", "lhco_rnd");
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "input_file", in);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "input_sha256", sha);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "input_key", hd_pandas_key(df));
+  if (!ierr) ierr = hd_events_writer_attr_strings(w, "classes", 2, classes);
+  if (!ierr) ierr = hd_events_writer_attr_strings(w, "signals", 1, classes + 1);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "mass_variable", "mjj");
+  if (!ierr) ierr = hd_events_writer_attr_int(w, "tau_ratio_zero_denominators", n_zero);
+  if (!ierr) ierr = hd_events_writer_attr_string(w, "hadal_version", HADAL_VERSION);
+  if (ierr) (void)hd_events_writer_discard(&w);
+  else ierr = hd_events_writer_close(&w);
+  (void)hd_pandas_close(&df);
+  PetscCall(PetscFree(names));
+  PetscCall(ierr);
+  PetscCall(hd_log(comm, "imported %" PetscInt_FMT " LHC Olympics events from %s into %s (mjj and 6 features; %" PRId64 " tau ratios with a zero denominator set to 1) in %.2f s\n", layout.n_events, in, out, n_zero, hd_wtime() - t0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
 {
-  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...] | hadal import digits -o FILE.h5 [-csv digits.csv.gz] [-inverted] [-fashion_images FILE -fashion_count N]";
+  static const char *usage = "hadal import idx -images FILE -labels FILE -o FILE.h5 [-class_names a,b,...] | hadal import digits -o FILE.h5 [-csv digits.csv.gz] [-inverted] [-fashion_images FILE -fashion_count N] | hadal import lhco -i FILE.h5 -o FILE.h5 [-key KEY] | hadal import darkmachines -i A.csv -o FILE.h5";
   hd_import_digits_opts dig;
   hd_import_opts    *o;
   hd_idx             images = NULL, labels = NULL;
@@ -366,6 +482,10 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscFunctionBegin;
   if (nargs >= 1 && !strcmp(args[0], "darkmachines")) {
     PetscCall(hd_cmd_import_darkmachines(comm, nargs, args));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (nargs >= 1 && !strcmp(args[0], "lhco")) {
+    PetscCall(hd_cmd_import_lhco(comm, nargs, args));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(PetscCalloc1(1, &o));
@@ -394,7 +514,7 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
     PetscCall(ierr);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx, darkmachines, digits); usage: %s", args[0], usage);
+  PetscCheck(!strcmp(args[0], "idx"), comm, HD_ERR_USER_INPUT, "unknown import format '%s' (known: idx, darkmachines, digits, lhco); usage: %s", args[0], usage);
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import idx'; usage: %s", args[1], usage);
   PetscCheck(o->images[0], comm, HD_ERR_USER_INPUT, "-images FILE is required; usage: %s", usage);
   PetscCheck(o->labels[0], comm, HD_ERR_USER_INPUT, "-labels FILE is required; usage: %s", usage);

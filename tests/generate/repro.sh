@@ -45,7 +45,9 @@ with h5py.File("lhco.np2.h5", "r") as f:
     assert x.shape == (3001, 6) and m.shape == (3001,) and y.shape == (3001,)
     assert set(np.unique(y)) <= {0, 1} and 100 < y.sum() < 200, y.sum()          # ~ 5% of 3001
     assert (x[:, 1] >= 0).all() and (x[:, 2:] > 0).all() and (x[:, 2:] < 1).all()
-    assert m[y == 0].min() >= 2400 and m[y == 0].max() <= 8000, (m.min(), m.max())
+    # measured mjj: the single-jet trigger lets unbalanced pairs below 2 x 1200 GeV, the resolution
+    # smears past the generated 2000-8000 GeV
+    assert m[y == 0].min() >= 1500 and m[y == 0].max() <= 9000, (m.min(), m.max())
     a = f.attrs
     for k in ("generator", "seed", "created", "hadal_version", "classes", "signals", "signal_mjj", "signal_fraction"):
         assert k in a, k

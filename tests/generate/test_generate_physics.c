@@ -44,10 +44,14 @@ static PetscErrorCode check_lhco(void)
   hd_gen_lhco_event  ev;
   double            *sig_t21, *bkg_t21, *sig_mjj, *sig_ml, *sig_mh, *lo_pt_mh, *hi_pt_mh;
   int                ns = 0, nb = 0, nlo = 0, nhi = 0, hist_all[40] = {0}, hist_sig[40] = {0}, hist_bkg[56] = {0};
+  int                bad_trigger = 0, sub_below = 0, below_2400 = 0, n_bin[5] = {0};
+  const double       mbin[6] = {0.0, 50.0, 100.0, 200.0, 300.0, 500.0};
+  double            *t21_bin[5];
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc4(2 * N, &sig_t21, 2 * N, &bkg_t21, N, &sig_mjj, N, &sig_ml));
   PetscCall(PetscMalloc3(N, &sig_mh, N, &lo_pt_mh, N, &hi_pt_mh));
+  for (int k = 0; k < 5; k++) PetscCall(PetscMalloc1(N, &t21_bin[k]));
 
   /* A: half signal, to see the signal's shape and its peak on top of the background */
   hd_gen_lhco_defaults(&p);
@@ -72,7 +76,7 @@ static PetscErrorCode check_lhco(void)
   {
     double ms = median(sig_t21, 2 * ns), mb = median(bkg_t21, 2 * nb);
 
-    check(ms < mb - 0.2, "lhco: signal tau21 median below background's by > 0.2", mb - ms, "> 0.2");
+    check(ms < mb - 0.1, "lhco: signal tau21 median below background's by > 0.1", mb - ms, "> 0.1");
   }
   {
     int    arg = 0;
@@ -82,6 +86,13 @@ static PetscErrorCode check_lhco(void)
       if (hist_sig[b] > hist_sig[arg]) arg = b;
     check(fabs(2500.0 + 50.0 * (arg + 0.5) - 3500.0) <= 100.0, "lhco: signal mjj histogram peaks at signal_mjj 3500", 2500.0 + 50.0 * (arg + 0.5), "3500 +- 100");
     check(fabs(med / 3500.0 - 1.0) < 0.03, "lhco: signal mjj median near 3500", med, "3500 +- 3%");
+    {
+      /* radiation out of the cones and lost prongs: a low-side tail of the signal's mjj */
+      int low = 0, high = 0;
+
+      for (int i = 0; i < ns; i++) low += sig_mjj[i] < 0.9 * 3500.0, high += sig_mjj[i] > 1.1 * 3500.0;
+      check(low > 3 * PetscMax(high, 1) && low > ns / 100, "lhco: signal mjj has a low-side tail (below 0.9 vs above 1.1 signal_mjj)", low / (double)PetscMax(high, 1), "> 3, and > 1% below");
+    }
   }
   {
     /* all events: a local maximum at 3500 above the falling background (bins of 200 GeV) */
@@ -91,10 +102,23 @@ static PetscErrorCode check_lhco(void)
     check(at > 1.5 * below && at > 1.5 * above, "lhco: all-event mjj peaks at 3500 (counts 3400-3600 vs 3000-3200 and 3800-4000)", at / (double)PetscMax(below, above), "> 1.5");
   }
   {
-    double ml = median(sig_ml, ns), mh = median(sig_mh, ns);
+    /* X jets: the peak at signal_mx, and a low-side tail (radiation out of the cone, lost prongs)
+     * much larger than the high side; the Y jet's median near signal_my */
+    int    hx[30] = {0}, arg = 0, low = 0, high = 0;
+    double ml = median(sig_ml, ns);
 
-    check(fabs(mh / 500.0 - 1.0) < 0.03, "lhco: signal heavier jet mass near signal_mx 500", mh, "500 +- 3%");
-    check(fabs(ml / 100.0 - 1.0) < 0.03, "lhco: signal lighter jet mass near signal_my 100", ml, "100 +- 3%");
+    for (int i = 0; i < ns; i++) {
+      int b = (int)floor((sig_mh[i] - 200.0) / 20.0); /* 20 GeV bins on [200, 800) */
+
+      if (b >= 0 && b < 30) hx[b]++;
+      low += sig_mh[i] < 0.85 * 500.0;
+      high += sig_mh[i] > 1.15 * 500.0;
+    }
+    for (int b = 1; b < 30; b++)
+      if (hx[b] > hx[arg]) arg = b;
+    check(fabs(200.0 + 20.0 * (arg + 0.5) - 500.0) <= 30.0, "lhco: signal heavier jet mass peaks at signal_mx 500", 200.0 + 20.0 * (arg + 0.5), "500 +- 30");
+    check(low > 10 * PetscMax(high, 1) && low > 0.1 * ns, "lhco: X jet mass has a low-side tail (below 0.85 mX vs above 1.15 mX)", low / (double)PetscMax(high, 1), "> 10, and > 10% of the signal below");
+    check(fabs(ml / 100.0 - 1.0) < 0.05, "lhco: signal lighter jet mass near signal_my 100", ml, "100 +- 5%");
   }
 
   /* B: background only: the spectrum, its turn-on, and the pT dependence of the jet mass */
@@ -105,9 +129,33 @@ static PetscErrorCode check_lhco(void)
     int b = (int)floor((ev.mjj - 2400.0) / 100.0); /* 100 GeV bins on [2400, 8000) */
 
     if (b >= 0 && b < 56) hist_bkg[b]++;
-    if (ev.pt < 1300.0) lo_pt_mh[nlo++] = ev.mass[1];
-    if (ev.pt > 1600.0) hi_pt_mh[nhi++] = ev.mass[1];
+    if (ev.pt_j[1] < 1300.0) lo_pt_mh[nlo++] = ev.mass[1];
+    if (ev.pt_j[1] > 1600.0) hi_pt_mh[nhi++] = ev.mass[1];
     if (ev.label != 0) n_fail++;
+    /* the trigger: the leading jet above 1200 GeV, the other free */
+    if (PetscMax(ev.pt_j[0], ev.pt_j[1]) < 1200.0 || ev.pt != PetscMax(ev.pt_j[0], ev.pt_j[1])) bad_trigger++;
+    if (PetscMin(ev.pt_j[0], ev.pt_j[1]) < 1200.0) sub_below++;
+    if (ev.mjj < 2400.0) below_2400++;
+    /* tau21 of the heavier jet by its mass: [0, 50), [50, 100), [100, 200), [200, 300), [300, 500) GeV */
+    for (int k = 0; k < 5; k++)
+      if (ev.mass[1] >= mbin[k] && ev.mass[1] < mbin[k + 1]) t21_bin[k][n_bin[k]++] = ev.features[3];
+  }
+  check(bad_trigger == 0, "lhco: every event's leading jet passes the 1200 GeV trigger", bad_trigger, "0");
+  check(sub_below > N / 20, "lhco: single-jet trigger (the other jet may be below 1200 GeV)", sub_below / (double)N, "> 0.05");
+  check(below_2400 > N / 100, "lhco: turn-on below 2 x 1200 GeV from unbalanced jets", below_2400 / (double)N, "> 0.01");
+  {
+    int    falling = 1;
+    double prev    = 2.0;
+
+    for (int k = 0; k < 5; k++) {
+      double m = median(t21_bin[k], n_bin[k]);
+
+      printf("  background tau21 (heavier jet) median %.3f for its mass in [%g, %g) GeV (%d jets)\n", m, mbin[k], mbin[k + 1], n_bin[k]);
+      if (!(m < prev - 0.02)) falling = 0;
+      prev = m;
+    }
+    check(falling, "lhco: background tau21 falls with the jet mass (each mass bin's median 0.02 below the previous)", prev, "falling");
+    check(median(t21_bin[0], n_bin[0]) - prev > 0.15, "lhco: background tau21 median falls by > 0.15 from m < 50 to 300-500 GeV", median(t21_bin[0], n_bin[0]) - prev, "> 0.15");
   }
   {
     int falling = 1, first_bad = -1;
@@ -142,6 +190,7 @@ static PetscErrorCode check_lhco(void)
   }
   PetscCall(PetscFree4(sig_t21, bkg_t21, sig_mjj, sig_ml));
   PetscCall(PetscFree3(sig_mh, lo_pt_mh, hi_pt_mh));
+  for (int k = 0; k < 5; k++) PetscCall(PetscFree(t21_bin[k]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
