@@ -54,7 +54,7 @@ for other in ["np2", "parts"]:
 print("1 rank, 2 ranks and -window + merge: identical")
 
 # the background fit: over the whole fit range (not the window's sidebands), every bin outside the
-# SR fitted: hadal's parameters minimise the Poisson likelihood of exactly those bins (an
+# SR and its gap fitted: hadal's parameters minimise the Poisson likelihood of exactly those bins (an
 # independent minimisation with scipy from them finds nothing lower), and not that of the
 # sidebands alone
 from scipy import integrate, optimize
@@ -64,26 +64,29 @@ edges, counts = g["edges"][:], g["counts"][:].reshape(-1, len(g["edges"]) - 1)
 sr_lo, sr_hi, sb_lo, sb_hi = g["sr_sb"][:]
 w0 = s["windows"][0]
 assert abs(edges[0] / w0["fit_lo"] - 1) < 1e-6 and abs(edges[-1] / w0["fit_hi"] - 1) < 1e-6, "bins [%g, %g], fit range [%g, %g]" % (edges[0], edges[-1], w0["fit_lo"], w0["fit_hi"])
-assert edges[0] < sb_lo - 1 and edges[-1] > sb_hi + 1, "the fit range is no wider than the window"
+assert edges[0] <= sb_lo + 1e-6 and edges[-1] > sb_hi + 1, "the fit range [%g, %g] does not reach beyond the window [%g, %g]" % (edges[0], edges[-1], sb_lo, sb_hi)
 nb = len(edges) - 1
-sr = np.array([edges[i + 1] > sr_lo and edges[i] < sr_hi for i in range(nb)])
+gap_lo, gap_hi = g["fit_range"][2:]
+if gap_hi <= 0: gap_lo, gap_hi = sr_lo, sr_hi
+sr = np.array([edges[i + 1] > gap_lo and edges[i] < gap_hi for i in range(nb)])  # the SR and its gap
 sb = np.array([edges[i] >= sb_lo and edges[i + 1] <= sb_hi for i in range(nb)]) & ~sr
 def mu(p, i):
-    fx = lambda x: p[0] * (1 - x) ** p[1] / x ** p[2]
+    fx = lambda x: p[0] * (1 - x) ** p[1] / x ** (p[2] + p[3] * np.log(x))
     return integrate.quad(fx, edges[i] / 13000, edges[i + 1] / 13000, epsabs=0, epsrel=1e-12)[0]
 def nll(p, use, n):
     if p[0] <= 0: return 1e300
     return sum(mu(p, i) - n[i] * np.log(mu(p, i)) for i in range(nb) if use[i])
 for e in (0, 2):
-    p = g["fit_params"][:].reshape(-1, 4)[e][:3]
+    p = g["fit_params"][:].reshape(-1, 4)[e]
     if not np.all(np.isfinite(p)): continue
     n = counts[e]
     out = ~sr
     a = nll(p, out, n)
-    res = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2]], out, n), [0, p[1], p[2]], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000})
+    opt = {"xatol": 1e-9, "fatol": 1e-10, "maxiter": 6000}
+    res = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2], q[3]], out, n), [0, p[1], p[2], p[3]], method="Nelder-Mead", options=opt)
     assert res.fun >= a - 1e-6 * abs(a), "row %d: scipy finds NLL %.8f below hadal's %.8f over the bins outside the SR" % (e, res.fun, a)
     b = nll(p, sb, n)
-    res_sb = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2]], sb, n), [0, p[1], p[2]], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-10, "maxiter": 4000})
+    res_sb = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2], q[3]], sb, n), [0, p[1], p[2], p[3]], method="Nelder-Mead", options=opt)
     assert res_sb.fun < b - 1e-4, "row %d: hadal's parameters also minimise the sidebands alone: not a fit over the whole spectrum" % e
     print("row %d: fit over %d bins outside the SR is the minimum (NLL %.6f, scipy %.6f); sidebands alone would move it by %.4f" % (e, out.sum(), a, res.fun, b - res_sb.fun))
 PY
