@@ -56,7 +56,7 @@ def main():
         pulls.append(pull)
         print("| %d | [%.0f, %.0f) | %.0f | %s | %s |" % (w["index"], w["sr_lo"], w["sr_hi"], expected, "null" if b is None else "%+.0f (%+.2f)" % (b - expected, pull), " | ".join(cells)))
     pulls = np.array(pulls)
-    print("\nbefore selection: mean pull %+.2f, rms %.2f over %d windows (fit range [%.0f, %.0f) GeV)" % (np.nanmean(pulls), np.sqrt(np.nanmean(pulls ** 2)), len(pulls), s["windows"][0]["fit_lo"], s["windows"][0]["fit_hi"]))
+    print("\nbefore selection: mean pull %+.2f, rms %.2f over %d windows (window 0 fitted over [%.0f, %.0f) GeV)" % (np.nanmean(pulls), np.sqrt(np.nanmean(pulls ** 2)), len(pulls), s["windows"][0]["fit_lo"], s["windows"][0]["fit_hi"]))
 
 
 if __name__ == "__main__":
