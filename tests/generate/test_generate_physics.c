@@ -118,7 +118,7 @@ static PetscErrorCode check_lhco(void)
       if (hx[b] > hx[arg]) arg = b;
     check(fabs(200.0 + 20.0 * (arg + 0.5) - 500.0) <= 30.0, "lhco: signal heavier jet mass peaks at signal_mx 500", 200.0 + 20.0 * (arg + 0.5), "500 +- 30");
     check(low > 10 * PetscMax(high, 1) && low > 0.1 * ns, "lhco: X jet mass has a low-side tail (below 0.85 mX vs above 1.15 mX)", low / (double)PetscMax(high, 1), "> 10, and > 10% of the signal below");
-    check(fabs(ml / 100.0 - 1.0) < 0.05, "lhco: signal lighter jet mass near signal_my 100", ml, "100 +- 5%");
+    check(fabs(ml / 100.0 - 1.0) < 0.03, "lhco: signal lighter jet mass near signal_my 100", ml, "100 +- 3%");
   }
 
   /* B: background only: the spectrum, its turn-on, and the pT dependence of the jet mass */
