@@ -883,6 +883,22 @@ static PetscErrorCode hd_cwola_fit_range(hd_comm world, hd_cwola *c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective (same values on every rank). Before any training: every window of this run keeps
+ * fitted bins on both sides of its SR and gap (hd_cwola_fit_edges checks the same later). */
+static PetscErrorCode hd_cwola_gap_check(hd_comm world, const hd_cwola *c)
+{
+  const hd_cwola_options *o = &c->o;
+
+  PetscFunctionBegin;
+  for (PetscInt k = c->w0; k < c->w1; k++) {
+    const hd_cwola_window *w  = &c->win[k];
+    double                 lo = o->spectrum_fit ? c->fit_lo : w->sb_lo, hi = o->spectrum_fit ? c->fit_hi : w->sb_hi;
+    double                 g_lo = o->log_scale ? w->sr_lo / (1 + o->fit_gap) : w->sr_lo - o->fit_gap, g_hi = o->log_scale ? w->sr_hi * (1 + o->fit_gap) : w->sr_hi + o->fit_gap;
+    PetscCheck(g_lo > lo && g_hi < hi, world, HD_ERR_USER_INPUT, "option -fit_gap %g: window %" PetscInt_FMT " (SR [%.0f, %.0f) GeV) with its gap [%.0f, %.0f) leaves no bins to fit on one side within [%.0f, %.0f) GeV", o->fit_gap, k, w->sr_lo, w->sr_hi, g_lo, g_hi, lo, hi);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Unit u of a -model_selection tail scan: (window, test fold, validation fold, member), the
  * validation fold the j-th of the other folds. */
 static PetscErrorCode hd_cwola_member_tail(hd_ensemble_member *m, hd_cwola *c)
@@ -936,6 +952,7 @@ static PetscErrorCode hd_cwola_setup(hd_run *run, void *ctx, hd_ensemble *ens)
     PetscCheck(c->win[k].sb_lo >= c->t.mass_lo && c->win[k].sr_hi <= c->t.mass_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " (SR [%.0f, %.0f), sidebands from %.0f GeV) reaches outside the data's mass range [%.0f, %.0f] GeV in '%s': change -sr_min, -sr_max or -sb_width", k, c->win[k].sr_lo, c->win[k].sr_hi, c->win[k].sb_lo, c->t.mass_lo, c->t.mass_hi, o->data);
 
   PetscCall(hd_cwola_fit_range(world, c));
+  PetscCall(hd_cwola_gap_check(world, c));
   c->per_fold         = o->tail ? (o->folds - 1) * o->members : o->members;
   PetscInt per_window = o->folds * c->per_fold, n_units = (c->w1 - c->w0) * per_window, n_sums = 0;
   double  *costs;
