@@ -8,13 +8,16 @@
  *   2. Features (mass-scaled where asked) standardised; k folds drawn per event   hd_cwola_load,
  *                                                                                 hd_cwola_folds
  *   3. Per (window, fold, member): a classifier of SR against SB trained on the
- *      window's events outside the fold, with SR and SB weighted equally; it
- *      scores the fold                                                            hd_cwola_unit
+ *      window's events outside the fold (SR half the weight, each sideband a
+ *      quarter); it scores the fold's events of the window and of the rest of
+ *      the fit range                                                              hd_cwola_unit,
+ *      (-model_selection tail: the best of several per validation fold)          hd_cwola_unit_tail
  *   4. Each member's fold scores made uniform (quantile scaling, seed 004) and
  *      averaged over the members: score = sum_j (2 r_j + 1) / (2 n_fold M)       hd_cwola_evaluate
- *   5. Per eps: the top eps of the window's events selected; the dijet function
- *      fitted to the selected spectrum outside the SR; observed SR count against
- *      the prediction gives the local significance                               hd_cwola_window_evaluate
+ *   5. Per eps: the top eps of the fit range's events selected; the dijet
+ *      function fitted to every bin outside the SR (and its gap); observed SR
+ *      count against the prediction gives the local significance; a
+ *      signal-plus-background fit beside it                                       hd_cwola_window_evaluate
  *   6. results.h5, summary.json, the table; per-window files for `hadal merge`    hd_cwola_report
  *
  * The units of step 3 are the ensemble (include/hadal/ensemble.h), dealt to rank groups by cost;
