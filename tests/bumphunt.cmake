@@ -4,3 +4,5 @@
 hd_add_unit_test(test_bumphunt ${HADAL_TEST_DIR}/bumphunt/test_bumphunt.c LABELS bumphunt)
 hd_add_unit_test(test_bumphunt_toys ${HADAL_TEST_DIR}/bumphunt/test_bumphunt_toys.c LABELS bumphunt)
 hd_add_script_test(bumphunt_scipy bumphunt/scipy_check.sh ARGS $<TARGET_FILE:test_bumphunt> LABELS bumphunt)
+# the gap around the SR and the signal-plus-background cross-check
+hd_add_unit_test(test_bumphunt_gap ${HADAL_TEST_DIR}/bumphunt/test_bumphunt_gap.c LABELS bumphunt)

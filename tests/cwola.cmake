@@ -10,3 +10,5 @@ set_tests_properties(cwola_tools PROPERTIES TIMEOUT 600)
 # emulated nodes and with a group of 2; bad tree options.
 hd_add_script_test(cwola_bdt cwola/bdt.sh LABELS "mpi;cwola")
 set_tests_properties(cwola_bdt PROPERTIES TIMEOUT 300)
+# the window pieces on hand-made events: class weights, fit bins and gap, SIC floor, tail efficiency
+hd_add_unit_test(test_cwola_parts ${HADAL_TEST_DIR}/cwola/test_cwola_parts.c LABELS cwola)

@@ -3,11 +3,13 @@
 
     /usr/bin/python3 tools/plot_cwola.py DIR      # reads DIR/results.h5, writes DIR/plots/*.png
 
-spectra_window_NNN.png  the mass spectrum of each window before and after each selection, with the
-                        dijet fit to the sidebands (dashed) and the signal region shaded
+spectra_window_NNN.png  the mass spectrum over each window's fit range before and after each
+                        selection, with the dijet fit to the bins outside the SR (dashed) and the
+                        signal region shaded
 significance.png        local significance before selection and after each selection, per window
 sic.png                 significance improvement eps_S / sqrt(eps_B) of the ensemble score on the
-                        signal-region events, per window (where truth labels are known)
+                        signal-region events, per window (where truth labels are known), with its
+                        statistical band, where at least -sic_min_bkg background events pass
 """
 import os
 import sys
@@ -76,14 +78,16 @@ def plot_sic(f, out):
     drawn = 0
     for name in windows(f):
         g = f["windows"][name]
-        if "roc_eps_b" not in g:
+        if "sic" not in g:
             continue
-        eb, es = g["roc_eps_b"][:], g["roc_eps_s"][:]
-        keep = eb > 0
-        if keep.sum() < 2:
+        # the curve the summary's sic_max comes from: only thresholds that at least
+        # -sic_min_bkg background events pass, with the binomial band
+        es, sic, err = g["sic_eps_s"][:], g["sic"][:], g["sic_err"][:]
+        if len(sic) < 2:
             continue
         lo, hi = g["sr_sb"][:2]
-        ax.plot(es[keep], es[keep] / np.sqrt(eb[keep]), label=f"SR [{lo:.0f}, {hi:.0f})")
+        line = ax.plot(es, sic, label=f"SR [{lo:.0f}, {hi:.0f})")
+        ax.fill_between(es, sic - err, sic + err, color=line[0].get_color(), alpha=0.2)
         drawn += 1
     if drawn == 0:
         plt.close(fig)

@@ -36,6 +36,10 @@ typedef struct {
   /* PETSC_FALSE (the default): a fit that fails is an error naming the window. PETSC_TRUE: it
    * returns with converged = PETSC_FALSE and NaN predictions, so a scan can go on and report it. */
   PetscBool tolerate_failure;
+  /* A gap left out of the fit around the SR: bins that overlap [gap_lo, gap_hi) are not fitted
+   * either, but only the SR bins give n_sr and b_sr. 0 and 0 (the default): no gap. When set it
+   * must contain the SR. */
+  double gap_lo, gap_hi;
 } hd_bump_input;
 
 typedef struct {
@@ -56,7 +60,7 @@ typedef struct {
   double   n_sb;                  /* observed count in the sideband bins (the fitted ones) */
   double   sr_fit_lo, sr_fit_hi;  /* GeV: the span of the bins left out (= [sr_lo, sr_hi) when the
                                      SR edges are bin edges, wider when a bin straddles an SR edge) */
-  PetscInt sr_bin_first, sr_bin_end; /* the bins left out: [sr_bin_first, sr_bin_end) */
+  PetscInt sr_bin_first, sr_bin_end; /* the SR bins: [sr_bin_first, sr_bin_end) (the gap's bins are left out of the fit too) */
   PetscInt n_sb_bins;             /* bins in the fit */
   PetscInt n_starts, n_starts_converged;
   PetscInt tao_reason;            /* TaoConvergedReason of the chosen start */
@@ -94,6 +98,35 @@ PetscErrorCode hd_bump_z_local(double n, double b, double sigma_b, double *z, do
  * significance before selection in the form seed 004 quotes it; z_local of the same result is its
  * likelihood counterpart. */
 PetscErrorCode hd_bump_s_over_sqrt_b(const hd_bump_result *fit, double *z);
+
+/* The signal shape of the signal-plus-background cross-check (hd_bump_fit_signal): a resonance
+ * at `mass` (GeV) with width `sigma` (GeV), a Gaussian, or a Crystal Ball (a Gaussian core with a
+ * power-law tail on the low-mass side from `alpha` widths below the peak, exponent `n` > 1: the
+ * radiative tail of a dijet resonance). */
+typedef enum { HD_BUMP_SIGNAL_GAUSS = 0, HD_BUMP_SIGNAL_CRYSTAL_BALL = 1 } hd_bump_signal_kind;
+typedef struct {
+  hd_bump_signal_kind kind;
+  double              mass, sigma, alpha, n;
+} hd_bump_signal;
+
+typedef struct {
+  double    s, sigma_s;  /* fitted signal yield (all of the shape, >= 0) and its uncertainty */
+  double    s_sr;        /* the part of s inside the SR bins */
+  double    z;           /* sqrt(q0), q0 = 2 (NLL of the background-only fit - NLL with the signal), 0 when s = 0 */
+  double    nll_b, nll_sb; /* -ln L of the background-only and signal-plus-background fits over all bins */
+  double    p[4];        /* background parameters of the signal-plus-background fit */
+  PetscBool converged;
+} hd_bump_signal_result;
+
+/* Not collective. The cross-check of a bump hunt: the dijet function plus s times the signal
+ * shape fitted to ALL bins of `in` (SR and gap included) by a binned Poisson likelihood, s >= 0,
+ * against the dijet function alone on the same bins; `start` (a converged hd_bump_fit of the same
+ * spectrum) gives the starting point. Failure to converge gives converged = PETSC_FALSE and NaN
+ * (never an error): it is a cross-check beside the main result. */
+PetscErrorCode hd_bump_fit_signal(const hd_bump_input *in, const hd_bump_signal *sig, const hd_bump_result *start, hd_bump_signal_result *out);
+
+/* Not collective. The expected fraction of the signal in each bin of `in` (n_bins values). */
+PetscErrorCode hd_bump_signal_bins(const hd_bump_input *in, const hd_bump_signal *sig, double *h);
 
 /* Bin edges over a mass range. */
 typedef enum { HD_BUMP_BINS_LINEAR = 0, HD_BUMP_BINS_LOG = 1 } hd_bump_binning;

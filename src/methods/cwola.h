@@ -31,8 +31,21 @@ typedef struct {
   double          z[HD_CWOLA_EPS_MAX + 1], chi2_ndf[HD_CWOLA_EPS_MAX + 1], eff_s[HD_CWOLA_EPS_MAX + 1];
   double          s_over_sqrt_b, auc, sic_max;
   double          auc_sr_sb;  /* the ensemble score as a classifier of SR against SB (0.5: no sculpting) */
-  PetscInt        n_roc;
-  double         *roc_eps_b, *roc_eps_s;
+  /* the spectrum outside the window that the window's classifiers score as well (background fit
+   * over the whole spectrum; none with -bkg_fit sidebands) */
+  PetscInt        n_out;
+  PetscInt       *out_rows;  /* (n_out) global rows, ascending */
+  float          *out_score; /* (n_out) */
+  double          fit_lo, fit_hi, gap_lo, gap_hi; /* GeV: the binned range and the bins left out around the SR */
+  /* truth: background events in the SR per row e (NaN without labels) */
+  double          bkg_sr_true[HD_CWOLA_EPS_MAX + 1];
+  /* the signal-plus-background cross-check per row e: yield, its error, in the SR, significance */
+  double          sig_s[HD_CWOLA_EPS_MAX + 1], sig_sigma_s[HD_CWOLA_EPS_MAX + 1], sig_s_sr[HD_CWOLA_EPS_MAX + 1], sig_z[HD_CWOLA_EPS_MAX + 1];
+  /* SIC = eps_S / sqrt(eps_B) on the SR events where at least sic_min_bkg background events pass;
+   * the curve (thinned, the maximum always kept) and its statistical band */
+  PetscInt        sic_min_bkg, n_sic;
+  double          sic_max_err, sic_max_eps_b;
+  double         *sic_eps_b, *sic_eps_s, *sic, *sic_err;
   PetscInt        models_trained;
   double          wall_s;
   PetscInt        n_windows;  /* windows of the whole scan */

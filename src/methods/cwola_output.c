@@ -19,7 +19,8 @@ PetscErrorCode hd_cwola_part_free(hd_cwola_part *p)
   PetscCall(PetscFree2(p->rows, p->score));
   PetscCall(PetscFree(p->edges));
   PetscCall(PetscFree2(p->counts, p->fit_mu));
-  PetscCall(PetscFree2(p->roc_eps_b, p->roc_eps_s));
+  PetscCall(PetscFree2(p->out_rows, p->out_score));
+  PetscCall(PetscFree4(p->sic_eps_b, p->sic_eps_s, p->sic, p->sic_err));
   PetscCall(PetscFree(p->options));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -57,18 +58,31 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
   PetscCall(hd_record_put_int(&f, "n_eps", p->n_eps));
   PetscCall(hd_record_put_int(&f, "n_bins", p->n_bins));
   PetscCall(hd_record_put_int(&f, "best_e", p->best_e));
-  PetscCall(hd_record_put_int(&f, "n_roc", p->n_roc));
+  PetscCall(hd_record_put_int(&f, "n_sic", p->n_sic));
+  PetscCall(hd_record_put_int(&f, "n_out", p->n_out));
+  PetscCall(hd_record_put_int(&f, "sic_min_bkg", p->sic_min_bkg));
   PetscCall(hd_record_put_int(&f, "models_trained", p->models_trained));
   PetscCall(hd_record_put_double(&f, "s_over_sqrt_b", p->s_over_sqrt_b));
   PetscCall(hd_record_put_double(&f, "auc", p->auc));
   PetscCall(hd_record_put_double(&f, "sic_max", p->sic_max));
   PetscCall(hd_record_put_double(&f, "auc_sr_sb", p->auc_sr_sb));
   PetscCall(hd_record_put_double(&f, "wall_s", p->wall_s));
+  PetscCall(hd_record_put_double(&f, "sic_max_err", p->sic_max_err));
+  PetscCall(hd_record_put_double(&f, "sic_max_eps_b", p->sic_max_eps_b));
+  {
+    double range[4] = {p->fit_lo, p->fit_hi, p->gap_lo, p->gap_hi};
+    PetscCall(hd_record_put_doubles(&f, "fit_range", 4, range));
+  }
   PetscCall(PetscMalloc1(PetscMax(p->n_win, 1), &rows));
   for (PetscInt k = 0; k < p->n_win; k++) rows[k] = p->rows[k];
   PetscCall(hd_record_put_int64s(&f, "rows", p->n_win, rows));
   PetscCall(PetscFree(rows));
   PetscCall(hd_record_put_floats(&f, "score", p->n_win, p->score));
+  PetscCall(PetscMalloc1(PetscMax(p->n_out, 1), &rows));
+  for (PetscInt k = 0; k < p->n_out; k++) rows[k] = p->out_rows[k];
+  PetscCall(hd_record_put_int64s(&f, "out_rows", p->n_out, rows));
+  PetscCall(PetscFree(rows));
+  PetscCall(hd_record_put_floats(&f, "out_score", p->n_out, p->out_score));
   PetscCall(hd_record_put_doubles(&f, "eps", p->n_eps, p->eps));
   PetscCall(hd_record_put_doubles(&f, "edges", p->n_bins + 1, p->edges));
   PetscCall(hd_record_put_doubles(&f, "counts", ne * p->n_bins, p->counts));
@@ -80,8 +94,15 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
   PetscCall(hd_record_put_doubles(&f, "z", ne, p->z));
   PetscCall(hd_record_put_doubles(&f, "chi2_ndf", ne, p->chi2_ndf));
   PetscCall(hd_record_put_doubles(&f, "eff_s", ne, p->eff_s));
-  PetscCall(hd_record_put_doubles(&f, "roc_eps_b", p->n_roc, p->roc_eps_b));
-  PetscCall(hd_record_put_doubles(&f, "roc_eps_s", p->n_roc, p->roc_eps_s));
+  PetscCall(hd_record_put_doubles(&f, "bkg_sr_true", ne, p->bkg_sr_true));
+  PetscCall(hd_record_put_doubles(&f, "sig_s", ne, p->sig_s));
+  PetscCall(hd_record_put_doubles(&f, "sig_sigma_s", ne, p->sig_sigma_s));
+  PetscCall(hd_record_put_doubles(&f, "sig_s_sr", ne, p->sig_s_sr));
+  PetscCall(hd_record_put_doubles(&f, "sig_z", ne, p->sig_z));
+  PetscCall(hd_record_put_doubles(&f, "sic_eps_b", p->n_sic, p->sic_eps_b));
+  PetscCall(hd_record_put_doubles(&f, "sic_eps_s", p->n_sic, p->sic_eps_s));
+  PetscCall(hd_record_put_doubles(&f, "sic", p->n_sic, p->sic));
+  PetscCall(hd_record_put_doubles(&f, "sic_err", p->n_sic, p->sic_err));
   PetscCall(hd_record_close(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -125,7 +146,9 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
   HD_CW_INT("n_eps", p->n_eps);
   HD_CW_INT("n_bins", p->n_bins);
   HD_CW_INT("best_e", p->best_e);
-  HD_CW_INT("n_roc", p->n_roc);
+  HD_CW_INT("n_sic", p->n_sic);
+  HD_CW_INT("n_out", p->n_out);
+  HD_CW_INT("sic_min_bkg", p->sic_min_bkg);
   HD_CW_INT("models_trained", p->models_trained);
 #undef HD_CW_INT
   PetscCheck(p->n_eps >= 1 && p->n_eps <= HD_CWOLA_EPS_MAX && p->n_win > 0 && p->n_bins > 0, PETSC_COMM_SELF, HD_ERR_FILE_READ, "'%s' is not a CWoLa window file", path);
@@ -138,6 +161,16 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
   PetscCall(hd_record_get_double(&f, "sic_max", &p->sic_max));
   PetscCall(hd_record_get_double(&f, "auc_sr_sb", &p->auc_sr_sb));
   PetscCall(hd_record_get_double(&f, "wall_s", &p->wall_s));
+  PetscCall(hd_record_get_double(&f, "sic_max_err", &p->sic_max_err));
+  PetscCall(hd_record_get_double(&f, "sic_max_eps_b", &p->sic_max_eps_b));
+  {
+    double range[4];
+    PetscCall(hd_record_get_doubles(&f, "fit_range", 4, range));
+    p->fit_lo = range[0];
+    p->fit_hi = range[1];
+    p->gap_lo = range[2];
+    p->gap_hi = range[3];
+  }
   {
     char *data;
     PetscCall(hd_record_get_string(&f, "data", PETSC_MAX_PATH_LEN, &data));
@@ -152,6 +185,12 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
   for (PetscInt k = 0; k < p->n_win; k++) p->rows[k] = (PetscInt)rows[k];
   PetscCall(PetscFree(rows));
   PetscCall(hd_record_get_floats(&f, "score", p->n_win, p->score));
+  PetscCall(PetscMalloc2(PetscMax(p->n_out, 1), &p->out_rows, PetscMax(p->n_out, 1), &p->out_score));
+  PetscCall(PetscMalloc1(PetscMax(p->n_out, 1), &rows));
+  PetscCall(hd_record_get_int64s(&f, "out_rows", p->n_out, rows));
+  for (PetscInt k = 0; k < p->n_out; k++) p->out_rows[k] = (PetscInt)rows[k];
+  PetscCall(PetscFree(rows));
+  PetscCall(hd_record_get_floats(&f, "out_score", p->n_out, p->out_score));
   PetscCall(hd_record_get_doubles(&f, "eps", p->n_eps, p->eps));
   PetscCall(PetscMalloc1(p->n_bins + 1, &p->edges));
   PetscCall(PetscMalloc2(ne * p->n_bins, &p->counts, ne * p->n_bins, &p->fit_mu));
@@ -165,16 +204,31 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
   PetscCall(hd_record_get_doubles(&f, "z", ne, p->z));
   PetscCall(hd_record_get_doubles(&f, "chi2_ndf", ne, p->chi2_ndf));
   PetscCall(hd_record_get_doubles(&f, "eff_s", ne, p->eff_s));
-  if (p->n_roc > 0) {
-    PetscCall(PetscMalloc2(p->n_roc, &p->roc_eps_b, p->n_roc, &p->roc_eps_s));
-    PetscCall(hd_record_get_doubles(&f, "roc_eps_b", p->n_roc, p->roc_eps_b));
-    PetscCall(hd_record_get_doubles(&f, "roc_eps_s", p->n_roc, p->roc_eps_s));
-  }
+  PetscCall(hd_record_get_doubles(&f, "bkg_sr_true", ne, p->bkg_sr_true));
+  PetscCall(hd_record_get_doubles(&f, "sig_s", ne, p->sig_s));
+  PetscCall(hd_record_get_doubles(&f, "sig_sigma_s", ne, p->sig_sigma_s));
+  PetscCall(hd_record_get_doubles(&f, "sig_s_sr", ne, p->sig_s_sr));
+  PetscCall(hd_record_get_doubles(&f, "sig_z", ne, p->sig_z));
+  PetscCall(PetscMalloc4(PetscMax(p->n_sic, 1), &p->sic_eps_b, PetscMax(p->n_sic, 1), &p->sic_eps_s, PetscMax(p->n_sic, 1), &p->sic, PetscMax(p->n_sic, 1), &p->sic_err));
+  PetscCall(hd_record_get_doubles(&f, "sic_eps_b", p->n_sic, p->sic_eps_b));
+  PetscCall(hd_record_get_doubles(&f, "sic_eps_s", p->n_sic, p->sic_eps_s));
+  PetscCall(hd_record_get_doubles(&f, "sic", p->n_sic, p->sic));
+  PetscCall(hd_record_get_doubles(&f, "sic_err", p->n_sic, p->sic_err));
   PetscCall(hd_record_close(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* ---- the report ---- */
+
+/* "name": [v[0] - sub, ..., v[n - 1] - sub] (null for NaN) */
+static PetscErrorCode hd_cw_summary_array(hd_summary *s, const char *name, PetscInt n, const double *v, double sub)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_summary_open(s, name, '['));
+  for (PetscInt e = 0; e < n; e++) PetscCall(hd_summary_double(s, NULL, v[e] - sub));
+  PetscCall(hd_summary_close(s, ']'));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_win, const hd_cwola_part *parts, PetscInt n_events, double wall_s)
 {
@@ -201,6 +255,8 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     for (PetscInt i = 0; i < cnt; i++) block[i] = NAN;
     for (PetscInt j = 0; j < p->n_win; j++)
       if (p->rows[j] >= off && p->rows[j] < off + cnt) block[p->rows[j] - off] = p->score[j];
+    for (PetscInt j = 0; j < p->n_out; j++)
+      if (p->out_rows[j] >= off && p->out_rows[j] < off + cnt) block[p->out_rows[j] - off] = p->out_score[j];
     snprintf(name, sizeof(name), "/scores/cwola/window_%03d", (int)k);
     PetscCall(hd_results_write_rows(&res, name, n_events, off, cnt, block));
 #define HD_CW_ARRAY(leaf, n, data) \
@@ -220,9 +276,17 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     HD_CW_ARRAY("sigma_b", n_eps + 1, p->sigma_b);
     HD_CW_ARRAY("chi2_ndf", n_eps + 1, p->chi2_ndf);
     HD_CW_ARRAY("eff_s", n_eps + 1, p->eff_s);
-    if (p->n_roc > 0) {
-      HD_CW_ARRAY("roc_eps_b", p->n_roc, p->roc_eps_b);
-      HD_CW_ARRAY("roc_eps_s", p->n_roc, p->roc_eps_s);
+    double range[4] = {p->fit_lo, p->fit_hi, p->gap_lo, p->gap_hi};
+    HD_CW_ARRAY("fit_range", 4, range);
+    HD_CW_ARRAY("b_sr_true", n_eps + 1, p->bkg_sr_true);
+    HD_CW_ARRAY("signal_fit_s", n_eps + 1, p->sig_s);
+    HD_CW_ARRAY("signal_fit_sigma_s", n_eps + 1, p->sig_sigma_s);
+    HD_CW_ARRAY("signal_fit_z", n_eps + 1, p->sig_z);
+    if (p->n_sic > 0) {
+      HD_CW_ARRAY("sic_eps_b", p->n_sic, p->sic_eps_b);
+      HD_CW_ARRAY("sic_eps_s", p->n_sic, p->sic_eps_s);
+      HD_CW_ARRAY("sic", p->n_sic, p->sic);
+      HD_CW_ARRAY("sic_err", p->n_sic, p->sic_err);
     }
 #undef HD_CW_ARRAY
   }
@@ -260,6 +324,11 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     PetscCall(hd_summary_double(&s, "best_eps", p->eps[p->best_e - 1]));
     PetscCall(hd_summary_double(&s, "auc", p->auc));
     PetscCall(hd_summary_double(&s, "sic_max", p->sic_max));
+    PetscCall(hd_summary_double(&s, "sic_max_error", p->sic_max_err));
+    PetscCall(hd_summary_double(&s, "sic_max_eps_b", p->sic_max_eps_b));
+    PetscCall(hd_summary_int(&s, "sic_min_background", p->sic_min_bkg));
+    PetscCall(hd_summary_double(&s, "fit_lo", p->fit_lo));
+    PetscCall(hd_summary_double(&s, "fit_hi", p->fit_hi));
     PetscCall(hd_summary_double(&s, "auc_sr_vs_sb", p->auc_sr_sb));
     PetscCall(hd_summary_int(&s, "n_signal_sr", p->n_sig_sr));
     PetscCall(hd_summary_open(&s, "significance_after", '['));
@@ -268,9 +337,19 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     PetscCall(hd_summary_open(&s, "signal_efficiency", '['));
     for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->eff_s[e]));
     PetscCall(hd_summary_close(&s, ']'));
+    /* a ratio only where its denominator is at least 1 sigma (a Z before near 0 gave -52) */
     PetscCall(hd_summary_open(&s, "significance_gain", '['));
-    for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[0] != 0 ? p->z[e] / p->z[0] : NAN));
+    for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[0] >= 1 ? p->z[e] / p->z[0] : NAN));
     PetscCall(hd_summary_close(&s, ']'));
+    PetscCall(hd_cw_summary_array(&s, "significance_difference", n_eps, p->z + 1, p->z[0]));
+    /* rows 0 (before selection) .. n_eps: observed, predicted and (truth) background SR counts */
+    PetscCall(hd_cw_summary_array(&s, "observed_sr", n_eps + 1, p->n_sr_sel, 0));
+    PetscCall(hd_cw_summary_array(&s, "predicted_sr", n_eps + 1, p->b_sr, 0));
+    PetscCall(hd_cw_summary_array(&s, "predicted_sr_error", n_eps + 1, p->sigma_b, 0));
+    PetscCall(hd_cw_summary_array(&s, "true_background_sr", n_eps + 1, p->bkg_sr_true, 0));
+    PetscCall(hd_cw_summary_array(&s, "signal_fit_yield", n_eps + 1, p->sig_s, 0));
+    PetscCall(hd_cw_summary_array(&s, "signal_fit_yield_error", n_eps + 1, p->sig_sigma_s, 0));
+    PetscCall(hd_cw_summary_array(&s, "signal_fit_significance", n_eps + 1, p->sig_z, 0));
     PetscCall(hd_summary_close(&s, '}'));
   }
   PetscCall(hd_summary_close(&s, ']'));

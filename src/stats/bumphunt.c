@@ -33,14 +33,14 @@ typedef struct {
   char    window[96]; /* "window [lo, hi) GeV", for messages */
 } hd_bump_model;
 
-/* Inverse of a small symmetric positive definite matrix (n <= 4) by LAPACK's Cholesky
+/* Inverse of a small symmetric positive definite matrix (n <= 5) by LAPACK's Cholesky
  * factorisation and inverse (potrf, potri), with Jacobi scaling so that the strong correlations
  * of the dijet parameters do not cost precision. Returns PETSC_FALSE when the matrix is not
  * positive definite, not finite, or singular to working precision (a pivot of the scaled matrix
  * below 1e-14). Symmetric, so row- and column-major are the same matrix. */
 static PetscBool spd_inverse(PetscInt n, const double *a, double *inv)
 {
-  double       d[HD_BUMP_NB], l[HD_BUMP_NB * HD_BUMP_NB];
+  double       d[HD_BUMP_NB + 1], l[(HD_BUMP_NB + 1) * (HD_BUMP_NB + 1)]; /* n <= 5: the cross-check adds s */
   PetscBLASInt bn = (PetscBLASInt)n, info = 0;
 
   for (PetscInt i = 0; i < n; i++) {
@@ -66,7 +66,7 @@ static PetscBool spd_inverse(PetscInt n, const double *a, double *inv)
 }
 
 /* Checks the spectrum; with `sr` also the signal region, and finds its bins. */
-static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double *sqrt_s, PetscInt *n_par, PetscInt *first, PetscInt *end, char *window, size_t window_len)
+static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double *sqrt_s, PetscInt *n_par, PetscInt *first, PetscInt *end, PetscInt *sr_first, PetscInt *sr_end, char *window, size_t window_len)
 {
   PetscInt n;
 
@@ -87,8 +87,8 @@ static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double 
   PetscCheck(in->edges[0] > 0 && in->edges[n] < *sqrt_s, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: bins span [%.6g, %.6g] GeV, must lie inside (0, sqrt(s) = %.6g GeV)", window, in->edges[0], in->edges[n], *sqrt_s);
   for (PetscInt i = 0; i < n && in->counts; i++)
     PetscCheck(isfinite(in->counts[i]) && in->counts[i] >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: count %.6g in bin %d [%.6g, %.6g) GeV, must be finite and >= 0", window, in->counts[i], (int)i, in->edges[i], in->edges[i + 1]);
-  *first = n;
-  *end   = n;
+  *first = *sr_first = n;
+  *end = *sr_end = n;
   if (sr) {
     PetscInt n_sb;
 
@@ -100,6 +100,14 @@ static PetscErrorCode check_input(const hd_bump_input *in, PetscBool sr, double 
     while (*first < n && in->edges[*first + 1] <= in->sr_lo) (*first)++;
     *end = *first;
     while (*end < n && in->edges[*end] < in->sr_hi) (*end)++;
+    *sr_first = *first;
+    *sr_end   = *end;
+    if (in->gap_lo != 0 || in->gap_hi != 0) {
+      /* the gap widens the bins left out of the fit; the SR bins stay those of n_sr and b_sr */
+      PetscCheck(isfinite(in->gap_lo) && isfinite(in->gap_hi) && in->gap_lo <= in->sr_lo && in->gap_hi >= in->sr_hi, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: the gap [%.6g, %.6g) GeV must contain the signal region", window, in->gap_lo, in->gap_hi);
+      while (*first > 0 && in->edges[*first] > in->gap_lo) (*first)--;
+      while (*end < n && in->edges[*end] < in->gap_hi) (*end)++;
+    }
     n_sb = n - (*end - *first);
     PetscCheck(n_sb > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no sideband bins, the signal region covers all %d bins", window, (int)n);
     PetscCheck(n_sb > *n_par, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: %d sideband bins for %d parameters, need at least %d", window, (int)n_sb, (int)*n_par, (int)(*n_par + 1));
@@ -376,21 +384,21 @@ PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out)
 {
   hd_bump_model m;
   double        sqrt_s, best_P = INFINITY, best[3] = {0, 0, 0}, starts[8][3];
-  PetscInt      n_par, first, end, d, n_starts = 0, best_reason = 0, best_its = 0, n_conv = 0;
+  PetscInt      n_par, first, end, sr_first, sr_end, d, n_starts = 0, best_reason = 0, best_its = 0, n_conv = 0;
   char          window[96];
 
   PetscFunctionBegin;
   PetscCheck(out, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no result to fill");
-  PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, window, sizeof(window)));
+  PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, &sr_first, &sr_end, window, sizeof(window)));
   memset(out, 0, sizeof(*out));
   d                 = n_par - 1;
-  out->sr_bin_first = first;
-  out->sr_bin_end   = end;
-  out->sr_fit_lo    = in->edges[first];
-  out->sr_fit_hi    = in->edges[end];
+  out->sr_bin_first = sr_first;
+  out->sr_bin_end   = sr_end;
+  out->sr_fit_lo    = in->edges[sr_first];
+  out->sr_fit_hi    = in->edges[sr_end];
   out->n_sb_bins    = in->n_bins - (end - first);
   out->ndf          = (double)(out->n_sb_bins - n_par);
-  for (PetscInt i = first; i < end; i++) out->n_sr += in->counts[i];
+  for (PetscInt i = sr_first; i < sr_end; i++) out->n_sr += in->counts[i];
   PetscCall(model_create(in, sqrt_s, n_par, first, end, window, &m));
   out->n_sb = m.n_fit;
   /* Fewer occupied sideband bins than parameters leave the shape undetermined: the likelihood
@@ -474,7 +482,8 @@ PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out)
       double        mu = exp(lnN + m.lng[i] - lnG), n = in->counts[i];
       const double *m1 = &m.m1[i * HD_BUMP_NB], *m2 = &m.m2[i * HD_BUMP_NB * HD_BUMP_NB];
 
-      if (!m.fit[i]) { /* SR bin: the prediction and its gradient in beta */
+      if (!m.fit[i]) { /* SR bin: the prediction and its gradient in beta (gap bins: neither) */
+        if (i < sr_first || i >= sr_end) continue;
         out->b_sr += mu;
         for (PetscInt j = 0; j < n_par; j++) gb[j] += mu * m1[j];
         continue;
@@ -509,11 +518,11 @@ PetscErrorCode hd_bump_nll(const hd_bump_input *in, const double p[4], double *n
 {
   hd_bump_model m;
   double        sqrt_s, g[4] = {0, 0, 0, 0}, f = 0;
-  PetscInt      n_par, first, end;
+  PetscInt      n_par, first, end, sr_first, sr_end;
   char          window[96];
 
   PetscFunctionBegin;
-  PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, window, sizeof(window)));
+  PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, &sr_first, &sr_end, window, sizeof(window)));
   PetscCheck(p && nll, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: no parameters or output", window);
   PetscCheck(p[0] > 0 && isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]) && isfinite(p[3]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt, %s: parameters (%.6g, %.6g, %.6g, %.6g) need a finite p0 > 0", window, p[0], p[1], p[2], p[3]);
   PetscCall(model_create(in, sqrt_s, 4, first, end, window, &m));
@@ -539,14 +548,14 @@ PetscErrorCode hd_bump_predict(const hd_bump_input *in, const double p[4], doubl
   hd_bump_model m;
   hd_bump_input bins;
   double        sqrt_s;
-  PetscInt      n_par, first, end;
+  PetscInt      n_par, first, end, sr_first, sr_end;
   char          window[96];
 
   PetscFunctionBegin;
   PetscCheck(in && p && mu, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no input, parameters or output");
   bins        = *in;
   bins.counts = NULL; /* only the bins matter; mu may even be the counts array */
-  PetscCall(check_input(&bins, PETSC_FALSE, &sqrt_s, &n_par, &first, &end, window, sizeof(window)));
+  PetscCall(check_input(&bins, PETSC_FALSE, &sqrt_s, &n_par, &first, &end, &sr_first, &sr_end, window, sizeof(window)));
   PetscCheck(p[0] >= 0 && isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]) && isfinite(p[3]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: parameters (%.6g, %.6g, %.6g, %.6g) need a finite p0 >= 0", p[0], p[1], p[2], p[3]);
   PetscCall(model_create(&bins, sqrt_s, 4, first, end, window, &m));
   model_eval(&m, &p[1]);
@@ -638,5 +647,243 @@ PetscErrorCode hd_bump_histogram(PetscInt n, const float *mass, PetscInt n_bins,
     }
     counts[lo] += 1;
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the signal-plus-background cross-check ---- */
+
+/* Unnormalised Crystal Ball in t = (m - mass) / sigma: a Gaussian core and, below -alpha, the
+ * power law A (B - t)^-n that joins it with a continuous value and slope. */
+static double crystal_ball(double t, double alpha, double n)
+{
+  if (t > -alpha) return exp(-0.5 * t * t);
+  double a = pow(n / alpha, n) * exp(-0.5 * alpha * alpha), b = n / alpha - alpha;
+  return a * pow(b - t, -n);
+}
+
+PetscErrorCode hd_bump_signal_bins(const hd_bump_input *in, const hd_bump_signal *sig, double *h)
+{
+  PetscFunctionBegin;
+  PetscCheck(in && sig && h && in->edges && in->n_bins >= 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no bins, signal shape or output");
+  PetscCheck(isfinite(sig->mass) && isfinite(sig->sigma) && sig->sigma > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: signal shape at %.6g GeV with width %.6g GeV: the width must be positive", sig->mass, sig->sigma);
+  if (sig->kind == HD_BUMP_SIGNAL_GAUSS) {
+    for (PetscInt i = 0; i < in->n_bins; i++) h[i] = 0.5 * (erfc((sig->mass - in->edges[i + 1]) / (sig->sigma * sqrt(2.0))) - erfc((sig->mass - in->edges[i]) / (sig->sigma * sqrt(2.0))));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCheck(sig->kind == HD_BUMP_SIGNAL_CRYSTAL_BALL, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: unknown signal shape %d", (int)sig->kind);
+  PetscCheck(sig->alpha > 0 && sig->n > 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: Crystal Ball alpha %.6g and n %.6g: need alpha > 0 and n > 1", sig->alpha, sig->n);
+  {
+    /* the integral over the real line, in units of sigma: the tail n / (alpha (n - 1)) e^(-alpha^2 / 2)
+     * plus the core sqrt(pi / 2) (1 + erf(alpha / sqrt 2)) */
+    double a = sig->alpha, total = sig->n / (a * (sig->n - 1)) * exp(-0.5 * a * a) + sqrt(PETSC_PI / 2) * (1 + erf(a / sqrt(2.0)));
+    double t[16], w[16];
+
+    PetscCall(PetscDTGaussQuadrature(16, -1, 1, t, w));
+    for (PetscInt i = 0; i < in->n_bins; i++) {
+      /* 4 sub-intervals of 16 Gauss-Legendre nodes per bin: the shape has a kink in its second
+       * derivative at -alpha, so the bin is integrated piecewise rather than in one go */
+      double lo = (in->edges[i] - sig->mass) / sig->sigma, hi = (in->edges[i + 1] - sig->mass) / sig->sigma, sum = 0;
+      for (int q = 0; q < 4; q++) {
+        double a0 = lo + (hi - lo) * q / 4, b0 = lo + (hi - lo) * (q + 1) / 4, c = 0.5 * (a0 + b0), hw = 0.5 * (b0 - a0);
+        for (int k = 0; k < 16; k++) sum += hw * w[k] * crystal_ball(c + hw * t[k], sig->alpha, sig->n);
+      }
+      h[i] = sum / total;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The model of the cross-check: the dijet bins of hd_bump_model plus s h_i, over all bins. */
+typedef struct {
+  hd_bump_model *m;
+  const double  *h;
+  PetscInt       n_par; /* dijet parameters in beta = (ln p0, shape); s is the last variable */
+} hd_bump_sb;
+
+/* -ln L of mu_i = exp(beta . phi) integrated over bin i + s h_i over all bins, its gradient and
+ * Hessian in (beta, s): with dmu/dbeta_j = B_i m1_ij, d2mu/dbeta_j dbeta_l = B_i m2_ijl,
+ * dmu/ds = h_i,
+ *   dL/da = sum (1 - n/mu) dmu/da,  d2L/da db = sum [(1 - n/mu) d2mu/da db + n/mu^2 dmu/da dmu/db]. */
+static PetscBool sb_eval(hd_bump_sb *c, const double *v, double *f, double *g, double *H)
+{
+  hd_bump_model *m = c->m;
+  PetscInt       np = c->n_par, nv = np + 1;
+  double         shape[3] = {0, 0, 0}, s = v[np];
+
+  for (PetscInt j = 1; j < np; j++) shape[j - 1] = v[j];
+  model_eval(m, shape);
+  *f = 0;
+  if (g) memset(g, 0, sizeof(double) * nv);
+  if (H) memset(H, 0, sizeof(double) * nv * nv);
+  for (PetscInt i = 0; i < m->n_bins; i++) {
+    double        B = exp(v[0] + m->lng[i]), mu = B + s * c->h[i], n = m->counts[i], dmu[5];
+    const double *m1 = &m->m1[i * HD_BUMP_NB], *m2 = &m->m2[i * HD_BUMP_NB * HD_BUMP_NB];
+
+    if (!(mu > 0) || !isfinite(mu)) return PETSC_FALSE;
+    *f += mu - n * log(mu) + lgamma(n + 1);
+    for (PetscInt j = 0; j < np; j++) dmu[j] = B * m1[j];
+    dmu[np] = c->h[i];
+    for (PetscInt a = 0; a < nv; a++) {
+      if (g) g[a] += (1 - n / mu) * dmu[a];
+      if (H)
+        for (PetscInt b = 0; b < nv; b++) H[a * nv + b] += n / (mu * mu) * dmu[a] * dmu[b] + (a < np && b < np ? (1 - n / mu) * B * m2[a * HD_BUMP_NB + b] : 0);
+    }
+  }
+  return isfinite(*f) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+static PetscErrorCode sb_tao_fg(Tao tao, Vec x, PetscReal *f, Vec g, void *ctx)
+{
+  hd_bump_sb        *c = ctx;
+  const PetscScalar *xa;
+  PetscScalar       *ga;
+  double             v[5], gr[5] = {0};
+  PetscInt           nv = c->n_par + 1;
+
+  PetscFunctionBegin;
+  (void)tao;
+  PetscCall(VecGetArrayRead(x, &xa));
+  for (PetscInt j = 0; j < nv; j++) v[j] = xa[j];
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  if (!sb_eval(c, v, f, gr, NULL)) *f = PETSC_INFINITY; /* a step to mu <= 0: the line search backs off */
+  PetscCall(VecGetArray(g, &ga));
+  for (PetscInt j = 0; j < nv; j++) ga[j] = gr[j];
+  PetscCall(VecRestoreArray(g, &ga));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode sb_tao_hessian(Tao tao, Vec x, Mat H, Mat Hpre, void *ctx)
+{
+  hd_bump_sb        *c = ctx;
+  const PetscScalar *xa;
+  double             v[5], f, hess[25];
+  PetscInt           nv = c->n_par + 1, idx[5] = {0, 1, 2, 3, 4};
+
+  PetscFunctionBegin;
+  (void)tao;
+  (void)Hpre;
+  PetscCall(VecGetArrayRead(x, &xa));
+  for (PetscInt j = 0; j < nv; j++) v[j] = xa[j];
+  PetscCall(VecRestoreArrayRead(x, &xa));
+  if (!sb_eval(c, v, &f, NULL, hess))
+    for (PetscInt j = 0; j < nv * nv; j++) hess[j] = j % (nv + 1) == 0 ? 1 : 0;
+  PetscCall(MatSetValues(H, nv, idx, nv, idx, hess, INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Minimises the cross-check NLL from v (in place) with s in [0, s_max]; *ok when the end point is
+ * a minimum (finite, gradient small against the Hessian in the free directions). */
+static PetscErrorCode sb_minimise(hd_bump_sb *c, double *v, double s_max, double *nll, double *Hout, PetscBool *ok)
+{
+  Tao                tao;
+  Vec                x, lo, hi;
+  Mat                H;
+  PetscInt           nv = c->n_par + 1;
+  PetscScalar       *xa;
+  const PetscScalar *xr;
+  double             g[5], dec = 0, inv[25];
+
+  PetscFunctionBegin;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, nv, &x));
+  PetscCall(VecDuplicate(x, &lo));
+  PetscCall(VecDuplicate(x, &hi));
+  PetscCall(VecSet(lo, PETSC_NINFINITY));
+  PetscCall(VecSet(hi, PETSC_INFINITY));
+  PetscCall(VecSetValue(lo, nv - 1, 0.0, INSERT_VALUES));
+  PetscCall(VecSetValue(hi, nv - 1, s_max, INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(lo));
+  PetscCall(VecAssemblyEnd(lo));
+  PetscCall(VecAssemblyBegin(hi));
+  PetscCall(VecAssemblyEnd(hi));
+  PetscCall(VecGetArray(x, &xa));
+  for (PetscInt j = 0; j < nv; j++) xa[j] = v[j];
+  PetscCall(VecRestoreArray(x, &xa));
+  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, nv, nv, NULL, &H));
+  PetscCall(TaoCreate(PETSC_COMM_SELF, &tao));
+  PetscCall(TaoSetType(tao, TAOBNLS));
+  PetscCall(TaoSetSolution(tao, x));
+  PetscCall(TaoSetVariableBounds(tao, lo, hi));
+  PetscCall(TaoSetObjectiveAndGradient(tao, NULL, sb_tao_fg, c));
+  PetscCall(TaoSetHessian(tao, H, H, sb_tao_hessian, c));
+  PetscCall(TaoSetTolerances(tao, 1e-9 * PetscMax(c->m->n_fit, 1.0), 1e-12, 0));
+  PetscCall(TaoSetMaximumIterations(tao, 200));
+  PetscCall(TaoSetOptionsPrefix(tao, "bump_sb_"));
+  PetscCall(TaoSetFromOptions(tao));
+  PetscCall(TaoSolve(tao));
+  PetscCall(VecGetArrayRead(x, &xr));
+  for (PetscInt j = 0; j < nv; j++) v[j] = xr[j];
+  PetscCall(VecRestoreArrayRead(x, &xr));
+  PetscCall(TaoDestroy(&tao));
+  PetscCall(MatDestroy(&H));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&lo));
+  PetscCall(VecDestroy(&hi));
+  *ok = sb_eval(c, v, nll, g, Hout);
+  if (*ok) {
+    /* Newton decrement over the free variables (s at a bound is held) */
+    PetscInt nf = (v[nv - 1] <= 0 || v[nv - 1] >= s_max) ? nv - 1 : nv;
+    double   Hf[25] = {0};
+    for (PetscInt a = 0; a < nf; a++)
+      for (PetscInt b = 0; b < nf; b++) Hf[a * nf + b] = Hout[a * nv + b];
+    *ok = spd_inverse(nf, Hf, inv);
+    if (*ok) {
+      for (PetscInt a = 0; a < nf; a++)
+        for (PetscInt b = 0; b < nf; b++) dec += g[a] * inv[a * nf + b] * g[b];
+      *ok = dec < 1e-6 ? PETSC_TRUE : PETSC_FALSE;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_bump_fit_signal(const hd_bump_input *in, const hd_bump_signal *sig, const hd_bump_result *start, hd_bump_signal_result *out)
+{
+  hd_bump_model m;
+  hd_bump_input all;
+  hd_bump_sb    c;
+  double        sqrt_s, *h, v[5], w[5], H[25], inv[25], total = 0;
+  PetscInt      n_par, first, end, sr_first, sr_end;
+  PetscBool     ok_b, ok_sb;
+  char          window[96];
+
+  PetscFunctionBegin;
+  PetscCheck(in && sig && start && out, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no input, signal shape, start or result");
+  PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, &sr_first, &sr_end, window, sizeof(window)));
+  memset(out, 0, sizeof(*out));
+  out->s = out->sigma_s = out->s_sr = out->z = out->nll_b = out->nll_sb = NAN;
+  for (int j = 0; j < 4; j++) out->p[j] = NAN;
+  if (!start->converged || !(start->p[0] > 0)) PetscFunctionReturn(PETSC_SUCCESS);
+  all        = *in;
+  all.gap_lo = all.gap_hi = 0;
+  /* all bins are fitted: a model whose left-out span is empty */
+  PetscCall(model_create(&all, sqrt_s, n_par, in->n_bins, in->n_bins, window, &m));
+  PetscCall(PetscMalloc1(in->n_bins, &h));
+  PetscCall(hd_bump_signal_bins(in, sig, h));
+  for (PetscInt i = 0; i < in->n_bins; i++) total += in->counts[i];
+  c.m     = &m;
+  c.h     = h;
+  c.n_par = n_par;
+  v[0]    = log(start->p[0]);
+  for (PetscInt j = 1; j < n_par; j++) v[j] = start->p[j];
+  /* background only on all bins (s held at 0), then with the signal free from the excess over
+   * the background-only prediction of the SR */
+  v[n_par] = 0;
+  PetscCall(sb_minimise(&c, v, 0.0, &out->nll_b, H, &ok_b));
+  memcpy(w, v, sizeof(v));
+  w[n_par] = PetscMax(start->n_sr - start->b_sr, 1.0);
+  PetscCall(sb_minimise(&c, w, 10 * total + 10, &out->nll_sb, H, &ok_sb));
+  if (ok_b && ok_sb) {
+    out->converged = PETSC_TRUE;
+    out->s         = w[n_par];
+    out->p[0]      = exp(w[0]);
+    for (PetscInt j = 1; j < 4; j++) out->p[j] = j < n_par ? w[j] : 0;
+    out->s_sr = 0;
+    for (PetscInt i = sr_first; i < sr_end; i++) out->s_sr += out->s * h[i];
+    out->z       = sqrt(PetscMax(2 * (out->nll_b - out->nll_sb), 0.0));
+    out->sigma_s = spd_inverse(n_par + 1, H, inv) ? sqrt(inv[n_par * (n_par + 1) + n_par]) : NAN;
+  }
+  PetscCall(PetscFree(h));
+  PetscCall(model_destroy(&m));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -29,6 +29,13 @@ expect_error "too many shards" "-max_shards must lie in \[1, 4096\]" "$HADAL" ru
 expect_error "eps outside (0, 1]" "option -eps: 1.5 is outside \(0, 1\]" "$HADAL" run -method cwola -data good.h5 -out o -eps 1,1.5
 expect_error "eps zero" "option -eps: 0 is outside \(0, 1\]" "$HADAL" run -method cwola -data good.h5 -out o -eps 0
 expect_error "window index" "option -window 99: the scan has windows 0 to" "$HADAL" run -method cwola -data good.h5 -out o -window 99
+expect_error "class weights" "option -sb_weights: 'even' is neither split nor pooled" "$HADAL" run -method cwola -data good.h5 -out o -sb_weights even
+expect_error "background fit" "option -bkg_fit: 'window' is neither spectrum nor sidebands" "$HADAL" run -method cwola -data good.h5 -out o -bkg_fit window
+expect_error "model selection" "option -model_selection: 'best' is neither ensemble nor tail" "$HADAL" run -method cwola -data good.h5 -out o -model_selection best
+expect_error "negative gap" "option -fit_gap must be >= 0" "$HADAL" run -method cwola -data good.h5 -out o -fit_gap -1
+expect_error "gap over the fit range" "option -fit_gap 300.*: window 0 .* leaves no bins to fit" "$HADAL" run $lin -data good.h5 -fit_gap 300
+expect_error "fit range below the data" "option -fit_lo: the fit range starts at 2000 GeV, below the data's lowest mass" "$HADAL" run $lin -data good.h5 -fit_lo 2000
+expect_error "fit range inside the window" "window 0 \[3100, 4000\) GeV reaches outside the fit range \[3100, 3900\)" "$HADAL" run $lin -data good.h5 -fit_hi 3900
 expect_error "merge without parts" "cannot merge: 'none/windows/window_000.h5' does not exist" "$HADAL" merge -out none
 [ ! -e o/summary.json ] && pass "no summary left by failed runs" || fail "a failed run wrote o/summary.json"
 finish

@@ -1,0 +1,152 @@
+/* Bump hunt: the gap around the signal region and the signal-plus-background cross-check.
+ *   - an Asimov spectrum with large excesses in the bins next to the SR: with the gap around the SR
+ *     those bins are not fitted (the true parameters come back, n_sr counts the SR bins only);
+ *     without the gap the same excesses pull the fit (so the check can fail);
+ *   - a gap that does not contain the SR is an error naming it;
+ *   - the cross-check fit on Asimov spectra: a Gaussian of 500 events at the SR centre is found
+ *     with s = 500 and a significance; background alone gives s = 0 and z = 0;
+ *   - the signal shapes integrate to 1 (Gaussian, Crystal Ball with its low-mass tail). */
+#include <math.h>
+#include <stdio.h>
+#include <hadal/bumphunt.h>
+#include "check.h"
+
+#define NB 31
+static const double p_true[4] = {1.0, 8.0, 5.0, 0.2};
+
+/* Asimov counts of the dijet function over [1800, 6000] GeV (4 % log bins), 1e5 events in all */
+static PetscErrorCode asimov(double *edges, double *mu)
+{
+  hd_bump_input in = {0};
+  double        p[4], total = 0;
+
+  PetscFunctionBegin;
+  PetscCall(hd_bump_edges(1800, 6000, NB, HD_BUMP_BINS_LOG, edges));
+  in.n_bins = NB;
+  in.edges  = edges;
+  PetscCall(hd_bump_predict(&in, p_true, mu));
+  for (int i = 0; i < NB; i++) total += mu[i];
+  for (int j = 0; j < 4; j++) p[j] = p_true[j];
+  p[0] = 1e5 / total;
+  PetscCall(hd_bump_predict(&in, p, mu));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the SR is bins [12, 15), 4 parameters */
+static void sr_input(hd_bump_input *in, const double *edges, const double *counts)
+{
+  in->n_bins   = NB;
+  in->edges    = edges;
+  in->counts   = counts;
+  in->sr_lo    = edges[12];
+  in->sr_hi    = edges[15];
+  in->n_params = 4;
+}
+
+static PetscErrorCode test_gap(void)
+{
+  double         edges[NB + 1], mu[NB], counts[NB], b_true = 0, n_sr_true = 0;
+  hd_bump_input  in = {0};
+  hd_bump_result r, r_nogap;
+  PetscErrorCode err;
+
+  PetscFunctionBegin;
+  PetscCall(asimov(edges, mu));
+  for (int i = 0; i < NB; i++) counts[i] = mu[i];
+  for (int i = 12; i < 15; i++) b_true += mu[i];
+  /* bins 10, 11 and 15, 16 form the gap; an excess there as a signal's tails would put it */
+  counts[10] *= 1.5;
+  counts[11] *= 2.0;
+  counts[15] *= 1.8;
+  counts[16] *= 1.3;
+  for (int i = 12; i < 15; i++) n_sr_true += counts[i];
+  sr_input(&in, edges, counts);
+  in.gap_lo   = edges[10];
+  in.gap_hi   = edges[17];
+  PetscCall(hd_bump_fit(&in, &r));
+  CHECK(r.converged, "the fit with a gap converges");
+  CHECK(fabs(r.p[1] - p_true[1]) < 1e-5 && fabs(r.p[2] - p_true[2]) < 1e-5 && fabs(r.p[3] - p_true[3]) < 1e-5, "with the gap the shape comes back: (%g, %g, %g)", r.p[1], r.p[2], r.p[3]);
+  CHECK(fabs(r.b_sr - b_true) < 1e-6 * b_true, "with the gap b_sr = %.6f, true %.6f", r.b_sr, b_true);
+  CHECK(r.n_sr == n_sr_true, "n_sr counts the SR bins only: %g, want %g", r.n_sr, n_sr_true);
+  CHECK(r.n_sb_bins == NB - 7, "fitted bins %d, want %d (SR and gap left out)", (int)r.n_sb_bins, NB - 7);
+  CHECK(r.sr_bin_first == 12 && r.sr_bin_end == 15, "the SR bins are [%d, %d), want [12, 15)", (int)r.sr_bin_first, (int)r.sr_bin_end);
+  in.gap_lo = in.gap_hi = 0;
+  PetscCall(hd_bump_fit(&in, &r_nogap));
+  CHECK(fabs(r_nogap.b_sr - b_true) > 1e-3 * b_true, "without the gap the excesses pull b_sr (%.3f against %.3f): the check can fail", r_nogap.b_sr, b_true);
+  /* a gap inside the SR is bad input */
+  in.gap_lo = edges[13];
+  in.gap_hi = edges[17];
+  PetscCall(hd_error_handler_push());
+  err = hd_bump_fit(&in, &r);
+  expect_error(err, "must contain the signal region", "a gap that does not contain the SR");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode test_signal_fit(void)
+{
+  double                edges[NB + 1], mu[NB], counts[NB], h[NB];
+  hd_bump_input         in = {0};
+  hd_bump_result        r;
+  hd_bump_signal        sig = {.kind = HD_BUMP_SIGNAL_GAUSS};
+  hd_bump_signal_result sr;
+
+  PetscFunctionBegin;
+  PetscCall(asimov(edges, mu));
+  sr_input(&in, edges, counts);
+  sig.mass    = 0.5 * (in.sr_lo + in.sr_hi);
+  sig.sigma   = 0.04 * sig.mass;
+  PetscCall(hd_bump_signal_bins(&in, &sig, h));
+  for (int i = 0; i < NB; i++) counts[i] = mu[i] + 500 * h[i];
+  PetscCall(hd_bump_fit(&in, &r));
+  PetscCall(hd_bump_fit_signal(&in, &sig, &r, &sr));
+  CHECK(sr.converged, "the signal-plus-background fit converges");
+  CHECK(fabs(sr.s - 500) < 0.5, "Asimov signal of 500 events: s = %.4f +- %.2f", sr.s, sr.sigma_s);
+  CHECK(fabs(sr.p[1] - p_true[1]) < 1e-3 && fabs(sr.p[3] - p_true[3]) < 1e-3, "the background shape comes back beside the signal");
+  CHECK(sr.z > 1 && sr.sigma_s > 0, "a significance %.3f and an uncertainty %.3f", sr.z, sr.sigma_s);
+  printf("ok: Asimov 500 events at %.0f GeV: s = %.3f +- %.3f, z = %.3f\n", sig.mass, sr.s, sr.sigma_s, sr.z);
+  for (int i = 0; i < NB; i++) counts[i] = mu[i];
+  PetscCall(hd_bump_fit(&in, &r));
+  PetscCall(hd_bump_fit_signal(&in, &sig, &r, &sr));
+  CHECK(sr.converged && sr.s < 0.5 && sr.z < 1e-2, "background alone: s = %.4f, z = %.4f", sr.s, sr.z);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode test_shapes(void)
+{
+  double         edges[2001], h[2000];
+  hd_bump_input  in  = {0};
+  hd_bump_signal g   = {.kind = HD_BUMP_SIGNAL_GAUSS, .mass = 3500, .sigma = 140};
+  hd_bump_signal cb  = {.kind = HD_BUMP_SIGNAL_CRYSTAL_BALL, .mass = 3500, .sigma = 140, .alpha = 1.5, .n = 3};
+  double         sum = 0, sum_cb = 0, below = 0, below_cb = 0;
+
+  PetscFunctionBegin;
+  PetscCall(hd_bump_edges(100, 12900, 2000, HD_BUMP_BINS_LINEAR, edges));
+  in.n_bins = 2000;
+  in.edges  = edges;
+  PetscCall(hd_bump_signal_bins(&in, &g, h));
+  for (int i = 0; i < 2000; i++) {
+    sum += h[i];
+    below += edges[i + 1] <= 3000 ? h[i] : 0;
+  }
+  PetscCall(hd_bump_signal_bins(&in, &cb, h));
+  for (int i = 0; i < 2000; i++) {
+    sum_cb += h[i];
+    below_cb += edges[i + 1] <= 3000 ? h[i] : 0;
+  }
+  CHECK(fabs(sum - 1) < 1e-9, "the Gaussian integrates to %.12f", sum);
+  CHECK(fabs(sum_cb - 1) < 2e-3, "the Crystal Ball integrates to %.6f over [100, 12900] GeV", sum_cb);
+  CHECK(below_cb > 5 * below, "the Crystal Ball has the low-mass tail: %.4f below 3 TeV, the Gaussian %.6f", below_cb, below);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+int main(int argc, char **argv)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  PetscCall(test_gap());
+  PetscCall(test_signal_fit());
+  PetscCall(test_shapes());
+  printf("%s: %d failure(s)\n", argv[0], failures);
+  PetscCall(PetscFinalize());
+  return failures != 0;
+}
