@@ -265,7 +265,38 @@ static PetscErrorCode hd_train_save(MPI_Comm group, const hd_train_config *c, co
   ck->n_ranks      = size;
   ck->n_losses     = n_losses;
   ck->train_events = train_events;
-  PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, ck));
+  if (n_losses > 0 && size > 1) {
+    /* mid-epoch: each rank holds the losses of its own shards only (zeros elsewhere); the file gets
+     * their sums, exact (one non-zero contributor per entry), whatever group resumes it */
+    double *own = ck->losses, *sum;
+    PetscCall(PetscMalloc1(n_losses, &sum));
+    PetscCallMPI(MPI_Allreduce(own, sum, (int)n_losses, MPI_DOUBLE, MPI_SUM, group));
+    ck->losses = sum;
+    PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, ck));
+    ck->losses = own;
+    PetscCall(PetscFree(sum));
+  } else PetscCall(hd_checkpoint_write(group, c->checkpoint, net->spec, ck));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* After a checkpoint was read: the plateau's counters (best loss, epochs since the best...) come
+ * from the file, its settings (-stop_patience, -lr_patience, -lr_factor, which the file does not
+ * hold) stay this run's, or a resumed member would no longer stop early or lower its learning rate
+ * where an uninterrupted one does. The file's epoch losses are the group's sums (hd_train_save):
+ * only rank 0 keeps them, so that the epoch-end sum over the ranks counts each once. Collective. */
+static PetscErrorCode hd_train_resume_state(MPI_Comm group, hd_checkpoint *ck, hd_nn_plateau *plateau)
+{
+  int rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(group, &rank));
+  plateau->best         = ck->plateau.best;
+  plateau->best_epoch   = ck->plateau.best_epoch;
+  plateau->epoch        = ck->plateau.epoch;
+  plateau->since_best   = ck->plateau.since_best;
+  plateau->since_lr     = ck->plateau.since_lr;
+  plateau->n_reductions = ck->plateau.n_reductions;
+  if (rank != 0) PetscCall(PetscArrayzero(ck->losses, ck->n_losses));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -576,8 +607,8 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
       step0          = ck.step;
       opt.step       = ck.optim_step;
       opt.cfg.lr     = ck.lr;
-      plateau        = ck.plateau;
       train_events   = ck.train_events;
+      PetscCall(hd_train_resume_state(group, &ck, &plateau));
       PetscCall(hd_log(group, "%s: resuming from '%s' at epoch %" PetscInt_FMT " step %" PetscInt_FMT "\n", c->label, c->checkpoint, epoch0 + 1, step0));
     } else PetscCall(hd_log(group, "%s: -resume: no checkpoint '%s' yet, starting afresh\n", c->label, c->checkpoint));
   }
@@ -650,7 +681,7 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
       PetscCall(hd_train_optim_gather(group, &opt, opt_counts, opt_displs));
       PetscCall(hd_train_save(group, c, net, &ck, epoch + 1, 0, 0, &opt, &plateau, train_events));
     }
-    if (stop) {
+    if (stop && !early) { /* a signal in the epoch that stops early: the training is over, not cut */
       res->interrupted = PETSC_TRUE;
       epoch++;
       break;
