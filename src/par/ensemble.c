@@ -448,6 +448,7 @@ PetscErrorCode hd_ensemble_run_many(PetscInt n, hd_ensemble *const *e, const hd_
   hd_progress          prog;
   PetscBool            show, stop = PETSC_FALSE;
   PetscInt             mine, done = 0;
+  PetscErrorCode       failed = PETSC_SUCCESS;
   const char          *label = NULL;
 
   PetscFunctionBegin;
@@ -465,11 +466,16 @@ PetscErrorCode hd_ensemble_run_many(PetscInt n, hd_ensemble *const *e, const hd_
     /* no member starts after a signal: the group agrees, so its ranks stop together */
     PetscCall(hd_signals_agree(g->group, &stop));
     if (stop) break;
-    PetscCall(hd_ens_job(&J, g, j, fn, ctx, &stop));
-    if (stop) break;
+    /* A member that fails (a full disk under its checkpoint or stored file) fails on every rank
+     * of its group, but the other groups do not know: the group stops, and the world agrees on
+     * the failure once every group has left its loop, so that all ranks end with the one error
+     * instead of some waiting in a collective of the others. */
+    failed = hd_ens_job(&J, g, j, fn, ctx, &stop);
+    if (failed || stop) break;
     done++;
     if (show) PetscCall(hd_progress_update(&prog, (double)done));
   }
+  PetscCall(hd_error_agree(g->world, failed));
   PetscCall(hd_ens_finish(&J, g));
   if (show && done == mine) PetscCall(hd_progress_end(&prog, (double)done));
   PetscCall(hd_ens_jobs_destroy(&J));

@@ -37,7 +37,7 @@ full() {
 for np in 1 2; do
   full "generate, $np ranks, data" 1000 $MPIEXEC -n $np "$HADAL" generate lhco -o "$disk/big.h5" -n 200000
   full "generate, $np ranks, last columns" 1200 $MPIEXEC -n $np "$HADAL" generate lhco -o "$disk/big.h5" -n 68000
-  for free in 20 150 700; do
+  for free in 20 150 600; do
     full "run ae, $np ranks, ${free} KiB free" $free $MPIEXEC -n $np "$HADAL" run -method ae -data toy.h5 -out "$disk/o" -epochs 1 -batch_size 200 -ensemble_size 3 -seed 11
   done
   for free in 300 1000; do
