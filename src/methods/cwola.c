@@ -621,6 +621,26 @@ static PetscErrorCode hd_cwola_unit_bdt(hd_comm group, const hd_cwola_options *o
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective on group. A classifier network of -network with the id `id` (its initialisation,
+ * validation split and minibatch order), trained on the n_tr events x_tr (n_tr, F) with labels
+ * y_tr and weights wt_tr by the weighted cross-entropy; *net to be destroyed by the caller. */
+static PetscErrorCode hd_cwola_train_net(hd_comm group, const hd_cwola_options *o, const hd_train_config *cfg0, PetscInt id, PetscInt n_tr, PetscInt F, const float *x_tr, const float *y_tr, const float *wt_tr, hd_nn **net, hd_train_result *res)
+{
+  hd_train_config cfg         = *cfg0;
+  PetscInt        in_shape[3] = {F, 1, 1};
+
+  PetscFunctionBegin;
+  PetscCall(hd_nn_create(o->network, in_shape, PetscMax(cfg.batch, 1024), net));
+  PetscCheck((*net)->out_size == 1, group, HD_ERR_USER_INPUT, "option -network: the classifier must end in one output (got %" PetscInt_FMT ")", (*net)->out_size);
+  PetscCall(hd_nn_init(*net, (uint64_t)o->seed, (uint64_t)id, HD_INIT_AUTO));
+  cfg.seed      = (uint64_t)o->seed;
+  cfg.member    = id;
+  cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
+  hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
+  PetscCall(hd_train(group, *net, &tr, &cfg, res));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Train member m of (window, fold) on the window's events outside the fold, score the fold, and add
  * each scored event's quantile rank 2 r + 1 (of 2 n) to rank_sum (NULL on the ranks of the group
  * that do not keep the sums). Collective on group. */
@@ -630,7 +650,6 @@ static PetscErrorCode hd_cwola_unit(hd_comm group, const hd_cwola_options *o, co
   float           *x_tr, *y_tr, *wt_tr, *x_te, *out;
   PetscInt        *te_pos;
   hd_nn           *net;
-  hd_train_config  cfg = *cfg0;
   hd_train_result  res;
   int64_t         *odd;
 
@@ -667,15 +686,7 @@ static PetscErrorCode hd_cwola_unit(hd_comm group, const hd_cwola_options *o, co
     PetscCall(PetscFree3(x_te, out, te_pos));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscInt in_shape[3] = {F, 1, 1};
-  PetscCall(hd_nn_create(o->network, in_shape, PetscMax(cfg.batch, 1024), &net));
-  PetscCheck(net->out_size == 1, group, HD_ERR_USER_INPUT, "option -network: the classifier must end in one output (got %" PetscInt_FMT ")", net->out_size);
-  PetscCall(hd_nn_init(net, (uint64_t)o->seed, (uint64_t)unit, HD_INIT_AUTO));
-  cfg.seed   = (uint64_t)o->seed;
-  cfg.member = unit;
-  cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
-  hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
-  PetscCall(hd_train(group, net, &tr, &cfg, &res));
+  PetscCall(hd_cwola_train_net(group, o, cfg0, unit, n_tr, F, x_tr, y_tr, wt_tr, &net, &res));
   *interrupted = res.interrupted;
   hd_train_data te = {.n = n_te, .in_size = F, .x = x_te, .target = NULL};
   if (n_te > 0 && !res.interrupted) PetscCall(hd_train_evaluate(group, net, &te, hd_objective_standard(HD_TRAIN_LOSS_BCE), HD_EVAL_OUTPUT, out));
@@ -768,19 +779,10 @@ static PetscErrorCode hd_cwola_unit_tail(hd_comm group, const hd_cwola_options *
   PetscCall(hd_cwola_weights(o, t, w, p, fold, vfold, n_tr, y_tr, wt_tr));
   for (PetscInt r = 0; r < o->tail_tries && !*interrupted; r++) {
     hd_nn          *net;
-    hd_train_config cfg = *cfg0;
     hd_train_result res;
-    PetscInt        id = unit * o->tail_tries + r, in_shape[3] = {F, 1, 1};
     double          eff = 0;
 
-    PetscCall(hd_nn_create(o->network, in_shape, PetscMax(cfg.batch, 1024), &net));
-    PetscCheck(net->out_size == 1, group, HD_ERR_USER_INPUT, "option -network: the classifier must end in one output (got %" PetscInt_FMT ")", net->out_size);
-    PetscCall(hd_nn_init(net, (uint64_t)o->seed, (uint64_t)id, HD_INIT_AUTO));
-    cfg.seed      = (uint64_t)o->seed;
-    cfg.member    = id;
-    cfg.objective = hd_objective_standard(HD_TRAIN_LOSS_BCE);
-    hd_train_data tr = {.n = n_tr, .in_size = F, .x = x_tr, .target = y_tr, .target_ld = 1, .weight = wt_tr};
-    PetscCall(hd_train(group, net, &tr, &cfg, &res));
+    PetscCall(hd_cwola_train_net(group, o, cfg0, unit * o->tail_tries + r, n_tr, F, x_tr, y_tr, wt_tr, &net, &res));
     *interrupted = res.interrupted;
     if (!res.interrupted && n_va > 0) {
       hd_train_data va = {.n = n_va, .in_size = F, .x = x_va, .target = NULL};
