@@ -13,9 +13,11 @@ export HADAL DATA=ev.h5 OPTS=$HADAL_SRC/inputs/cwola_ee.opts PLOT=$HADAL_SRC/too
 j=$(OUT=job sbatch --parsable --ntasks=2 --output=job.out "$HADAL_SRC/jobs/cwola_ee_contamination.sbatch")
 [ -n "$j" ] || { fail "sbatch refused jobs/cwola_ee_contamination.sbatch"; finish; }
 
-# the uninterrupted reference, outside Slurm, while the job runs
+# the uninterrupted reference, outside Slurm, in the background while the job runs (the signal
+# must reach the job before it ends)
 read -r -a lo <<< "$long"
-$MPIEXEC -n 2 "$HADAL" run -options_file "$OPTS" -data ev.h5 -out ref "${lo[@]}" > ref.log 2>&1 || { fail "reference run"; cat ref.log; finish; }
+$MPIEXEC -n 2 "$HADAL" run -options_file "$OPTS" -data ev.h5 -out ref "${lo[@]}" > ref.log 2>&1 &
+ref=$!
 
 # the signal once a few classifiers are stored
 for _ in $(seq 1 1200); do
@@ -23,8 +25,9 @@ for _ in $(seq 1 1200); do
   sleep 0.1
 done
 n=$(ls job/members 2>/dev/null | grep -c '^member_')
-[ "$n" -ge 3 ] || { fail "job $j stored no classifiers:"; cat job.out; slurm_diagnose; finish; }
+[ "$n" -ge 3 ] || { fail "job $j stored no classifiers:"; kill "$ref" 2>/dev/null; cat job.out; slurm_diagnose; finish; }
 scancel --batch --signal=USR1 "$j" && pass "SIGUSR1 sent to the batch shell of job $j with $n classifiers stored" || fail "scancel --batch --signal=USR1 failed"
+wait "$ref" || { fail "reference run"; cat ref.log; finish; }
 state=$(job_wait "$j" 120)
 [ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
 restarts=$(job_field "$j" Restarts)
