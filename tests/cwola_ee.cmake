@@ -8,3 +8,6 @@ set_tests_properties(cwola_ee_scan PROPERTIES TIMEOUT 300)
 # jobs/cwola_ee_contamination.sbatch against a private one-node Slurm (skipped without Slurm)
 hd_add_script_test(slurm_cwola_ee_contamination slurm/cwola_ee_contamination.sh LABELS "slurm;cwola_ee")
 set_tests_properties(slurm_cwola_ee_contamination PROPERTIES TIMEOUT 400 PROCESSORS 2)
+# the same job stopped by SIGUSR1, requeued and resumed: the results of an uninterrupted scan
+hd_add_script_test(slurm_cwola_ee_requeue slurm/cwola_ee_requeue.sh LABELS "slurm;cwola_ee;resume")
+set_tests_properties(slurm_cwola_ee_requeue PROPERTIES TIMEOUT 180 PROCESSORS 2)

@@ -1,15 +1,18 @@
 # jobs/cwola_array.sbatch on the private Slurm: `submit` counts the windows and submits one array
-# task per window (1 rank each) and a merge job after them. A task interrupted mid-window (SIGUSR1
-# to its batch shell) fails and leaves no window file, so the merge never starts; submitting again
-# with WINDOWS=missing runs only that window and the merge; the merged results.h5 and summary.json
-# are those of the whole scan in one 2-task job (jobs/cwola_scan.sbatch), bit for bit, with plots.
+# task per window (1 rank each) and a merge job after them. Both tasks are interrupted mid-window
+# once they have stored classifiers: task 1 by SIGUSR1 to its batch shell (what --signal=B:USR1@60
+# sends before the time limit) requeues itself alone (Restarts=1) and resumes from the classifiers
+# stored in arr/members/window_001; task 0 by SIGTERM (scancel, preemption) keeps its stored
+# classifiers and fails, so the merge never starts; submitting again with WINDOWS=missing runs
+# only window 0, which resumes, and the merge. The merged results.h5 and summary.json are those of
+# the whole scan in one 2-task job (jobs/cwola_scan.sbatch), bit for bit, with plots.
 . "$HADAL_SRC/tests/slurm/common.sh"
 
 "$HADAL" generate lhco -o ev.h5 -n 60000 -seed 3 -signal_fraction 0.003 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
 rm -rf scan arr ./*.out
-# each window takes about 6 s on one rank: long enough to be interrupted
+# each window (2 folds x 4 classifiers) takes about 8 s on one rank: long enough to be interrupted
 export HADAL DATA=ev.h5 OPTS=$HADAL_SRC/inputs/cwola_lhco.opts PLOT=$HADAL_SRC/tools/plot_cwola.py PYTHON
-export HADAL_OPTS="-sr_max 4100 -folds 2 -ensemble_size 3 -epochs 100 -stop_patience 0"
+export HADAL_OPTS="-sr_max 4100 -folds 2 -ensemble_size 4 -epochs 100 -stop_patience 0"
 array=$HADAL_SRC/jobs/cwola_array.sbatch
 n_win=$("$HADAL" run -options_file "$OPTS" $HADAL_OPTS -list_windows | awk '/^windows:/ { print $2 }')
 [ "$n_win" = 2 ] || { fail "-list_windows: '$n_win' windows, want 2"; finish; }
@@ -29,22 +32,31 @@ grep -q "2 windows, tasks 0-1: array job $a, merge job $m after it" submit1.err 
 # an array task started without --array is told how to submit
 n=$(OUT=arr sbatch --parsable --ntasks=1 --output=noarray.out "$array")
 
-# interrupt window 1 once its classifiers train
-log1=hadal-cwola-${a}_1.out
-if wait_for_line "$log1" "classifiers on 1 ranks" 120; then
-  sleep 1
-  scancel --batch --signal=USR1 "${a}_1" && pass "SIGUSR1 sent to the batch shell of task ${a}_1" || fail "scancel --batch --signal=USR1 ${a}_1 failed"
-else
-  fail "task ${a}_1 did not start training:"; cat "$log1"; slurm_diagnose; finish
-fi
-st0=$(job_wait "${a}_0" 120); st1=$(job_wait "${a}_1" 120)
-[ "$st0" = COMPLETED ] && [ "$st1" = FAILED ] && pass "task 0 completed, the interrupted task 1 failed" ||
+# interrupt both windows once each has stored two classifiers: task 0 with TERM, task 1 with USR1
+stored() { ls "$(printf 'arr/members/window_%03d' "$1")" 2>/dev/null | grep -c '^member_'; }
+for _ in $(seq 1 1200); do
+  [ "$(stored 0)" -ge 2 ] && [ "$(stored 1)" -ge 2 ] && break
+  sleep 0.1
+done
+n0=$(stored 0) n1=$(stored 1)
+[ "$n0" -ge 2 ] && [ "$n1" -ge 2 ] || { fail "tasks stored $n0 and $n1 classifiers:"; cat hadal-cwola-"${a}"_*.out; slurm_diagnose; finish; }
+scancel --batch --signal=TERM "${a}_0" && scancel --batch --signal=USR1 "${a}_1" &&
+  pass "SIGTERM to task ${a}_0 ($n0 classifiers stored), SIGUSR1 to task ${a}_1 ($n1 stored)" || fail "scancel --batch --signal failed"
+log0=hadal-cwola-${a}_0.out log1=hadal-cwola-${a}_1.out
+st0=$(job_wait "${a}_0" 120); st1=$(job_wait "${a}_1" 150)
+[ "$st0" = FAILED ] && [ "$st1" = COMPLETED ] && pass "the task stopped by SIGTERM failed, the one stopped by SIGUSR1 completed" ||
   { fail "tasks ended $st0, $st1:"; cat hadal-cwola-"${a}"_*.out; slurm_diagnose; }
-grep -q "1 window x 2 folds x 3 members = 6 classifiers on 1 ranks" "hadal-cwola-${a}_0.out" && grep -q "window 0 finished in" "hadal-cwola-${a}_0.out" &&
-  pass "task 0 trained window 0 alone: $(grep -o '1 window x .* groups)' "hadal-cwola-${a}_0.out")" || { fail "task 0 did not run window 0 alone:"; cat "hadal-cwola-${a}_0.out"; }
-grep -q "error: interrupted by SIGUSR1 .* window 1 has no result" "$log1" && pass "task 1: $(grep -o 'interrupted by.*' "$log1")" || { fail "task 1: no clear line"; cat "$log1"; }
-[ -e arr/windows/window_000.h5 ] && [ ! -e arr/windows/window_001.h5 ] && pass "window 0 written, no file for the interrupted window 1" ||
-  fail "window files after the interruption: $(ls arr/windows 2>&1)"
+r0=$(job_field "${a}_0" Restarts) r1=$(job_field "${a}_1" Restarts)
+[ "$r0" = 0 ] && [ "$r1" = 1 ] && pass "task 1 alone requeued (Restarts $r0 and $r1)" || fail "Restarts $r0 and $r1, want 0 and 1"
+grep -q "1 window x 2 folds x 4 members = 8 classifiers on 1 ranks" "$log0" && pass "a task trains its window alone: $(grep -o '1 window x .* groups)' "$log0")" || { fail "task 0 did not run window 0 alone:"; cat "$log0"; }
+grep -q "error: interrupted by SIGTERM .* window 0 has no result yet: run it again (WINDOWS=missing) to continue from the classifiers stored in arr/members/window_000" "$log0" &&
+  pass "task 0: $(grep -o 'interrupted by SIGTERM.*' "$log0")" || { fail "task 0: no clear line"; cat "$log0"; }
+grep -q -E "\(restart 0\): interrupted by SIGUSR1 .* classifiers of window 1 stored in arr/members/window_001; requeueing ${a}_1\$" "$log1" &&
+  pass "task 1: $(grep -o 'interrupted by SIGUSR1.*' "$log1")" || { fail "task 1: no requeue line"; cat "$log1"; }
+grep -q "(restart 1): .* -window 1 -resume on 1 tasks" "$log1" && grep -q -E "ensemble: [2-7] finished members? found in 'arr/members/window_001' \(loaded, not run again\)" "$log1" &&
+  pass "task 1 restarted with -resume: $(grep -o 'ensemble: [0-9]* finished.*' "$log1")" || { fail "task 1 did not resume"; cat "$log1"; }
+grep -q "(restart 1): window 1 finished in" "$log1" && [ -e arr/windows/window_001.h5 ] && [ ! -e arr/windows/window_000.h5 ] &&
+  pass "window 1 written after the restart, no file for the failed window 0" || fail "window files after the interruptions: $(ls arr/windows 2>&1)"
 reason=
 for _ in $(seq 1 60); do
   reason=$(job_field "$m" Reason)
@@ -63,11 +75,13 @@ st=$(job_wait "$n" 60)
 # again for the missing window: one task, then the merge
 ids=$(OUT=arr WINDOWS=missing bash "$array" submit --ntasks=1 2> submit2.err) || { fail "submit WINDOWS=missing:"; cat submit2.err; finish; }
 read -r a2 m2 <<< "$ids"
-grep -q "2 windows, tasks 1: array job $a2, merge job $m2 after it" submit2.err && pass "WINDOWS=missing: $(cat submit2.err)" || { fail "WINDOWS=missing said:"; cat submit2.err; }
+grep -q "2 windows, tasks 0: array job $a2, merge job $m2 after it" submit2.err && pass "WINDOWS=missing: $(cat submit2.err)" || { fail "WINDOWS=missing said:"; cat submit2.err; }
 st=$(job_wait "$m2" 150)
 [ "$st" = COMPLETED ] && pass "merge job $m2 completed" || { fail "merge job $m2 ended $st:"; cat hadal-cwola-"${a2}"_*.out hadal-cwola-merge-"$m2".out; slurm_diagnose; }
-[ "$(job_field "${a2}_1" JobState)" = COMPLETED ] && [ ! -e "hadal-cwola-${a2}_0.out" ] && pass "only window 1 ran again" ||
-  fail "resubmission: task 1 $(job_field "${a2}_1" JobState), logs $(ls hadal-cwola-"${a2}"_*)"
+[ "$(job_field "${a2}_0" JobState)" = COMPLETED ] && [ ! -e "hadal-cwola-${a2}_1.out" ] && pass "only window 0 ran again" ||
+  fail "resubmission: task 0 $(job_field "${a2}_0" JobState), logs $(ls hadal-cwola-"${a2}"_*)"
+grep -q -E "ensemble: [2-7] finished members? found in 'arr/members/window_000' \(loaded, not run again\)" "hadal-cwola-${a2}_0.out" &&
+  pass "window 0 resumed: $(grep -o 'ensemble: [0-9]* finished.*' "hadal-cwola-${a2}_0.out")" || { fail "window 0 did not resume"; cat "hadal-cwola-${a2}_0.out"; }
 grep -q "finished: arr/summary.json, plots in arr/plots" "hadal-cwola-merge-$m2.out" && pass "merge log says finished" || fail "no 'finished' line in the merge log"
 st=$(job_wait "$s" 150)
 [ "$st" = COMPLETED ] && pass "single scan job $s completed" || { fail "scan job $s ended $st:"; cat scan.out; }
@@ -82,7 +96,7 @@ s, r = json.load(open("scan/summary.json")), json.load(open("arr/summary.json"))
 # wall_s (the sum of the tasks' times) and ranks (those of the merge) may differ
 differ = sorted(k for k in set(s) | set(r) if s.get(k) != r.get(k))
 assert set(differ) <= {"wall_s", "ranks"}, "summary.json: %s differ" % differ
-assert len(s["windows"]) == n_win and s["models_trained"] == 2 * 3 * n_win, s["models_trained"]
+assert len(s["windows"]) == n_win and s["models_trained"] == 2 * 4 * n_win, s["models_trained"]
 a, b = datasets("scan/results.h5"), datasets("arr/results.h5")
 assert len(a) > 2 * n_win and sorted(a) == sorted(b), (sorted(a), sorted(b))
 assert "scores/cwola/window_000" in a and [n for n in a if a[n] != b[n]] == [], [n for n in a if a[n] != b[n]]
