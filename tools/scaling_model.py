@@ -18,6 +18,12 @@ The equations (docs/scaling.md gives them with their derivation):
 
   members over G = P/g groups of g ranks:
     E(P)   = E_sched(costs, G, cv, driver) x E_dp(g) x T_units / (T_units + P T_io)
+    driver: one-sided (current, since commit c49b68f: each member's columns put into the owners'
+            blocks as it ends, no group waits for another) or per-round (historical: the columns
+            exchanged after every round, every round as long as its slowest member)
+
+The data-parallel step is the current one (optimiser split over the group, commit 4fa1cf6);
+`predict` prints the replicated step beside it for comparison.
 """
 import argparse
 import csv
@@ -109,13 +115,13 @@ def predict(args):
     inp = json.load(open(args.inputs))
     print("network: %s; %d ranks per node; inputs measured %s (load average %.1f..%.1f)\n" % (NETWORKS[args.network]["name"], RANKS_PER_NODE, inp.get("date", "?"), inp.get("loadavg_start", 0), inp.get("loadavg_end", 0)))
     print("## Data parallel (one model, one group of P ranks)\n")
-    print("| workload | batch | shards | parameters | P | E today | E, optimiser split | what limits it (today) |")
+    print("| workload | batch | shards | parameters | P | E, optimiser replicated (before 4fa1cf6) | E, optimiser split (current) | what limits it (current) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     today, split = Model(inp, args.network), Model(inp, args.network, split_optimizer=True)
     for w in ("ae", "dae", "flow", "svdd"):
         c = inp["compute"][w]
         for P in (2, 16, 64, 256, 1024):
-            T, parts = today.step(w, P)
+            T, parts = split.step(w, P)
             name, t = limit_of(parts)
             S = SHARDS[w]
             if P > S:
@@ -124,7 +130,7 @@ def predict(args):
                 name = "%s: %.0f%% of the step (compute %.2f ms)" % (name, 100 * t / T, 1e3 * parts["compute"])
             print("| %s | %d | %d | %d | %d | %.2f | %.2f | %s |" % (w, c["batch"], S, c["params"], P, today.e_dp(w, P), split.e_dp(w, P), name))
     print("\n## Members across groups (cv %.2f: a unit's time around its cost)\n" % args.cv)
-    print("| job | units | P | E, groups of 1 (no-wait driver) | E, groups of 1 (per-round driver) | what limits groups of 1 | best group size g | E at g (no-wait) | E at g (per-round) |")
+    print("| job | units | P | E, groups of 1 (one-sided, no wait: current) | E, groups of 1 (per-round: historical) | what limits groups of 1 | best group size g | E at g (current) | E at g (per-round) |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     cw = inp.get("cwola_windows")
     jobs = []
@@ -139,7 +145,7 @@ def predict(args):
                 if g > SHARDS[w] or P % g:
                     continue
                 nw, rd, R = sched_eff(costs, P // g, args.cv, trials=5)
-                e = today.e_dp(w, g)
+                e = split.e_dp(w, g)
                 cands.append((g, nw * e, rd * e, nw, R))
             g1 = cands[0]
             best = max(cands, key=lambda c: c[1])
@@ -164,7 +170,9 @@ def check(args):
     cores of their own) stands what a machine without an idle core gives: P ranks share the
     time one rank had, E = 1/P."""
     inp = json.load(open(args.inputs))
-    m = Model(inp, args.network, use_reference=False)  # the points were measured under this machine's load
+    # the points were measured with this machine's own step (not the reference rate), with the
+    # optimiser split over the group as the code does since commit 4fa1cf6
+    m = Model(inp, args.network, split_optimizer=True, use_reference=False)
     rows = list(csv.DictReader(open(os.path.join(args.scaling, "scaling.csv"))))
     runs = list(csv.DictReader(open(os.path.join(args.scaling, "runs.csv"))))
     print("| entry | scaling | P | measured E, median (min..max) | model, a core per rank | no idle core: 1/P | load average | cores | oversubscribed |")
@@ -176,15 +184,16 @@ def check(args):
         if r["kind"] == "data":
             e = m.e_dp(r["entry"], P, rpn=C) if r["entry"] in inp["compute"] else float("nan")
         else:
-            e = member_point(inp, runs, r)
+            e = member_point(inp, runs, r, args.driver)
         print("| %s | %s | %d | %s (%s..%s) | %.2f | %.2f | %.1f | %d | %s |" % (r["entry"], r["scaling"], P, r["efficiency"], r["eff_min"], r["eff_max"], e, 1.0 / P, L, C,
               "yes: correctness only" if r["oversubscribed"] == "1" else "no"))
     return 0
 
 
-def member_point(inp, runs, r):
+def member_point(inp, runs, r, driver="one-sided"):
     """Predicted efficiency of a measured members point: the schedule of its units at G = P groups
-    of one rank, and the fixed part of the run (start, read, outputs) taken from the 1-rank runs."""
+    of one rank under the driver that ran it (one-sided: no group waits; per-round: the historical
+    exchange after every round), and the fixed part of the run (start, read, outputs)."""
     entry, scaling, P = r["entry"], r["scaling"], int(r["ranks"])
     one = [x for x in runs if x["entry"] == entry and x["scaling"] == scaling and x["ranks"] == "1" and x["rc"] == "0"]
     units = int(float(r["work"]))
@@ -197,7 +206,7 @@ def member_point(inp, runs, r):
     else:
         costs = [1.0] * units
         nw, rd, _ = sched_eff(costs, P, 0.0)
-        e_s = rd
+        e_s = nw if driver == "one-sided" else rd
         fixed = inp.get("svdd_fixed_fraction", 0.1)
     # T(P) = fixed + units / (P e_s) in units of T(1): E = 1 / (P (f + (1 - f) / (P e_s)))
     if scaling == "strong":
@@ -218,6 +227,8 @@ def main():
         q.add_argument("--cv", type=float, default=0.1, help="coefficient of variation of a unit's time around its cost [0.1]")
         if name == "check":
             q.add_argument("--scaling", required=True, help="folder of tools/scaling.py run")
+            q.add_argument("--driver", default="one-sided", choices=("one-sided", "per-round"),
+                           help="ensemble driver of the measured hadal: one-sided (since commit c49b68f) or per-round (before) [one-sided]")
     a = p.parse_args()
     RANKS_PER_NODE = a.ranks_per_node
     return predict(a) if a.what == "predict" else check(a)
