@@ -30,6 +30,8 @@ import csv
 import json
 import math
 import os
+import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
@@ -105,7 +107,7 @@ class Model:
 
 def limit_of(parts):
     names = dict(compute="shards per rank (global batch per rank)", sum="exact sum (per parameter, replicated)",
-                 opt="optimiser step (replicated on every rank)", comm="allreduce (latency + bandwidth)")
+                 opt="optimiser step (its block, then the allgather of the parameters)", comm="allreduce (latency + bandwidth)")
     nc = {k: v for k, v in parts.items() if k != "compute"}
     k = max(nc, key=nc.get)
     return names[k], nc[k]
@@ -175,44 +177,125 @@ def check(args):
     m = Model(inp, args.network, split_optimizer=True, use_reference=False)
     rows = list(csv.DictReader(open(os.path.join(args.scaling, "scaling.csv"))))
     runs = list(csv.DictReader(open(os.path.join(args.scaling, "runs.csv"))))
-    print("| entry | scaling | P | measured E, median (min..max) | model, a core per rank | no idle core: 1/P | load average | cores | oversubscribed |")
-    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |")
+    print("| entry | scaling | P | measured E, median (min..max) | fastest runs: E | ensemble stage alone: E | model, a core per rank | fixed part (1 rank) | no idle core: 1/P | load average | cores | oversubscribed |")
+    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         P, C, L = int(r["ranks"]), int(r["cores"]), float(r["load1_median"])
         if P == 1:
             continue
+        f, st = None, None
         if r["kind"] == "data":
             e = m.e_dp(r["entry"], P, rpn=C) if r["entry"] in inp["compute"] else float("nan")
         else:
-            e = member_point(inp, runs, r, args.driver)
-        print("| %s | %s | %d | %s (%s..%s) | %.2f | %.2f | %.1f | %d | %s |" % (r["entry"], r["scaling"], P, r["efficiency"], r["eff_min"], r["eff_max"], e, 1.0 / P, L, C,
-              "yes: correctness only" if r["oversubscribed"] == "1" else "no"))
+            e, f = member_point(inp, runs, r, args.driver, args.scaling)
+            st = stage_eff(args.scaling, runs, r)
+        print("| %s | %s | %d | %s (%s..%s) | %.2f | %s | %.2f | %s | %.2f | %.1f | %d | %s |" % (r["entry"], r["scaling"], P, r["efficiency"], r["eff_min"], r["eff_max"],
+              fastest(runs, r), "-" if st is None else "%.2f" % st, e, "-" if f is None else "%.2f" % f, 1.0 / P, L, C, "yes: correctness only" if r["oversubscribed"] == "1" else "no"))
     return 0
 
 
-def member_point(inp, runs, r, driver="one-sided"):
+def fastest(runs, r):
+    """Efficiency from the fastest run at P ranks against the fastest at 1 rank: on a shared
+    machine the runs least disturbed by other work."""
+    def best(P):
+        v = [x for x in runs if x["entry"] == r["entry"] and x["scaling"] == r["scaling"] and x["ranks"] == str(P) and x["rc"] == "0"]
+        if r["kind"] == "data":
+            return max(float(x["rate"]) for x in v if x["rate"])
+        return min(float(x["wall_s"]) for x in v if x["wall_s"])
+    P = int(r["ranks"])
+    b1, bP = best(1), best(P)
+    if r["kind"] == "data":
+        return bP / (P * b1)
+    return b1 / (P * bP) if r["scaling"] == "strong" else b1 / bP
+
+
+def elapsed(scaling_dir, entry, scaling, P, rep):
+    """The ensemble stage's time of one run: the last progress line of its log (group 0's)."""
+    log = os.path.join(scaling_dir, "runs", "%s_%s_np%d_r%s.log" % (entry, scaling, P, rep))
+    t = None
+    if os.path.exists(log):
+        for line in open(log):
+            m = re.search(r" models .* ([\d.]+) s elapsed", line)
+            if m:
+                t = float(m.group(1))
+    return t
+
+
+def stage_eff(scaling_dir, runs, r):
+    """Efficiency of the ensemble stage alone (medians of the progress lines' elapsed times), for
+    the entries whose logs print one (cwola, sweep); None otherwise."""
+    P = int(r["ranks"])
+    t = {}
+    for q in (1, P):
+        v = [elapsed(scaling_dir, r["entry"], r["scaling"], q, x["rep"]) for x in runs
+             if x["entry"] == r["entry"] and x["scaling"] == r["scaling"] and x["ranks"] == str(q) and x["rc"] == "0"]
+        v = [x for x in v if x]
+        if not v:
+            return None
+        t[q] = statistics.median(v)
+    return t[1] / (P * t[P]) if r["scaling"] == "strong" else t[1] / t[P]
+
+
+def one_rank_parts(scaling_dir, runs, entry, scaling):
+    """(units, fixed fraction) of the 1-rank runs of a members point, medians over the
+    repetitions. The units are the classifiers (members) the run trained; the fixed fraction is the
+    part of the run's wall time outside the ensemble stage (start, read, fits, outputs): for svdd
+    1 - sum of the members' wall_s / wall_s, for cwola and sweep 1 - the ensemble's elapsed time
+    (the last progress line of the log) / wall_s. None where the runs do not tell."""
+    one = [x for x in runs if x["entry"] == entry and x["scaling"] == scaling and x["ranks"] == "1" and x["rc"] == "0"]
+    units, fixed = [], []
+    for x in one:
+        wall = float(x["wall_s"]) if x["wall_s"] else None
+        if entry == "svdd" and x["member_wall"] and wall:
+            t = [float(v) for v in x["member_wall"].split(";")]
+            units.append(len(t))
+            fixed.append(1 - sum(t) / wall)
+            continue
+        log = os.path.join(scaling_dir, "runs", "%s_%s_np1_r%s.log" % (entry, scaling, x["rep"]))
+        if not os.path.exists(log):
+            continue
+        last = None
+        for line in open(log):
+            m = re.search(r" (\d+)/(\d+) models .* ([\d.]+) s elapsed", line)
+            if m:
+                last = m
+        if last and wall:
+            units.append(int(last.group(2)))
+            fixed.append(max(0.0, 1 - float(last.group(3)) / wall))
+    if not fixed:
+        return None, None
+    return int(statistics.median(units)), statistics.median(fixed)
+
+
+def member_point(inp, runs, r, driver="one-sided", scaling_dir="."):
     """Predicted efficiency of a measured members point: the schedule of its units at G = P groups
     of one rank under the driver that ran it (one-sided: no group waits; per-round: the historical
-    exchange after every round), and the fixed part of the run (start, read, outputs)."""
+    exchange after every round), and the fixed part of the run (start, read, fits, outputs)
+    measured in its 1-rank runs (the inputs' fixed fractions where the runs do not tell).
+    Returns (E, fixed fraction)."""
     entry, scaling, P = r["entry"], r["scaling"], int(r["ranks"])
-    one = [x for x in runs if x["entry"] == entry and x["scaling"] == scaling and x["ranks"] == "1" and x["rc"] == "0"]
-    units = int(float(r["work"]))
-    if entry == "cwola":
+    n1, fixed = one_rank_parts(scaling_dir, runs, entry, scaling)
+    if entry in ("cwola", "sweep"):
+        # CWoLa units (a sweep's points' units are dealt together) cost their window's events
         cw = inp.get("cwola_windows", [1.0])
-        n_units = int(one[0]["units"]) * (P if scaling == "weak" else 1) if one and one[0]["units"] else len(cw)
+        n_units = (n1 or len(cw)) * (P if scaling == "weak" else 1)
         costs = [cw[u % len(cw)] for u in range(n_units)]
         e_s = sched_eff(costs, P, 0.0)[0]
-        fixed = inp.get("cwola_fixed_fraction", 0.1)
+        fixed = inp.get("cwola_fixed_fraction", 0.1) if fixed is None else fixed
     else:
+        units = int(float(r["work"]))
         costs = [1.0] * units
         nw, rd, _ = sched_eff(costs, P, 0.0)
         e_s = nw if driver == "one-sided" else rd
-        fixed = inp.get("svdd_fixed_fraction", 0.1)
+        fixed = inp.get("svdd_fixed_fraction", 0.1) if fixed is None else fixed
     # T(P) = fixed + units / (P e_s) in units of T(1): E = 1 / (P (f + (1 - f) / (P e_s)))
     if scaling == "strong":
-        return 1.0 / (P * (fixed + (1 - fixed) / (P * e_s)))
-    # weak: P times the units on P groups
-    return 1.0 / (fixed + (1 - fixed) / e_s)
+        return 1.0 / (P * (fixed + (1 - fixed) / (P * e_s))), fixed
+    # weak: P times the units on P groups; a sweep's fixed part is per point (each point's fits and
+    # outputs, one point after another), so it grows with the points
+    if entry == "sweep":
+        return 1.0 / (P * fixed + (1 - fixed) / e_s), fixed
+    return 1.0 / (fixed + (1 - fixed) / e_s), fixed
 
 
 def main():
