@@ -3,10 +3,12 @@
 (hd_par_schedule_build, docs/parallel.md), then run under the two ways a driver can wait:
 
   no-wait   every group runs its members one after the other and meets the others once at the
-            end (today: ensembles without per-event columns, e.g. a CWoLa scan):
+            end: the current driver for every ensemble (since commit c49b68f a member's per-event
+            columns are put one-sided into the owners' blocks as it ends, docs/parallel.md):
                 T = max_k sum_{m in k} t_m
-  rounds    the columns are exchanged after every round, so round r lasts as long as the slowest
-            group's r-th member (today: ensembles with per-event columns: svdd, rnd, ae, dae, aa):
+  rounds    historical (the driver before commit c49b68f, for ensembles with per-event columns:
+            svdd, rnd, ae, dae, aa): the columns were exchanged after every round, so round r
+            lasted as long as the slowest group's r-th member:
                 T = sum_r max_k t_{k,r} + R t_exchange
 
   work-queue  (not in hadal: the change the model is asked about) units in decreasing cost, each

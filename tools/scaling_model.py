@@ -18,12 +18,20 @@ The equations (docs/scaling.md gives them with their derivation):
 
   members over G = P/g groups of g ranks:
     E(P)   = E_sched(costs, G, cv, driver) x E_dp(g) x T_units / (T_units + P T_io)
+    driver: one-sided (current, since commit c49b68f: each member's columns put into the owners'
+            blocks as it ends, no group waits for another) or per-round (historical: the columns
+            exchanged after every round, every round as long as its slowest member)
+
+The data-parallel step is the current one (optimiser split over the group, commit 4fa1cf6);
+`predict` prints the replicated step beside it for comparison.
 """
 import argparse
 import csv
 import json
 import math
 import os
+import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
@@ -99,7 +107,7 @@ class Model:
 
 def limit_of(parts):
     names = dict(compute="shards per rank (global batch per rank)", sum="exact sum (per parameter, replicated)",
-                 opt="optimiser step (replicated on every rank)", comm="allreduce (latency + bandwidth)")
+                 opt="optimiser step (its block, then the allgather of the parameters)", comm="allreduce (latency + bandwidth)")
     nc = {k: v for k, v in parts.items() if k != "compute"}
     k = max(nc, key=nc.get)
     return names[k], nc[k]
@@ -109,13 +117,13 @@ def predict(args):
     inp = json.load(open(args.inputs))
     print("network: %s; %d ranks per node; inputs measured %s (load average %.1f..%.1f)\n" % (NETWORKS[args.network]["name"], RANKS_PER_NODE, inp.get("date", "?"), inp.get("loadavg_start", 0), inp.get("loadavg_end", 0)))
     print("## Data parallel (one model, one group of P ranks)\n")
-    print("| workload | batch | shards | parameters | P | E today | E, optimiser split | what limits it (today) |")
+    print("| workload | batch | shards | parameters | P | E, optimiser replicated (before 4fa1cf6) | E, optimiser split (current) | what limits it (current) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     today, split = Model(inp, args.network), Model(inp, args.network, split_optimizer=True)
     for w in ("ae", "dae", "flow", "svdd"):
         c = inp["compute"][w]
         for P in (2, 16, 64, 256, 1024):
-            T, parts = today.step(w, P)
+            T, parts = split.step(w, P)
             name, t = limit_of(parts)
             S = SHARDS[w]
             if P > S:
@@ -124,7 +132,7 @@ def predict(args):
                 name = "%s: %.0f%% of the step (compute %.2f ms)" % (name, 100 * t / T, 1e3 * parts["compute"])
             print("| %s | %d | %d | %d | %d | %.2f | %.2f | %s |" % (w, c["batch"], S, c["params"], P, today.e_dp(w, P), split.e_dp(w, P), name))
     print("\n## Members across groups (cv %.2f: a unit's time around its cost)\n" % args.cv)
-    print("| job | units | P | E, groups of 1 (no-wait driver) | E, groups of 1 (per-round driver) | what limits groups of 1 | best group size g | E at g (no-wait) | E at g (per-round) |")
+    print("| job | units | P | E, groups of 1 (one-sided, no wait: current) | E, groups of 1 (per-round: historical) | what limits groups of 1 | best group size g | E at g (current) | E at g (per-round) |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     cw = inp.get("cwola_windows")
     jobs = []
@@ -139,7 +147,7 @@ def predict(args):
                 if g > SHARDS[w] or P % g:
                     continue
                 nw, rd, R = sched_eff(costs, P // g, args.cv, trials=5)
-                e = today.e_dp(w, g)
+                e = split.e_dp(w, g)
                 cands.append((g, nw * e, rd * e, nw, R))
             g1 = cands[0]
             best = max(cands, key=lambda c: c[1])
@@ -164,46 +172,130 @@ def check(args):
     cores of their own) stands what a machine without an idle core gives: P ranks share the
     time one rank had, E = 1/P."""
     inp = json.load(open(args.inputs))
-    m = Model(inp, args.network, use_reference=False)  # the points were measured under this machine's load
+    # the points were measured with this machine's own step (not the reference rate), with the
+    # optimiser split over the group as the code does since commit 4fa1cf6
+    m = Model(inp, args.network, split_optimizer=True, use_reference=False)
     rows = list(csv.DictReader(open(os.path.join(args.scaling, "scaling.csv"))))
     runs = list(csv.DictReader(open(os.path.join(args.scaling, "runs.csv"))))
-    print("| entry | scaling | P | measured E, median (min..max) | model, a core per rank | no idle core: 1/P | load average | cores | oversubscribed |")
-    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |")
+    print("| entry | scaling | P | measured E, median (min..max) | fastest runs: E | ensemble stage alone: E | model, a core per rank | fixed part (1 rank) | no idle core: 1/P | load average | cores | oversubscribed |")
+    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         P, C, L = int(r["ranks"]), int(r["cores"]), float(r["load1_median"])
         if P == 1:
             continue
+        f, st = None, None
         if r["kind"] == "data":
             e = m.e_dp(r["entry"], P, rpn=C) if r["entry"] in inp["compute"] else float("nan")
         else:
-            e = member_point(inp, runs, r)
-        print("| %s | %s | %d | %s (%s..%s) | %.2f | %.2f | %.1f | %d | %s |" % (r["entry"], r["scaling"], P, r["efficiency"], r["eff_min"], r["eff_max"], e, 1.0 / P, L, C,
-              "yes: correctness only" if r["oversubscribed"] == "1" else "no"))
+            e, f = member_point(inp, runs, r, args.driver, args.scaling)
+            st = stage_eff(args.scaling, runs, r)
+        print("| %s | %s | %d | %s (%s..%s) | %.2f | %s | %.2f | %s | %.2f | %.1f | %d | %s |" % (r["entry"], r["scaling"], P, r["efficiency"], r["eff_min"], r["eff_max"],
+              fastest(runs, r), "-" if st is None else "%.2f" % st, e, "-" if f is None else "%.2f" % f, 1.0 / P, L, C, "yes: correctness only" if r["oversubscribed"] == "1" else "no"))
     return 0
 
 
-def member_point(inp, runs, r):
-    """Predicted efficiency of a measured members point: the schedule of its units at G = P groups
-    of one rank, and the fixed part of the run (start, read, outputs) taken from the 1-rank runs."""
-    entry, scaling, P = r["entry"], r["scaling"], int(r["ranks"])
+def fastest(runs, r):
+    """Efficiency from the fastest run at P ranks against the fastest at 1 rank: on a shared
+    machine the runs least disturbed by other work."""
+    def best(P):
+        v = [x for x in runs if x["entry"] == r["entry"] and x["scaling"] == r["scaling"] and x["ranks"] == str(P) and x["rc"] == "0"]
+        if r["kind"] == "data":
+            return max(float(x["rate"]) for x in v if x["rate"])
+        return min(float(x["wall_s"]) for x in v if x["wall_s"])
+    P = int(r["ranks"])
+    b1, bP = best(1), best(P)
+    if r["kind"] == "data":
+        return bP / (P * b1)
+    return b1 / (P * bP) if r["scaling"] == "strong" else b1 / bP
+
+
+def elapsed(scaling_dir, entry, scaling, P, rep):
+    """The ensemble stage's time of one run: the last progress line of its log (group 0's)."""
+    log = os.path.join(scaling_dir, "runs", "%s_%s_np%d_r%s.log" % (entry, scaling, P, rep))
+    t = None
+    if os.path.exists(log):
+        for line in open(log):
+            m = re.search(r" models .* ([\d.]+) s elapsed", line)
+            if m:
+                t = float(m.group(1))
+    return t
+
+
+def stage_eff(scaling_dir, runs, r):
+    """Efficiency of the ensemble stage alone (medians of the progress lines' elapsed times), for
+    the entries whose logs print one (cwola, sweep); None otherwise."""
+    P = int(r["ranks"])
+    t = {}
+    for q in (1, P):
+        v = [elapsed(scaling_dir, r["entry"], r["scaling"], q, x["rep"]) for x in runs
+             if x["entry"] == r["entry"] and x["scaling"] == r["scaling"] and x["ranks"] == str(q) and x["rc"] == "0"]
+        v = [x for x in v if x]
+        if not v:
+            return None
+        t[q] = statistics.median(v)
+    return t[1] / (P * t[P]) if r["scaling"] == "strong" else t[1] / t[P]
+
+
+def one_rank_parts(scaling_dir, runs, entry, scaling):
+    """(units, fixed fraction) of the 1-rank runs of a members point, medians over the
+    repetitions. The units are the classifiers (members) the run trained; the fixed fraction is the
+    part of the run's wall time outside the ensemble stage (start, read, fits, outputs): for svdd
+    1 - sum of the members' wall_s / wall_s, for cwola and sweep 1 - the ensemble's elapsed time
+    (the last progress line of the log) / wall_s. None where the runs do not tell."""
     one = [x for x in runs if x["entry"] == entry and x["scaling"] == scaling and x["ranks"] == "1" and x["rc"] == "0"]
-    units = int(float(r["work"]))
-    if entry == "cwola":
+    units, fixed = [], []
+    for x in one:
+        wall = float(x["wall_s"]) if x["wall_s"] else None
+        if entry == "svdd" and x["member_wall"] and wall:
+            t = [float(v) for v in x["member_wall"].split(";")]
+            units.append(len(t))
+            fixed.append(1 - sum(t) / wall)
+            continue
+        log = os.path.join(scaling_dir, "runs", "%s_%s_np1_r%s.log" % (entry, scaling, x["rep"]))
+        if not os.path.exists(log):
+            continue
+        last = None
+        for line in open(log):
+            m = re.search(r" (\d+)/(\d+) models .* ([\d.]+) s elapsed", line)
+            if m:
+                last = m
+        if last and wall:
+            units.append(int(last.group(2)))
+            fixed.append(max(0.0, 1 - float(last.group(3)) / wall))
+    if not fixed:
+        return None, None
+    return int(statistics.median(units)), statistics.median(fixed)
+
+
+def member_point(inp, runs, r, driver="one-sided", scaling_dir="."):
+    """Predicted efficiency of a measured members point: the schedule of its units at G = P groups
+    of one rank under the driver that ran it (one-sided: no group waits; per-round: the historical
+    exchange after every round), and the fixed part of the run (start, read, fits, outputs)
+    measured in its 1-rank runs (the inputs' fixed fractions where the runs do not tell).
+    Returns (E, fixed fraction)."""
+    entry, scaling, P = r["entry"], r["scaling"], int(r["ranks"])
+    n1, fixed = one_rank_parts(scaling_dir, runs, entry, scaling)
+    if entry in ("cwola", "sweep"):
+        # CWoLa units (a sweep's points' units are dealt together) cost their window's events
         cw = inp.get("cwola_windows", [1.0])
-        n_units = int(one[0]["units"]) * (P if scaling == "weak" else 1) if one and one[0]["units"] else len(cw)
+        n_units = (n1 or len(cw)) * (P if scaling == "weak" else 1)
         costs = [cw[u % len(cw)] for u in range(n_units)]
         e_s = sched_eff(costs, P, 0.0)[0]
-        fixed = inp.get("cwola_fixed_fraction", 0.1)
+        fixed = inp.get("cwola_fixed_fraction", 0.1) if fixed is None else fixed
     else:
+        units = int(float(r["work"]))
         costs = [1.0] * units
         nw, rd, _ = sched_eff(costs, P, 0.0)
-        e_s = rd
-        fixed = inp.get("svdd_fixed_fraction", 0.1)
+        e_s = nw if driver == "one-sided" else rd
+        fixed = inp.get("svdd_fixed_fraction", 0.1) if fixed is None else fixed
     # T(P) = fixed + units / (P e_s) in units of T(1): E = 1 / (P (f + (1 - f) / (P e_s)))
     if scaling == "strong":
-        return 1.0 / (P * (fixed + (1 - fixed) / (P * e_s)))
-    # weak: P times the units on P groups
-    return 1.0 / (fixed + (1 - fixed) / e_s)
+        return 1.0 / (P * (fixed + (1 - fixed) / (P * e_s))), fixed
+    # weak: P times the units on P groups; a sweep's fixed part is per point (each point's fits and
+    # outputs, one point after another), so it grows with the points
+    if entry == "sweep":
+        return 1.0 / (P * fixed + (1 - fixed) / e_s), fixed
+    return 1.0 / (fixed + (1 - fixed) / e_s), fixed
 
 
 def main():
@@ -218,6 +310,8 @@ def main():
         q.add_argument("--cv", type=float, default=0.1, help="coefficient of variation of a unit's time around its cost [0.1]")
         if name == "check":
             q.add_argument("--scaling", required=True, help="folder of tools/scaling.py run")
+            q.add_argument("--driver", default="one-sided", choices=("one-sided", "per-round"),
+                           help="ensemble driver of the measured hadal: one-sided (since commit c49b68f) or per-round (before) [one-sided]")
     a = p.parse_args()
     RANKS_PER_NODE = a.ranks_per_node
     return predict(a) if a.what == "predict" else check(a)
