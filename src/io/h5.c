@@ -460,18 +460,34 @@ PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Not collective. Close, emptied, whatever file named `tmp` HDF5 still holds open. */
-static void hd_h5_close_stale(const char *tmp)
+/* Not collective. The ids of the files HDF5 holds open (*n of them; free() after; NULL when none). */
+static hid_t *hd_h5_open_files(ssize_t *n)
 {
-  ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
-  hid_t  *ids;
+  hid_t *ids;
 
-  if (n <= 0 || !(ids = (hid_t *)calloc((size_t)n, sizeof(hid_t)))) return;
-  n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)n, ids);
+  *n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
+  if (*n <= 0 || !(ids = (hid_t *)calloc((size_t)*n, sizeof(hid_t)))) {
+    *n = 0;
+    return NULL;
+  }
+  *n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)*n, ids);
+  return ids;
+}
+
+/* Not collective. Close, emptied, every file HDF5 holds open that was not open before the write
+ * (before: the n_before ids of hd_h5_open_files then): what a close refused by a full disk left
+ * open. The files are told apart by id, not by name: asking HDF5 the name of a file whose close
+ * failed can crash it. */
+static void hd_h5_close_stale(const char *tmp, const hid_t *before, ssize_t n_before)
+{
+  ssize_t n;
+  hid_t  *ids = hd_h5_open_files(&n);
+
   for (ssize_t i = 0; i < n; i++) {
-    char name[PETSC_MAX_PATH_LEN + 32];
+    PetscBool was_open = PETSC_FALSE;
 
-    if (H5Fget_name(ids[i], name, sizeof(name)) > 0 && !strcmp(name, tmp)) (void)hd_h5_close_failed(ids[i], tmp);
+    for (ssize_t k = 0; k < n_before && !was_open; k++) was_open = ids[i] == before[k] ? PETSC_TRUE : PETSC_FALSE;
+    if (!was_open) (void)hd_h5_close_failed(ids[i], tmp);
   }
   free(ids);
 }
@@ -486,15 +502,19 @@ PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char 
   if (rank == 0) {
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
     /* the failure is reported below, collectively, so that no rank waits on another */
+    ssize_t n_before;
+    hid_t  *before = hd_h5_open_files(&n_before);
+
     hd_h5_reserve_take(tmp, reserve, sizeof(reserve));
     PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
     ok = write(tmp, ctx) == PETSC_SUCCESS && rename(tmp, path) == 0;
     PetscPopErrorHandler();
     hd_h5_reserve_release(reserve);
     if (!ok) {
-      hd_h5_close_stale(tmp); /* a close that a full disk refused leaves the file open in HDF5 */
+      hd_h5_close_stale(tmp, before, n_before); /* a close that a full disk refused leaves the file open in HDF5 */
       unlink(tmp);
     }
+    free(before);
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
   PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write %s '%s' (does its folder exist, is the disk full?)", what, path);

@@ -40,7 +40,7 @@ for np in 1 2; do
   for free in 20 150 600; do
     full "run ae, $np ranks, ${free} KiB free" $free $MPIEXEC -n $np "$HADAL" run -method ae -data toy.h5 -out "$disk/o" -epochs 1 -batch_size 200 -ensemble_size 3 -seed 11
   done
-  for free in 300 1000; do
+  for free in 300 1000 1060 1120; do
     full "run cwola, $np ranks, ${free} KiB free" $free $MPIEXEC -n $np "$HADAL" run -method cwola -options_file "$HADAL_SRC/inputs/cwola_lhco.opts" -data lhco.h5 -sr_max 4300 -folds 3 -ensemble_size 2 -epochs 1 -out "$disk/o"
   done
 done

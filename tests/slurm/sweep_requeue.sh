@@ -7,7 +7,7 @@
 . "$HADAL_SRC/tests/slurm/common.sh"
 
 "$HADAL" generate lhco -o ev.h5 -n 10000 -seed 2 -signal_fraction 0.01 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
-printf -- '-method ae\n-data ev.h5\n-ensemble_size 1\n-epochs 12\n-batch_size 64\n-stop_patience 0\n' > base.opts
+printf -- '-method ae\n-data ev.h5\n-ensemble_size 1\n-epochs 60\n-batch_size 64\n-stop_patience 0\n' > base.opts
 grid="seed=1,2,3"
 
 # the uninterrupted reference, outside Slurm
@@ -36,7 +36,7 @@ grep -q "(restart 1): .* -resume" job.out && pass "the restart passed -resume" |
 # the first point: reported before the signal (a whole ensemble is not interrupted) and skipped,
 # or, when all points report together, its member resumed at its end
 if grep -q "3 points of method ae (2 to run, the others done before)" job.out; then pass "the first point, finished before the signal, was skipped"
-elif grep -q "resuming from 'job/seed=1/checkpoint_m000.h5' at epoch 13 " job.out; then pass "the first point's member resumed at its end"
+elif grep -q "resuming from 'job/seed=1/checkpoint_m000.h5' at epoch 61 " job.out; then pass "the first point's member resumed at its end"
 else fail "the first point was neither skipped nor resumed at its end"; fi
 grep "resuming from 'job/seed=2/checkpoint_m000.h5' at epoch" job.out | grep -q -v "epoch 1 step 0" && pass "the second point's member resumed from its checkpoint" || fail "the second point did not resume"
 grep -q "(restart 1): finished: job/sweep.json" job.out && pass "finished after the restart" || fail "no 'finished' after the restart"
