@@ -624,44 +624,31 @@ static PetscErrorCode hd_rnd_destroy(void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The three methods differ only in their name and the options they read; state and steps are one. */
+#define HD_RND_STEPS \
+  .ctx_size = sizeof(hd_rnd), .setup = hd_rnd_setup, .run_member = hd_rnd_member, .evaluate = hd_rnd_evaluate, \
+  .report = hd_rnd_report, .stopped = hd_rnd_stopped, .destroy = hd_rnd_destroy
+
 const hd_method hd_method_rnd = {
   .name         = "rnd",
   .summary      = "Rare and Different: Deep SVDD ensemble + autoregressive spline flow, combined AND/OR/PROD/AVG (seed 003)",
   .usage        = "hadal run -method rnd -data FILE -out DIR [-svdd_d 5,8,... -svdd_n 0,1,...] [-flow_layers 11 -made_hidden 7x200 -knots 35] ...",
-  .ctx_size     = sizeof(hd_rnd),
   .read_options = hd_rnd_read_options_rnd,
-  .setup        = hd_rnd_setup,
-  .run_member   = hd_rnd_member,
-  .evaluate     = hd_rnd_evaluate,
-  .report       = hd_rnd_report,
-  .stopped      = hd_rnd_stopped,
-  .destroy      = hd_rnd_destroy,
+  HD_RND_STEPS,
 };
 
 const hd_method hd_method_svdd = {
   .name         = "svdd",
   .summary      = "ensemble of Deep SVDD models over a (d, n) grid, combined AND/OR/PROD/AVG (seed 003)",
   .usage        = "hadal run -method svdd -data FILE -out DIR [-svdd_d 5,8,13,... -svdd_n 0,1,2,...] [-svdd_hidden 512,256,128] ...",
-  .ctx_size     = sizeof(hd_rnd),
   .read_options = hd_rnd_read_options_svdd,
-  .setup        = hd_rnd_setup,
-  .run_member   = hd_rnd_member,
-  .evaluate     = hd_rnd_evaluate,
-  .report       = hd_rnd_report,
-  .stopped      = hd_rnd_stopped,
-  .destroy      = hd_rnd_destroy,
+  HD_RND_STEPS,
 };
 
 const hd_method hd_method_flow = {
   .name         = "flow",
   .summary      = "masked autoregressive rational-quadratic-spline flow: log p(x) as the score (seed 003)",
   .usage        = "hadal run -method flow -data FILE -out DIR [-flow_layers 11 -made_hidden 7x200 -knots 35 -tail_bound 3] ...",
-  .ctx_size     = sizeof(hd_rnd),
   .read_options = hd_rnd_read_options_flow,
-  .setup        = hd_rnd_setup,
-  .run_member   = hd_rnd_member,
-  .evaluate     = hd_rnd_evaluate,
-  .report       = hd_rnd_report,
-  .stopped      = hd_rnd_stopped,
-  .destroy      = hd_rnd_destroy,
+  HD_RND_STEPS,
 };
