@@ -20,20 +20,7 @@ $MPIEXEC -n 2 "$HADAL" run -options_file "$opts" -data ji.h5 -out ref -lambda_aa
 ref=$!
 
 # the signal once the first round is stored, while the second trains
-for _ in $(seq 1 1200); do
-  [ "$(ls job/members 2>/dev/null | grep -c '^member_')" -ge 1 ] && break
-  sleep 0.1
-done
-n=$(ls job/members 2>/dev/null | grep -c '^member_')
-[ "$n" -ge 1 ] || { fail "job $j stored no lambda run:"; kill "$ref" 2>/dev/null; cat job.out; slurm_diagnose; finish; }
-scancel --batch --signal=USR1 "$j" && pass "SIGUSR1 sent to the batch shell of job $j with $n lambda runs stored" || fail "scancel --batch --signal=USR1 failed"
-wait "$ref" || { fail "reference run"; cat ref.log; finish; }
-state=$(job_wait "$j" 120)
-[ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
-restarts=$(job_field "$j" Restarts)
-[ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
-grep -q -E "\(restart 0\): interrupted by SIGUSR1 .* lambda runs stored in job/members; requeueing $j\$" job.out && pass "the script requeued the job: $(grep -o 'interrupted by SIGUSR1.*stored' job.out)" || { fail "no requeue line"; cat job.out; }
-grep -q "(restart 1): .* -resume on 2 tasks" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
+requeue_after_stored "$j" 1 "lambda runs" 120 "$ref"
 grep -q -E "ensemble: [1-3] finished members? found in 'job/members' \(loaded, not run again\)" job.out && pass "the restart loaded the stored runs: $(grep -o 'ensemble: [0-9]* finished.*' job.out)" || fail "the restart did not load the stored runs"
 grep -q "(restart 1): finished in" job.out && pass "finished after the restart" || fail "no 'finished' after the restart"
 hash_datasets ref/results.h5 > r.sha; hash_datasets job/results.h5 > j.sha

@@ -17,19 +17,7 @@ read -r -a lo <<< "$long"
 $MPIEXEC -n 2 "$HADAL" run -options_file "$OPTS" -data ev.h5 -out ref "${lo[@]}" > ref.log 2>&1 || { fail "reference run"; cat ref.log; finish; }
 
 # the signal once a few classifiers are stored
-for _ in $(seq 1 1200); do
-  [ "$(ls job/members 2>/dev/null | grep -c '^member_')" -ge 3 ] && break
-  sleep 0.1
-done
-n=$(ls job/members 2>/dev/null | grep -c '^member_')
-[ "$n" -ge 3 ] || { fail "job $j stored no classifiers:"; cat job.out; slurm_diagnose; finish; }
-scancel --batch --signal=USR1 "$j" && pass "SIGUSR1 sent to the batch shell of job $j with $n classifiers stored" || fail "scancel --batch --signal=USR1 failed"
-state=$(job_wait "$j" 180)
-[ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
-restarts=$(job_field "$j" Restarts)
-[ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
-grep -q -E "\(restart 0\): interrupted by SIGUSR1 .* classifiers stored in job/members; requeueing $j\$" job.out && pass "the script requeued the job: $(grep -o 'interrupted by SIGUSR1.*stored' job.out)" || { fail "no requeue line"; cat job.out; }
-grep -q "(restart 1): .* -resume on 2 tasks" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
+requeue_after_stored "$j" 3 classifiers 180
 grep -q -E "ensemble: [0-9]+ finished members? found in 'job/members' \(loaded, not run again\)" job.out && pass "the restart loaded the stored classifiers: $(grep -o 'ensemble: [0-9]* finished.*' job.out)" || fail "the restart did not load the stored classifiers"
 grep -q "(restart 1): scan finished" job.out && pass "finished after the restart" || fail "no 'scan finished' after the restart"
 [ "$(hash_datasets ref/results.h5)" = "$(hash_datasets job/results.h5)" ] && pass "results.h5 identical to the uninterrupted scan's" || fail "results.h5 differs from the uninterrupted scan's"
