@@ -44,11 +44,7 @@ PetscErrorCode hd_rnd_flow_member(hd_ensemble_member *m, hd_rnd *r)
     /* the score of the objective is -log p(x') of the standardised inputs */
     PetscCall(hd_train_evaluate(m->group, net, &all, &obj, HD_EVAL_SCORE, m->scores));
     for (PetscInt i = 0; i < r->N; i++) m->scores[i] = (float)(-(double)m->scores[i] - r->log_std_sum);
-    m->metrics[HD_RND_EPOCHS]   = (double)res.epochs_run;
-    m->metrics[HD_RND_VAL_LOSS] = res.best_val_loss;
-    m->metrics[HD_RND_RATE]     = res.events_per_s;
-    m->metrics[HD_RND_PARAMS]   = (double)net->n_params;
-    m->metrics[HD_RND_WALL]     = hd_wtime() - t0;
+    hd_rnd_member_metrics(m->metrics, &res, net, t0);
   }
   PetscCall(hd_nn_destroy(&net));
   PetscFunctionReturn(PETSC_SUCCESS);

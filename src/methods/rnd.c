@@ -624,6 +624,15 @@ static PetscErrorCode hd_rnd_destroy(void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+void hd_rnd_member_metrics(double *metrics, const hd_train_result *res, const hd_nn *net, double t0)
+{
+  metrics[HD_RND_EPOCHS]   = (double)res->epochs_run;
+  metrics[HD_RND_VAL_LOSS] = res->best_val_loss;
+  metrics[HD_RND_RATE]     = res->events_per_s;
+  metrics[HD_RND_PARAMS]   = (double)net->n_params;
+  metrics[HD_RND_WALL]     = hd_wtime() - t0;
+}
+
 /* The three methods differ only in their name and the options they read; state and steps are one. */
 #define HD_RND_STEPS \
   .ctx_size = sizeof(hd_rnd), .setup = hd_rnd_setup, .run_member = hd_rnd_member, .evaluate = hd_rnd_evaluate, \

@@ -62,6 +62,9 @@ PetscErrorCode hd_rnd_svdd_member(hd_ensemble_member *m, hd_rnd *r);
  * stored. */
 PetscErrorCode hd_rnd_flow_member(hd_ensemble_member *m, hd_rnd *r);
 /* The SVDD network of (d): "dense H1 elu, ..., dense d". */
+/* Not collective. A trained member's metrics (epochs, best validation loss, events/s, parameters,
+ * wall time since t0). */
+void hd_rnd_member_metrics(double *metrics, const hd_train_result *res, const hd_nn *net, double t0);
 void hd_rnd_svdd_spec(const hd_rnd *r, PetscInt d, char *spec, size_t len);
 
 #endif
