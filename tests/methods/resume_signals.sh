@@ -25,7 +25,7 @@ case "$method" in
     opts=(-method cwola -options_file "$HADAL_SRC/inputs/cwola_lhco.opts" -data data.h5 -sr_max 4300 -folds 3 -ensemble_size 2 -epochs 8 -lr_patience 1 -stop_patience 2) ;;
   rnd)
     "$HADAL" generate darkmachines -o dm.h5 -n 6000 -seed 5 -signal_fraction 0.02 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
-    opts=(-method rnd -data dm.h5 -seed 3 -svdd_d 4,8 -svdd_n 0,2 -svdd_hidden 32,16 -epochs 8 -batch_size 250 -flow_layers 2 -made_hidden 1x32 -knots 8 -flow_epochs 4 -flow_batch_size 256 -group_size 1) ;;
+    opts=(-method rnd -data dm.h5 -seed 3 -svdd_d 4,8 -svdd_n 0,2 -svdd_hidden 32,16 -epochs 16 -batch_size 250 -flow_layers 2 -made_hidden 1x32 -knots 8 -flow_epochs 8 -flow_batch_size 256 -group_size 1) ;;
   dae)
     "$HADAL" generate adc2021 -o d.h5 -n 5000 -seed 4 -signal_fraction 0.01 > gen.log 2>&1 || { fail "generate"; cat gen.log; finish; }
     opts=(-method dae -data d.h5 -hidden 16,8,3 -epochs 40 -batch_size 250 -seeds 3 -seed 3 -sm_efficiencies 0.01,0.05 -expect_features 57 -scaling objects -group_size 1) ;;
