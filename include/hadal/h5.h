@@ -69,11 +69,12 @@ PetscErrorCode hd_h5_read_1d(hid_t loc, const char *where, const char *name, hid
 PetscErrorCode hd_h5_attr_read_int(hid_t loc, const char *where, const char *name, int64_t *value);
 PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *name, double *value);
 
-/* A small file that rank 0 of comm writes alone with serial HDF5 (checkpoints, per-window results):
- * write(tmp, ctx) fills the temporary twin `path.tmp-PID`, which is renamed to `path` when it
- * succeeds and removed when it fails. Collective: every rank returns the same result, a failure
- * naming `what` and `path`. */
-typedef PetscErrorCode (*hd_h5_serial_writer)(const char *tmp, const void *ctx);
+/* A small file that rank 0 of comm writes alone with serial HDF5 (checkpoints, per-window results,
+ * ensemble members): write(fid, path, ctx) fills the open file fid (`path` names it in errors),
+ * which is built in memory and put on disk as the temporary twin `path.tmp-PID`, renamed to `path`
+ * when complete and removed when anything failed. The writer leaves fid open. Collective: every
+ * rank returns the same result, a failure naming `what` and `path`. */
+typedef PetscErrorCode (*hd_h5_serial_writer)(hid_t fid, const char *path, const void *ctx);
 PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write, const void *ctx);
 
 /* A transfer property list for collective I/O (caller closes it). */

@@ -13,8 +13,10 @@ typedef struct {
   char  path[PETSC_MAX_PATH_LEN]; /* named in errors */
 } hd_record;
 
-/* Create (truncate) or open read-only; an unreadable or corrupt file is an error naming it. */
-PetscErrorCode hd_record_create(const char *path, hd_record *r);
+/* Write into the file fid that the caller opened and closes (an hd_h5_serial_writer's), named
+ * `path` in errors; or open `path` read-only (an unreadable or corrupt file is an error naming it)
+ * and close it with hd_record_close. */
+void           hd_record_attach(hid_t fid, const char *path, hd_record *r);
 PetscErrorCode hd_record_open(const char *path, hd_record *r);
 PetscErrorCode hd_record_close(hd_record *r);
 

@@ -54,42 +54,37 @@ static PetscErrorCode hd_ck_check_provenance(MPI_Comm group, hid_t fid, const ch
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* An hd_h5_serial_writer: the checkpoint ctx (an hd_ck_write_ctx) into the file tmp. */
-static PetscErrorCode hd_ck_write_file(const char *tmp, const void *ctx)
+/* An hd_h5_serial_writer: the checkpoint ctx (an hd_ck_write_ctx) into the open file fid. */
+static PetscErrorCode hd_ck_write_file(hid_t fid, const char *path, const void *ctx)
 {
   const char          *spec = ((const hd_ck_write_ctx *)ctx)->spec;
   const hd_checkpoint *ck   = ((const hd_ck_write_ctx *)ctx)->ck;
-  hid_t                fid;
-  PetscErrorCode       ierr = PETSC_SUCCESS;
 
   PetscFunctionBegin;
-  HdCallH5Write(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create checkpoint '%s'", tmp);
-  HdCallGoto(hd_h5_attr_write_int(fid, "version", HD_CHECKPOINT_VERSION), cleanup);
-  HdCallGoto(hd_h5_attr_write_string(fid, "spec", spec), cleanup);
-  HdCallGoto(hd_ck_write_provenance(fid), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "seed", (int64_t)ck->seed), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "member", ck->member), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "epoch", ck->epoch), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "step", ck->step), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "optim_step", ck->optim_step), cleanup);
-  HdCallGoto(hd_h5_attr_write_double(fid, "lr", ck->lr), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "n_ranks", ck->n_ranks), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "n_params", ck->n_params), cleanup);
-  HdCallGoto(hd_h5_attr_write_double(fid, "train_events", ck->train_events), cleanup);
-  HdCallGoto(hd_h5_attr_write_double(fid, "plateau_best", ck->plateau.best), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "plateau_best_epoch", ck->plateau.best_epoch), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "plateau_epoch", ck->plateau.epoch), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "plateau_since_best", ck->plateau.since_best), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "plateau_since_lr", ck->plateau.since_lr), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "plateau_reductions", ck->plateau.n_reductions), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->params), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "best_params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->best), cleanup);
-  if (ck->m) HdCallGoto(hd_h5_write_1d(fid, tmp, "optim_m", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->m), cleanup);
-  if (ck->v) HdCallGoto(hd_h5_write_1d(fid, tmp, "optim_v", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->v), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "epoch_losses", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ck->n_losses, ck->losses), cleanup);
-cleanup:
-  if (H5Fclose(fid) < 0 && !ierr) SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot close checkpoint '%s'", tmp);
-  PetscFunctionReturn(ierr);
+  PetscCall(hd_h5_attr_write_int(fid, "version", HD_CHECKPOINT_VERSION));
+  PetscCall(hd_h5_attr_write_string(fid, "spec", spec));
+  PetscCall(hd_ck_write_provenance(fid));
+  PetscCall(hd_h5_attr_write_int(fid, "seed", (int64_t)ck->seed));
+  PetscCall(hd_h5_attr_write_int(fid, "member", ck->member));
+  PetscCall(hd_h5_attr_write_int(fid, "epoch", ck->epoch));
+  PetscCall(hd_h5_attr_write_int(fid, "step", ck->step));
+  PetscCall(hd_h5_attr_write_int(fid, "optim_step", ck->optim_step));
+  PetscCall(hd_h5_attr_write_double(fid, "lr", ck->lr));
+  PetscCall(hd_h5_attr_write_int(fid, "n_ranks", ck->n_ranks));
+  PetscCall(hd_h5_attr_write_int(fid, "n_params", ck->n_params));
+  PetscCall(hd_h5_attr_write_double(fid, "train_events", ck->train_events));
+  PetscCall(hd_h5_attr_write_double(fid, "plateau_best", ck->plateau.best));
+  PetscCall(hd_h5_attr_write_int(fid, "plateau_best_epoch", ck->plateau.best_epoch));
+  PetscCall(hd_h5_attr_write_int(fid, "plateau_epoch", ck->plateau.epoch));
+  PetscCall(hd_h5_attr_write_int(fid, "plateau_since_best", ck->plateau.since_best));
+  PetscCall(hd_h5_attr_write_int(fid, "plateau_since_lr", ck->plateau.since_lr));
+  PetscCall(hd_h5_attr_write_int(fid, "plateau_reductions", ck->plateau.n_reductions));
+  PetscCall(hd_h5_write_1d(fid, path, "params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->params));
+  PetscCall(hd_h5_write_1d(fid, path, "best_params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->best));
+  if (ck->m) PetscCall(hd_h5_write_1d(fid, path, "optim_m", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->m));
+  if (ck->v) PetscCall(hd_h5_write_1d(fid, path, "optim_v", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, ck->n_params, ck->v));
+  PetscCall(hd_h5_write_1d(fid, path, "epoch_losses", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, ck->n_losses, ck->losses));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_checkpoint_write(MPI_Comm group, const char *path, const char *spec, const hd_checkpoint *ck)

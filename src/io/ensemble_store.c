@@ -43,31 +43,22 @@ cleanup:
   PetscFunctionReturn(ierr);
 }
 
-/* An hd_h5_serial_writer: the record ctx into the file tmp. */
-static PetscErrorCode hd_store_write_file(const char *tmp, const void *ctx)
+/* An hd_h5_serial_writer: the record ctx into the open file fid. */
+static PetscErrorCode hd_store_write_file(hid_t fid, const char *path, const void *ctx)
 {
   const hd_ensemble_record *r = ctx;
-  hid_t                     fid;
-  PetscErrorCode            ierr = PETSC_SUCCESS;
 
   PetscFunctionBegin;
-  HdCallH5Write(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create ensemble member file '%s'", tmp);
-  HdCallGoto(hd_h5_attr_write_int(fid, "version", HD_ENSEMBLE_STORE_VERSION), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "member", r->member), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "n_members", r->n_members), cleanup);
-  HdCallGoto(hd_h5_attr_write_int(fid, "n_sums", r->n_sums), cleanup);
-  HdCallGoto(hd_h5_attr_write_string(fid, "identity", r->identity ? r->identity : ""), cleanup);
-  HdCallGoto(hd_store_write_int64(fid, tmp, "sum_index", r->n_nonzero, r->sum_index), cleanup);
-  HdCallGoto(hd_store_write_int64(fid, tmp, "sum_value", r->n_nonzero, r->sum_value), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "column", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, r->n_events, r->column), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "metrics", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, r->n_metrics, r->metrics), cleanup);
-  HdCallGoto(hd_h5_write_1d(fid, tmp, "text", H5T_NATIVE_UCHAR, H5T_STD_U8LE, r->text_len, r->text), cleanup);
-cleanup:
-  if (ierr) {
-    PetscCall(hd_h5_close_failed(fid, tmp));
-    PetscFunctionReturn(ierr);
-  }
-  HdCallH5Write(H5Fclose(fid), "cannot close ensemble member file '%s'", tmp);
+  PetscCall(hd_h5_attr_write_int(fid, "version", HD_ENSEMBLE_STORE_VERSION));
+  PetscCall(hd_h5_attr_write_int(fid, "member", r->member));
+  PetscCall(hd_h5_attr_write_int(fid, "n_members", r->n_members));
+  PetscCall(hd_h5_attr_write_int(fid, "n_sums", r->n_sums));
+  PetscCall(hd_h5_attr_write_string(fid, "identity", r->identity ? r->identity : ""));
+  PetscCall(hd_store_write_int64(fid, path, "sum_index", r->n_nonzero, r->sum_index));
+  PetscCall(hd_store_write_int64(fid, path, "sum_value", r->n_nonzero, r->sum_value));
+  PetscCall(hd_h5_write_1d(fid, path, "column", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, r->n_events, r->column));
+  PetscCall(hd_h5_write_1d(fid, path, "metrics", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, r->n_metrics, r->metrics));
+  PetscCall(hd_h5_write_1d(fid, path, "text", H5T_NATIVE_UCHAR, H5T_STD_U8LE, r->text_len, r->text));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -460,63 +460,76 @@ PetscErrorCode hd_h5_attr_read_double(hid_t loc, const char *where, const char *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Not collective. The ids of the files HDF5 holds open (*n of them; free() after; NULL when none). */
-static hid_t *hd_h5_open_files(ssize_t *n)
+/* Not collective. Write the n bytes of buf to the new file tmp; a short write (a full disk) or a
+ * failed close removes it, with an error naming `what` and its final name `path`. */
+static PetscErrorCode hd_h5_write_bytes(const char *what, const char *path, const char *tmp, const void *buf, size_t n)
 {
-  hid_t *ids;
+  const char *p = buf;
+  int         fd, ok;
 
-  *n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
-  if (*n <= 0 || !(ids = (hid_t *)calloc((size_t)*n, sizeof(hid_t)))) {
-    *n = 0;
-    return NULL;
+  PetscFunctionBegin;
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot create %s '%s' (does its folder exist?): %s", what, tmp, strerror(errno));
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    p += w;
+    n -= (size_t)w;
   }
-  *n = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)*n, ids);
-  return ids;
+  ok = n == 0;
+  /* a networked file system may report the failed write only at the close */
+  if (close(fd) != 0) ok = 0;
+  if (!ok) unlink(tmp);
+  PetscCheck(ok, PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot write %s '%s' (disk full?)", what, path);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Not collective. Close, emptied, every file HDF5 holds open that was not open before the write
- * (before: the n_before ids of hd_h5_open_files then): what a close refused by a full disk left
- * open. The files are told apart by id, not by name: asking HDF5 the name of a file whose close
- * failed can crash it. */
-static void hd_h5_close_stale(const char *tmp, const hid_t *before, ssize_t n_before)
+/* Not collective. Run write(fid, path, ctx) on a file held in memory (HDF5's core driver without a
+ * backing store), then put its image on disk as tmp. HDF5 never writes to the disk itself: a full
+ * disk is a plain failed write() here, not a close that HDF5 refuses and leaves half done (closing
+ * such a file again crashes inside HDF5). The file is closed whatever the writer did. */
+static PetscErrorCode hd_h5_write_via_memory(const char *what, const char *path, const char *tmp, hd_h5_serial_writer write_fn, const void *ctx)
 {
-  ssize_t n;
-  hid_t  *ids = hd_h5_open_files(&n);
+  hid_t          fapl = H5I_INVALID_HID, fid = H5I_INVALID_HID;
+  ssize_t        size  = 0;
+  void          *image = NULL;
+  PetscErrorCode ierr  = PETSC_SUCCESS;
 
-  for (ssize_t i = 0; i < n; i++) {
-    PetscBool was_open = PETSC_FALSE;
-
-    for (ssize_t k = 0; k < n_before && !was_open; k++) was_open = ids[i] == before[k] ? PETSC_TRUE : PETSC_FALSE;
-    if (!was_open) (void)hd_h5_close_failed(ids[i], tmp);
-  }
-  free(ids);
+  PetscFunctionBegin;
+  HdCallH5Write(fapl = H5Pcreate(H5P_FILE_ACCESS), "cannot create an HDF5 file-access list for '%s'", path);
+  HdH5Goto(H5Pset_fapl_core(fapl, 64 * 1024, 0), HD_ERR_FILE_WRITE, cleanup, "cannot set HDF5's in-memory driver for '%s'", path);
+  HdH5Goto(fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), HD_ERR_FILE_WRITE, cleanup, "cannot create '%s' in memory", path);
+  HdCallGoto(write_fn(fid, path, ctx), cleanup);
+  HdH5Goto(H5Fflush(fid, H5F_SCOPE_LOCAL), HD_ERR_FILE_WRITE, cleanup, "cannot flush '%s' in memory", path);
+  HdH5Goto(size = H5Fget_file_image(fid, NULL, 0), HD_ERR_FILE_WRITE, cleanup, "cannot size the image of '%s'", path);
+  image = malloc((size_t)size > 0 ? (size_t)size : 1);
+  HdCheckGoto(image, PETSC_COMM_SELF, HD_ERR_FILE_WRITE, cleanup, "out of memory for the %zd-byte image of '%s'", size, path);
+  HdH5Goto(H5Fget_file_image(fid, image, (size_t)size), HD_ERR_FILE_WRITE, cleanup, "cannot copy the image of '%s'", path);
+cleanup:
+  if (fid >= 0 && hd_h5_close_file(fid) < 0 && !ierr) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_WRITE, PETSC_ERROR_INITIAL, "cannot close '%s' in memory", path);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (!ierr) ierr = hd_h5_write_bytes(what, path, tmp, image, (size_t)size);
+  free(image);
+  PetscFunctionReturn(ierr);
 }
 
-PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write, const void *ctx)
+PetscErrorCode hd_h5_write_by_rank0(MPI_Comm comm, const char *path, const char *what, hd_h5_serial_writer write_fn, const void *ctx)
 {
-  int  rank, ok = 1;
-  char tmp[PETSC_MAX_PATH_LEN + 32], reserve[PETSC_MAX_PATH_LEN + 48];
+  int            rank;
+  char           tmp[PETSC_MAX_PATH_LEN + 32];
+  PetscErrorCode ierr = PETSC_SUCCESS;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-    /* the failure is reported below, collectively, so that no rank waits on another */
-    ssize_t n_before;
-    hid_t  *before = hd_h5_open_files(&n_before);
-
-    hd_h5_reserve_take(tmp, reserve, sizeof(reserve));
-    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
-    ok = write(tmp, ctx) == PETSC_SUCCESS && rename(tmp, path) == 0;
-    PetscPopErrorHandler();
-    hd_h5_reserve_release(reserve);
-    if (!ok) {
-      hd_h5_close_stale(tmp, before, n_before); /* a close that a full disk refused leaves the file open in HDF5 */
-      unlink(tmp);
-    }
-    free(before);
+    ierr = hd_h5_write_via_memory(what, path, tmp, write_fn, ctx);
+    if (!ierr && rename(tmp, path) != 0) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, HD_ERR_FILE_WRITE, PETSC_ERROR_INITIAL, "cannot rename %s '%s' to '%s': %s", what, tmp, path, strerror(errno));
+    if (ierr) unlink(tmp);
   }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write %s '%s' (does its folder exist, is the disk full?)", what, path);
+  /* rank 0's failure, with its message, on every rank: no rank waits on another */
+  PetscCall(hd_error_agree(comm, ierr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -303,19 +303,27 @@ PetscErrorCode hd_model_write_h5(hid_t loc, const char *where, const hd_nn *net,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode hd_model_write(const char *path, const hd_nn *net, const hd_model_meta *meta)
+typedef struct {
+  const hd_nn         *net;
+  const hd_model_meta *meta;
+} hd_model_write_ctx;
+
+/* An hd_h5_serial_writer: the model ctx (an hd_model_write_ctx) into the open file fid. */
+static PetscErrorCode hd_model_write_file(hid_t fid, const char *path, const void *ctx)
 {
-  hd_h5_output   out;
-  PetscErrorCode ierr;
+  const hd_model_write_ctx *m = ctx;
 
   PetscFunctionBegin;
-  PetscCall(hd_h5_output_create(PETSC_COMM_SELF, path, &out));
-  ierr = hd_model_write_h5(out.fid, path, net, meta);
-  if (ierr) {
-    PetscCall(hd_h5_output_discard(&out));
-    PetscCall(ierr);
-  }
-  PetscCall(hd_h5_output_commit(&out));
+  PetscCall(hd_model_write_h5(fid, path, m->net, m->meta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_model_write(const char *path, const hd_nn *net, const hd_model_meta *meta)
+{
+  hd_model_write_ctx ctx = {net, meta};
+
+  PetscFunctionBegin;
+  PetscCall(hd_h5_write_by_rank0(PETSC_COMM_SELF, path, "model file", hd_model_write_file, &ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

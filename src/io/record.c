@@ -2,12 +2,10 @@
 #include <string.h>
 #include <hadal/record.h>
 
-PetscErrorCode hd_record_create(const char *path, hd_record *r)
+void hd_record_attach(hid_t fid, const char *path, hd_record *r)
 {
-  PetscFunctionBegin;
+  r->fid = fid;
   snprintf(r->path, sizeof(r->path), "%s", path);
-  HdCallH5Write(r->fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create '%s'", path);
-  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode hd_record_open(const char *path, hd_record *r)

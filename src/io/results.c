@@ -399,18 +399,14 @@ PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *fou
 
 PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta)
 {
-  int rank, ok = 1;
+  int            rank;
+  PetscErrorCode ierr = PETSC_SUCCESS;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    /* the failure is raised below, on every rank, so that no rank waits on another */
-    PetscPushErrorHandler(PetscIgnoreErrorHandler, NULL);
-    ok = hd_model_write(path, net, meta) == PETSC_SUCCESS;
-    PetscPopErrorHandler();
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, HD_ERR_FILE_WRITE, "cannot write the model file '%s'", path);
+  if (rank == 0) ierr = hd_model_write(path, net, meta);
+  /* rank 0's failure on every rank, so that no rank waits on another */
+  PetscCall(hd_error_agree(comm, ierr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

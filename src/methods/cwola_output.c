@@ -30,8 +30,8 @@ typedef struct {
   PetscInt             n_events;
 } hd_cw_part_write_ctx;
 
-/* An hd_h5_serial_writer: the window ctx (an hd_cw_part_write_ctx) into the file tmp. */
-static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
+/* An hd_h5_serial_writer: the window ctx (an hd_cw_part_write_ctx) into the open file fid. */
+static PetscErrorCode hd_cw_part_write_file(hid_t fid, const char *path, const void *ctx)
 {
   const hd_cwola_part *p        = ((const hd_cw_part_write_ctx *)ctx)->part;
   PetscInt             n_events = ((const hd_cw_part_write_ctx *)ctx)->n_events;
@@ -40,7 +40,7 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
   int64_t             *rows;
 
   PetscFunctionBegin;
-  PetscCall(hd_record_create(tmp, &f));
+  hd_record_attach(fid, path, &f);
   PetscCall(hd_record_put_string(&f, "method", "cwola"));
   PetscCall(hd_record_put_string(&f, "data", p->data));
   PetscCall(hd_record_put_string(&f, "options", p->options));
@@ -103,7 +103,6 @@ static PetscErrorCode hd_cw_part_write_file(const char *tmp, const void *ctx)
   PetscCall(hd_record_put_doubles(&f, "sic_eps_s", p->n_sic, p->sic_eps_s));
   PetscCall(hd_record_put_doubles(&f, "sic", p->n_sic, p->sic));
   PetscCall(hd_record_put_doubles(&f, "sic_err", p->n_sic, p->sic_err));
-  PetscCall(hd_record_close(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
