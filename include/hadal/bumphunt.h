@@ -25,6 +25,12 @@
   #define HD_ERR_NOT_CONVERGED PETSC_ERR_NOT_CONVERGED
 #endif
 
+/* How the significance treats the fitted background's uncertainty (see hd_bump_z_local). */
+typedef enum {
+  HD_BUMP_BKG_LOGNORMAL = 0, /* ln beta Gaussian, sd sigma_b / b: the default */
+  HD_BUMP_BKG_POISSON   = 1  /* beta measured by a Poisson control count of mean b, variance sigma_b^2 */
+} hd_bump_bkg_error;
+
 /* A binned spectrum and the signal region to leave out of the fit. */
 typedef struct {
   PetscInt      n_bins;
@@ -40,6 +46,8 @@ typedef struct {
    * either, but only the SR bins give n_sr and b_sr. 0 and 0 (the default): no gap. When set it
    * must contain the SR. */
   double gap_lo, gap_hi;
+  /* the background uncertainty in z_local (HD_BUMP_BKG_LOGNORMAL, the default, or POISSON) */
+  hd_bump_bkg_error bkg_error;
 } hd_bump_input;
 
 typedef struct {
@@ -49,7 +57,8 @@ typedef struct {
   double    b_sr;    /* predicted background in the SR bins: integral of f over them */
   double    sigma_b; /* its uncertainty from cov (delta method) */
   double    n_sr;    /* observed count in the SR bins */
-  double    z_local; /* signed local significance of n_sr given b_sr +- sigma_b (hd_bump_z_local) */
+  double    z_local; /* signed local significance of n_sr given b_sr +- sigma_b (hd_bump_z_local_lognormal
+                        or hd_bump_z_local, as in->bkg_error says) */
   double    p_local; /* its one-sided p-value, 1 - Phi(z_local) */
   double    chi2;    /* Pearson chi2, sum over sideband bins of (n - mu)^2 / mu */
   double    ndf;     /* sideband bins - fitted parameters */
@@ -92,6 +101,19 @@ PetscErrorCode hd_bump_predict(const hd_bump_input *in, const double p[4], doubl
  *   z = sign(n - b) sqrt(q0),  p = 1 - Phi(z).
  * For sigma_b = 0 it is z = sign(n - b) sqrt(2 (n ln(n / b) - (n - b))). */
 PetscErrorCode hd_bump_z_local(double n, double b, double sigma_b, double *z, double *p);
+
+/* Not collective. The same signed local significance, with the background known as a log-normal
+ * (the default of hd_bump_fit): n ~ Poisson(s + beta), ln beta ~ Normal(ln b, t^2), t = sigma_b / b.
+ * The dijet function is log-linear in the fitted parameters (ln f = ln p0 + p1 ln(1 - x) - ...),
+ * so the fit's Gaussian parameter errors make ln b, not b, about Gaussian; where sigma_b is not
+ * small against b (an extrapolation to a sparse region after a tight selection) a symmetric error
+ * on b understates how much larger the background may be. With theta = ln beta,
+ *   q0 = 2 [ (n ln n - n) - max_theta (n theta - e^theta - (theta - ln b)^2 / (2 t^2)) ],
+ *   z = sign(n - b) sqrt(q0),  p = 1 - Phi(z),
+ * the maximum found by a safeguarded Newton iteration (the bracket [ln b, ln n] holds the root).
+ * For sigma_b -> 0 both forms become sign(n - b) sqrt(2 (n ln(n / b) - (n - b))); for
+ * sigma_b << b they agree to first order in sigma_b / b. */
+PetscErrorCode hd_bump_z_local_lognormal(double n, double b, double sigma_b, double *z, double *p);
 
 /* Not collective. The simple "S / sqrt(B)" of a fit: (n_sr - b_sr) / sqrt(b_sr). Run hd_bump_fit
  * on the spectrum of all events (before any selection) and pass that result to get the

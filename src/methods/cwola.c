@@ -50,7 +50,7 @@ typedef struct {
   hd_bdt_config bdt;
   PetscInt  noise_features;
   /* background fit, class weights, signal cross-check, metrics, model selection (hd_cwola_fit_options_read) */
-  char      sb_weights[16], bkg_fit[16], sig_shape[16], model_selection[16];
+  char      sb_weights[16], bkg_fit[16], sig_shape[16], model_selection[16], bkg_error[16];
   PetscReal fit_lo, fit_hi, fit_gap, sig_width, sig_alpha, sig_n, tail_eff;
   PetscInt  sic_min_bkg, tail_tries;
   PetscBool split_weights, spectrum_fit, tail;
@@ -188,6 +188,7 @@ static PetscErrorCode hd_cwola_fit_options_read(hd_cwola_options *o)
   PetscCall(hd_opt_real("-fit_lo", "lower edge of the background fit range (GeV); 0: the lowest sideband edge of the scan", 0, &o->fit_lo, NULL));
   PetscCall(hd_opt_real("-fit_hi", "upper edge of the background fit range (GeV); 0: the highest sideband edge of the scan", 0, &o->fit_hi, NULL));
   PetscCall(hd_opt_real("-fit_gap", "bins within this distance of the SR (relative, or GeV with -window_scale linear) are left out of the fit", 0, &o->fit_gap, NULL));
+  PetscCall(hd_opt_string("-bkg_error", "how the local significance takes the fitted background's error: lognormal (ln B Gaussian, as the log-linear fit gives it) or poisson (a control count of mean B, variance sigma_B^2)", "lognormal", o->bkg_error, sizeof(o->bkg_error), NULL));
   PetscCall(hd_opt_string("-signal_shape", "shape of the signal-plus-background cross-check fit: gauss, cb (Crystal Ball) or none", "gauss", o->sig_shape, sizeof(o->sig_shape), NULL));
   PetscCall(hd_opt_real("-signal_width", "width of the cross-check's signal shape, relative to the SR centre", 0.04, &o->sig_width, NULL));
   PetscCall(hd_opt_real("-signal_cb_alpha", "Crystal Ball: the low-mass tail starts this many widths below the peak", 1.5, &o->sig_alpha, NULL));
@@ -204,6 +205,7 @@ static PetscErrorCode hd_cwola_fit_options_check(hd_comm world, hd_cwola_options
   PetscFunctionBegin;
   PetscCheck(!strcmp(o->sb_weights, "split") || !strcmp(o->sb_weights, "pooled"), world, HD_ERR_USER_INPUT, "option -sb_weights: '%s' is neither split nor pooled", o->sb_weights);
   PetscCheck(!strcmp(o->bkg_fit, "spectrum") || !strcmp(o->bkg_fit, "sidebands"), world, HD_ERR_USER_INPUT, "option -bkg_fit: '%s' is neither spectrum nor sidebands", o->bkg_fit);
+  PetscCheck(!strcmp(o->bkg_error, "lognormal") || !strcmp(o->bkg_error, "poisson"), world, HD_ERR_USER_INPUT, "option -bkg_error: '%s' is neither lognormal nor poisson", o->bkg_error);
   PetscCheck(!strcmp(o->sig_shape, "gauss") || !strcmp(o->sig_shape, "cb") || !strcmp(o->sig_shape, "none"), world, HD_ERR_USER_INPUT, "option -signal_shape: '%s' is not gauss, cb or none", o->sig_shape);
   PetscCheck(!strcmp(o->model_selection, "ensemble") || !strcmp(o->model_selection, "tail"), world, HD_ERR_USER_INPUT, "option -model_selection: '%s' is neither ensemble nor tail", o->model_selection);
   o->split_weights = !strcmp(o->sb_weights, "split");
@@ -943,7 +945,7 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
       bkg_sel += sr && t->label[i] == 0;
     }
     PetscCall(hd_bump_histogram(n_sel, m_sel, p->n_bins, p->edges, p->counts + e * p->n_bins));
-    hd_bump_input  in = {.n_bins = p->n_bins, .edges = p->edges, .counts = p->counts + e * p->n_bins, .sr_lo = w->sr_lo, .sr_hi = w->sr_hi, .sqrt_s = 0, .n_params = o->fit_params, .tolerate_failure = PETSC_TRUE, .gap_lo = p->gap_lo, .gap_hi = p->gap_hi};
+    hd_bump_input  in = {.n_bins = p->n_bins, .edges = p->edges, .counts = p->counts + e * p->n_bins, .sr_lo = w->sr_lo, .sr_hi = w->sr_hi, .sqrt_s = 0, .n_params = o->fit_params, .tolerate_failure = PETSC_TRUE, .gap_lo = p->gap_lo, .gap_hi = p->gap_hi, .bkg_error = strcmp(o->bkg_error, "poisson") ? HD_BUMP_BKG_LOGNORMAL : HD_BUMP_BKG_POISSON};
     hd_bump_result fit;
     PetscCall(hd_bump_fit(&in, &fit));
     PetscBool usable = fit.converged && isfinite(fit.p[0]) && isfinite(fit.p[1]) && isfinite(fit.p[2]) && isfinite(fit.p[3]) && fit.p[0] >= 0;

@@ -508,7 +508,8 @@ PetscErrorCode hd_bump_fit(const hd_bump_input *in, hd_bump_result *out)
       for (PetscInt l = 0; l < n_par; l++) var_b += gb[j] * C[j * n_par + l] * gb[l];
     out->sigma_b   = sqrt(var_b > 0 ? var_b : 0);
     out->converged = PETSC_TRUE;
-    PetscCall(hd_bump_z_local(out->n_sr, out->b_sr, out->sigma_b, &out->z_local, &out->p_local));
+    if (in->bkg_error == HD_BUMP_BKG_POISSON) PetscCall(hd_bump_z_local(out->n_sr, out->b_sr, out->sigma_b, &out->z_local, &out->p_local));
+    else PetscCall(hd_bump_z_local_lognormal(out->n_sr, out->b_sr, out->sigma_b, &out->z_local, &out->p_local));
   }
   PetscCall(model_destroy(&m));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -583,6 +584,49 @@ PetscErrorCode hd_bump_z_local(double n, double b, double sigma_b, double *z, do
 
     q = 2 * ((n > 0 ? n * (log(n / b) + log1p(r) - log1p(r * n / b)) : 0) - (b / r) * log1p(r * (n - b) / (b + s2)));
   }
+  if (q < 0) q = 0; /* rounding when n is within an ulp of b */
+  *z = (n >= b ? 1 : -1) * sqrt(q);
+  if (p) *p = 0.5 * erfc(*z / sqrt(2.0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_bump_z_local_lognormal(double n, double b, double sigma_b, double *z, double *p)
+{
+  double t2, th0, lo, hi, th, alt, null, q;
+
+  PetscFunctionBegin;
+  PetscCheck(isfinite(n) && n >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: observed count %.6g, must be finite and >= 0", n);
+  PetscCheck(isfinite(b) && b > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: background %.6g, must be finite and > 0", b);
+  PetscCheck(isfinite(sigma_b) && sigma_b >= 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: background uncertainty %.6g, must be finite and >= 0", sigma_b);
+  PetscCheck(z, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no output for the significance");
+  if (sigma_b == 0 || n == b) {
+    PetscCall(hd_bump_z_local(n, b, 0, z, p));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  t2  = (sigma_b / b) * (sigma_b / b);
+  th0 = log(b);
+  /* g(theta) = n - e^theta - (theta - th0) / t2 falls strictly; g(th0) = n - b, and at ln n (or at
+   * th0 - t2 b when n = 0) it has the other sign */
+  if (n > b) {
+    lo = th0;
+    hi = log(n);
+  } else {
+    lo = n > 0 ? log(n) : th0 - t2 * b;
+    hi = th0;
+  }
+  th = 0.5 * (lo + hi);
+  for (int it = 0; it < 200 && hi - lo > 1e-15 * fmax(1.0, fabs(th)); it++) {
+    double g = n - exp(th) - (th - th0) / t2, dg = -exp(th) - 1 / t2, next;
+
+    if (fabs(g) <= 1e-14 * fmax(1.0, n + b)) break;
+    if (g > 0) lo = th;
+    else hi = th;
+    next = th - g / dg;
+    th   = next > lo && next < hi ? next : 0.5 * (lo + hi); /* Newton inside the bracket, else bisect */
+  }
+  alt  = (n > 0 ? n * log(n) : 0) - n;                      /* s + beta = n, beta = b: no penalty */
+  null = n * th - exp(th) - (th - th0) * (th - th0) / (2 * t2); /* s = 0, beta profiled */
+  q    = 2 * (alt - null);
   if (q < 0) q = 0; /* rounding when n is within an ulp of b */
   *z = (n >= b ? 1 : -1) * sqrt(q);
   if (p) *p = 0.5 * erfc(*z / sqrt(2.0));
