@@ -46,10 +46,15 @@ for g in "${groups[@]}"; do
     edge)
       # near the edge of sensitivity: the fraction set for S/sqrt(B) of about 1.5 in the SR that
       # holds the W' (B from the background-only spectrum); 3.0 TeV needs windows and a fit range
-      # that start lower, above the single-jet trigger's turn-on
-      cases+=("edge3000|-seed 1 -signal_mjj 3000 -signal_fraction 0.0014|-sr_min 2850 -fit_lo 2600|3000")
-      cases+=("edge4200|-seed 1 -signal_mjj 4200 -signal_fraction 0.0006||4200")
-      cases+=("edge5000|-seed 1 -signal_mjj 5000 -signal_fraction 0.00027||5000") ;;
+      # that start lower, above the single-jet trigger's turn-on (at 2.6 to 2.7 TeV: sidebands of 6 %)
+      # ("_old": the same data with the earlier scheme, a fit of each window's sidebands alone)
+      earlier="-sb_weights pooled -bkg_fit sidebands -fit_params 3 -fit_gap 0 -bkg_error poisson"
+      cases+=("edge3000|-seed 1 -signal_mjj 3000 -signal_fraction 0.0022|-sr_min 2900 -sb_width 0.06 -fit_lo 2700|3000")
+      cases+=("edge3000_old|-seed 1 -signal_mjj 3000 -signal_fraction 0.0022|-sr_min 2900 -sb_width 0.06 $earlier|3000")
+      cases+=("edge4200|-seed 1 -signal_mjj 4200 -signal_fraction 0.00066||4200")
+      cases+=("edge4200_old|-seed 1 -signal_mjj 4200 -signal_fraction 0.00066|$earlier|4200")
+      cases+=("edge5000|-seed 1 -signal_mjj 5000 -signal_fraction 0.00044||5000")
+      cases+=("edge5000_old|-seed 1 -signal_mjj 5000 -signal_fraction 0.00044|$earlier|5000") ;;
     amounts)
       cases+=("frac0.001|-seed 1 -signal_fraction 0.001||3500")
       cases+=("frac0.0025|-seed 1 -signal_fraction 0.0025||3500") ;;

@@ -31,6 +31,7 @@ expect_error "eps zero" "option -eps: 0 is outside \(0, 1\]" "$HADAL" run -metho
 expect_error "window index" "option -window 99: the scan has windows 0 to" "$HADAL" run -method cwola -data good.h5 -out o -window 99
 expect_error "class weights" "option -sb_weights: 'even' is neither split nor pooled" "$HADAL" run -method cwola -data good.h5 -out o -sb_weights even
 expect_error "background fit" "option -bkg_fit: 'window' is neither spectrum nor sidebands" "$HADAL" run -method cwola -data good.h5 -out o -bkg_fit window
+expect_error "background error" "option -bkg_error: 'gauss' is neither lognormal nor poisson" "$HADAL" run -method cwola -data good.h5 -out o -bkg_error gauss
 expect_error "model selection" "option -model_selection: 'best' is neither ensemble nor tail" "$HADAL" run -method cwola -data good.h5 -out o -model_selection best
 expect_error "negative gap" "option -fit_gap must be >= 0" "$HADAL" run -method cwola -data good.h5 -out o -fit_gap -1
 expect_error "gap over the fit range" "option -fit_gap 300.*: window 0 .* leaves no bins to fit" "$HADAL" run $lin -data good.h5 -fit_gap 300

@@ -93,6 +93,25 @@ for e in (0, 2):
     res_sb = optimize.minimize(lambda q: nll([p[0] * np.exp(q[0]), q[1], q[2], q[3]], sb, n), [0, p[1], p[2], p[3]], method="Nelder-Mead", options=opt)
     assert res_sb.fun < b - 1e-4, "row %d: hadal's parameters also minimise the sidebands alone: not a fit over the whole spectrum" % e
     print("row %d: fit over %d bins outside the SR is the minimum (NLL %.6f, scipy %.6f); sidebands alone would move it by %.4f" % (e, out.sum(), a, res.fun, b - res_sb.fun))
+
+# the local significance of every window and selection is the profile likelihood ratio with a
+# log-normal background (-bkg_error lognormal, the default), maximised here by scipy from the
+# summary's observed count, prediction and error
+def z_lognormal(n, b, sb):
+    t2, th0 = (sb / b) ** 2, np.log(b)
+    r = optimize.minimize_scalar(lambda th: -(n * th - np.exp(th) - (th - th0) ** 2 / (2 * t2)), bounds=(th0 - 40 * np.sqrt(t2) - 5, np.log(n + b + 1) + 5), method="bounded", options={"xatol": 1e-12})
+    q = 2 * ((n * np.log(n) if n > 0 else 0) - n + r.fun)
+    return np.sign(n - b) * np.sqrt(max(q, 0))
+checked = 0
+for w in s["windows"]:
+    for e, z in enumerate(w["significance_after"]):
+        n, b, sb = w["observed_sr"][e + 1], w["predicted_sr"][e + 1], w["predicted_sr_error"][e + 1]
+        if z is None or b is None or not sb: continue
+        ref = z_lognormal(n, b, sb)
+        assert abs(z - ref) < 1e-5 * max(1, abs(ref)), "window %d, eps %g: Z %.8f, log-normal by scipy %.8f (n %g, b %g +- %g)" % (w["index"], s["eps"][e], z, ref, n, b, sb)
+        checked += 1
+assert checked >= 4, "only %d significances to check" % checked
+print("%d local significances equal the log-normal profile likelihood ratio (scipy)" % checked)
 PY
 # -model_selection tail: the same at 1 and 2 ranks, and it trains folds x (folds - 1) x tries classifiers
 tail="$opts -sr_max 3800 -model_selection tail -ensemble_size 1 -tail_tries 2"
