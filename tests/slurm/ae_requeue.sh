@@ -20,11 +20,7 @@ if wait_for_line job.out "ae\[[01]\]: epoch +3/" 90; then
 else
   fail "job $j did not reach epoch 3:"; cat job.out; slurm_diagnose; finish
 fi
-state=$(job_wait "$j" 150)
-[ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
-
-restarts=$(job_field "$j" Restarts)
-[ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
+expect_one_requeue "$j" 150
 grep -q "(restart 0): SIGUSR1 received" job.out && pass "the batch shell trapped SIGUSR1" || fail "no SIGUSR1 in the batch shell"
 n=$(grep -c "signal 10 received: checkpoint written" job.out)
 [ "$n" = 2 ] && pass "both members checkpointed on the signal" || fail "$n checkpoints written on the signal, want 2"

@@ -64,13 +64,22 @@ slurm_diagnose() {
 # sha_of SUMMARY: the ensemble's parameters_sha256 in a summary.json.
 sha_of() { grep -m 1 '"parameters_sha256"' "$1" 2>/dev/null | sed 's/.*: *"\([0-9a-f]*\)".*/\1/'; }
 
+# expect_one_requeue JOB WAIT_S: JOB completes within WAIT_S seconds, requeued exactly once.
+expect_one_requeue() {
+  local state restarts
+  state=$(job_wait "$1" "$2")
+  [ "$state" = COMPLETED ] && pass "job $1 completed" || { fail "job $1 ended $state:"; cat job.out; slurm_diagnose; finish; }
+  restarts=$(job_field "$1" Restarts)
+  [ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
+}
+
 # requeue_after_stored JOB MIN WHAT WAIT_S [REF_PID]: once JOB has stored MIN members in
 # job/members, SIGUSR1 to its batch shell (what --signal=B:USR1@60 sends before the time limit);
 # then the uninterrupted reference REF_PID (run in the background) is waited for, and the job must
 # complete within WAIT_S after one requeue, with the script's requeue line ("WHAT stored in
 # job/members; requeueing JOB") and -resume passed on the restart.
 requeue_after_stored() {
-  local j=$1 min=$2 what=$3 wait_s=$4 ref=${5:-} n state restarts _
+  local j=$1 min=$2 what=$3 wait_s=$4 ref=${5:-} n _
   for _ in $(seq 1 1200); do
     [ "$(ls job/members 2>/dev/null | grep -c '^member_')" -ge "$min" ] && break
     sleep 0.1
@@ -79,10 +88,7 @@ requeue_after_stored() {
   [ "$n" -ge "$min" ] || { fail "job $j stored no $what:"; [ -n "$ref" ] && kill "$ref" 2>/dev/null; cat job.out; slurm_diagnose; finish; }
   scancel --batch --signal=USR1 "$j" && pass "SIGUSR1 sent to the batch shell of job $j with $n $what stored" || fail "scancel --batch --signal=USR1 failed"
   if [ -n "$ref" ]; then wait "$ref" || { fail "reference run"; cat ref.log; finish; }; fi
-  state=$(job_wait "$j" "$wait_s")
-  [ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
-  restarts=$(job_field "$j" Restarts)
-  [ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
+  expect_one_requeue "$j" "$wait_s"
   grep -q -E "\(restart 0\): interrupted by SIGUSR1 .* $what stored in job/members; requeueing $j\$" job.out && pass "the script requeued the job: $(grep -o 'interrupted by SIGUSR1.*stored' job.out)" || { fail "no requeue line"; cat job.out; }
   grep -q "(restart 1): .* -resume on 2 tasks" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
 }

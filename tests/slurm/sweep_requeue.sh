@@ -26,10 +26,7 @@ if [ "$ok" = 1 ]; then
 else
   fail "job $j did not reach the second point:"; cat job.out; slurm_diagnose; finish
 fi
-state=$(job_wait "$j" 150)
-[ "$state" = COMPLETED ] && pass "job $j completed" || { fail "job $j ended $state:"; cat job.out; slurm_diagnose; finish; }
-restarts=$(job_field "$j" Restarts)
-[ "$restarts" = 1 ] && pass "requeued once (Restarts=1)" || fail "Restarts=$restarts"
+expect_one_requeue "$j" 150
 grep -q -E "stopped by a signal with [01] of 3 points finished" job.out && pass "hadal stopped on the signal: $(grep -o -E 'with [01] of 3 points finished' job.out)" || { fail "no stop line"; cat job.out; }
 grep -q -E "\(restart 0\): hadal stopped with the finished points in job; requeueing $j\$" job.out && pass "the script requeued the job" || fail "no requeue line"
 grep -q "(restart 1): .* -resume" job.out && pass "the restart passed -resume" || fail "the restart did not pass -resume"
