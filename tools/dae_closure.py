@@ -111,13 +111,40 @@ def diagonal_cut(r1, r2, eps):
     return cut(s1, lo), cut(s2, lo)
 
 
-def closure(r1, r2, eps):
+def topology(x):
+    """hadal's -categories topology: 2 min(jets, 4) + (leptons >= 2), objects counted by pT != 0."""
+    pt = x[:, 0::3]
+    nl, nj = (pt[:, 1:9] != 0).sum(1), (pt[:, 9:19] != 0).sum(1)
+    return 2 * np.minimum(nj, 4) + (nl >= 2)
+
+
+def abcd_predict(a, b, cat):
+    """eq. 3 inside each category (cat None: one), summed, and its variance (hd_abcd_count)."""
+    if cat is None:
+        cat = np.zeros(a.size, dtype=np.int64)
+    pred, var = 0.0, 0.0
+    for c in np.unique(cat):
+        k = cat == c
+        gl, lg, ll = [int(np.count_nonzero(m & k)) for m in (a & ~b, ~a & b, ~a & ~b)]
+        if gl == 0 or lg == 0:
+            continue
+        if ll == 0:
+            return float("nan"), float("nan")
+        p = gl * lg / ll
+        pred += p
+        var += p * p * (1 / gl + 1 / lg + 1 / ll)
+    if pred <= 0:
+        return float("nan"), float("nan")
+    return pred, var
+
+
+def closure(r1, r2, eps, cat=None):
     c1, c2 = diagonal_cut(r1, r2, eps)
     a, b = r1 > c1, r2 > c2
     gg, gl, lg, ll = [int(np.count_nonzero(m)) for m in (a & b, a & ~b, ~a & b, ~a & ~b)]
-    pred = gl * lg / ll
+    pred, var = abcd_predict(a, b, cat)
     ratio = gg / pred
-    err = ratio * np.sqrt(1 / gg + 1 / gl + 1 / lg + 1 / ll)
+    err = ratio * np.sqrt(1 / gg + var / pred ** 2)
     return dict(sm_efficiency=eps, n_ll=ll, n_gl=gl, n_lg=lg, n_obs=gg, n_pred=pred, ratio=ratio, ratio_err=err)
 
 
@@ -139,7 +166,7 @@ def cdf(ref, v):
     return np.searchsorted(s, v, side="right") / s.size
 
 
-def signal_metrics(r1, r2, rs, lab, effs):
+def signal_metrics(r1, r2, rs, lab, effs, cat=None):
     """Per signal: SIC maxima and significances (dict keyed by label)."""
     sm = lab == 0
     comb = np.minimum(cdf(r1[sm], r1), cdf(r2[sm], r2))
@@ -148,6 +175,7 @@ def signal_metrics(r1, r2, rs, lab, effs):
     for k in sorted(set(lab.tolist()) - {0}):
         sel = sm | (lab == k)
         a, b, y = r1[sel], r2[sel], lab[sel] == k
+        kc = None if cat is None else cat[sel]
         row = dict(n_signal=int(y.sum()), sic_ae1=sic_max(a, y), sic_ae2=sic_max(b, y),
                    sic_combined=sic_max(comb[sel], y))
         if rs is not None:
@@ -157,7 +185,7 @@ def signal_metrics(r1, r2, rs, lab, effs):
             g1, g2 = a > c1, b > c2
             n = int(np.count_nonzero(g1 & g2))
             btrue = int(np.count_nonzero(g1 & g2 & ~y))
-            bpred = np.count_nonzero(g1 & ~g2) * np.count_nonzero(~g1 & g2) / np.count_nonzero(~g1 & ~g2)
+            bpred = abcd_predict(g1, g2, kc)[0]
             z = lambda bb: (n - bb) / np.sqrt(n) if n > bb else 0.0
             sig.append(dict(sm_efficiency=e, n=n, n_signal=int(np.count_nonzero(g1 & g2 & y)),
                             b_true=btrue, b_pred=bpred, significance_true=z(btrue), significance_pred=z(bpred)))
@@ -172,9 +200,7 @@ def categories(x, r1, r2, eps):
     N_obs / N_pred computed inside it. ABCD needs independence of R1 and R2 over the whole
     sample; this shows whether it holds inside topologies and how their different tail rates
     combine."""
-    pt = x[:, 0::3]
-    nl, nj = (pt[:, 1:9] > 0).sum(1), (pt[:, 9:19] > 0).sum(1)
-    cat = np.minimum(nj, 4) + 5 * np.minimum(np.maximum(nl - 1, 0), 1)
+    cat = topology(x)
     c1, c2 = diagonal_cut(r1, r2, eps)
     a, b = r1 > c1, r2 > c2
     rows = []
@@ -184,7 +210,7 @@ def categories(x, r1, r2, eps):
             continue
         gg, gl, lg, ll = [int(np.count_nonzero(m & k)) for m in (a & b, a & ~b, ~a & b, ~a & ~b)]
         pred = gl * lg / ll if ll else float("nan")
-        rows.append(dict(jets=int(c % 5), leptons="2+" if c >= 5 else "1", share=float(k.mean()),
+        rows.append(dict(jets=int(c // 2), leptons="2+" if c % 2 else "1", share=float(k.mean()),
                          rate1=float(a[k].mean()), rate2=float(b[k].mean()), n_obs=gg, n_pred=pred,
                          ratio=gg / pred if pred else float("nan")))
     return rows
@@ -200,6 +226,7 @@ def main():
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--json", default="")
     ap.add_argument("--categories", type=float, default=0.0, help="closure inside event topologies at this SM efficiency")
+    ap.add_argument("--abcd", default="none", choices=["none", "topology"], help="ABCD over all events, or summed over topologies (hadal's -categories)")
     a = ap.parse_args()
     effs = [float(v) for v in a.effs.split(",")]
     with h5py.File(a.events, "r") as f:
@@ -220,8 +247,9 @@ def main():
         sm = lab == 0
         rng = np.random.default_rng(0)
         sub = rng.choice(np.flatnonzero(sm), size=min(8000, int(sm.sum())), replace=False)
-        row = dict(model=path, n_sm=int(sm.sum()), disco2_sub8000=float(disco2(r1[sub], r2[sub])),
-                   closure=[closure(r1[sm], r2[sm], e) for e in effs])
+        cat = topology(x) if a.abcd == "topology" else None
+        row = dict(model=path, n_sm=int(sm.sum()), disco2_sub8000=float(disco2(r1[sub], r2[sub])), abcd=a.abcd,
+                   closure=[closure(r1[sm], r2[sm], e, None if cat is None else cat[sm]) for e in effs])
         cl = "  ".join("%.3f+-%.3f" % (c["ratio"], c["ratio_err"]) for c in row["closure"])
         print("%s  n_sm=%d  DisCo2(8000)=%.2e  closure %s" % (path, row["n_sm"], row["disco2_sub8000"], cl))
         if a.categories > 0:
@@ -230,7 +258,7 @@ def main():
             for c in row["categories"]:
                 print("  %9s %6s %6.3f  %8.4f %8.4f  %5d %7.1f  %.2f" % (str(c["jets"]) + ("+" if c["jets"] == 4 else ""), c["leptons"], c["share"], c["rate1"], c["rate2"], c["n_obs"], c["n_pred"], c["ratio"]))
         if (lab > 0).any():
-            sigs = signal_metrics(r1, r2, rs, lab, effs)
+            sigs = signal_metrics(r1, r2, rs, lab, effs, cat)
             row["signals"] = {}
             for k, v in sigs.items():
                 name = names[k - 1] if k - 1 < len(names) else "signal_%d" % k

@@ -13,7 +13,7 @@
  *   n_ll = N(<,<) (region D), n_gl = N(>,<), n_lg = N(<,>), n_gg = N(>,>) (the signal region);
  * the prediction n_pred = (P_gl n_gl) (P_lg n_lg) / (P_ll n_ll) (eq. 3; the prescales P are 1
  * unless the control regions were thinned), its statistical error n_pred sqrt(1/n_gl + 1/n_lg + 1/n_ll), and the
- * closure ratio = n_gg / n_pred with error ratio sqrt(1/n_gg + 1/n_gl + 1/n_lg + 1/n_ll) (Poisson
+ * closure ratio = n_gg / n_pred with error ratio sqrt(1/n_gg + (n_pred_err / n_pred)^2) (Poisson
  * counts, independent; 1/n_gg left out when n_gg = 0). */
 typedef struct {
   double  c1, c2;
@@ -26,9 +26,14 @@ typedef struct {
 /* Not collective. Counts the events i with select[i] != 0 (select NULL: all). The trigger mode:
  * with u (n uniforms in (0, 1)) and prescale (3 values >= 1 for (<,<), (>,<), (<,>); NULL: 1), an
  * event of control region k counts only when u[i] P_k < 1 (kept with probability 1 / P_k), and
- * the prediction scales each region back by its P_k; signal-region events are always kept. With an empty control region there is no prediction: valid is false
- * and the prediction and ratio are NaN. */
-PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const double *u, const double *prescale, double c1, double c2, hd_abcd *out);
+ * the prediction scales each region back by its P_k; signal-region events are always kept.
+ * With category (n values in 0 .. n_categories-1; NULL: one category) the prediction is eq. 3
+ * inside each category, summed (exact when R1 and R2 are independent within each category), its
+ * variance the sum of the categories' (a category without (>,<) or (<,>) events predicts 0); the
+ * counts are the totals. Without a prediction (an empty (<,<) in a category whose (>,<) and (<,>)
+ * hold events, or a sum of 0) valid is false and the prediction and ratio are NaN. With one
+ * category this is eq. 3 with the error above. */
+PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const int32_t *category, PetscInt n_categories, const double *u, const double *prescale, double c1, double c2, hd_abcd *out);
 /* Not collective. An error naming the thresholds and counts when r has no prediction. */
 PetscErrorCode hd_abcd_require(const hd_abcd *r);
 

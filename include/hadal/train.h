@@ -27,6 +27,8 @@ typedef struct {
                             * the target is the input (autoencoders) */
   PetscInt     target_ld;
   const float *weight;     /* (n) per-event loss weights, or NULL */
+  const int32_t *category; /* (n) per-event categories >= 0 for objectives that treat categories
+                            * apart (the DisCo term within event topologies), or NULL */
 } hd_train_data;
 
 /* ---------------------------------------------------------------------------------------------
@@ -58,6 +60,7 @@ typedef struct {
   const float    *target;    /* (n, target_ld) rows, a shared row (target_ld 0), or the inputs */
   PetscInt        target_ld;
   const float    *weight;    /* (n) or NULL */
+  const int32_t  *category;  /* (n) or NULL */
   double          norm;      /* the normalisation: events of the global minibatch, so shard sums
                               * of the loss and its gradient add up to the batch mean */
   PetscInt        first;     /* the shard's first event's position in the global minibatch */
@@ -146,10 +149,23 @@ typedef struct {
   PetscInt out[2];
   PetscInt max_rows;       /* scratch is sized for shards, evaluation chunks and global batches */
   float   *scratch;        /* (4 max_rows) */
+  PetscInt n_categories;   /* 0: DisCo^2 over the whole batch; else within each category */
+  PetscInt min_events;     /* categories with fewer events in a batch are left out */
+  PetscInt *order;         /* (max_rows + n_categories + 1) the batch grouped by category */
+  PetscBool log_scores;    /* DisCo^2(ln R_1, ln R_2) instead of DisCo^2(R_1, R_2) */
 } hd_objective_disco_ctx;
 /* Not collective. max_batch: the global minibatch size (and at least any shard or evaluation
  * chunk). Allocates scratch; hd_objective_disco_destroy frees it. */
 PetscErrorCode hd_objective_disco_ae(const hd_nn *net, double lambda, PetscInt max_batch, hd_objective_disco_ctx *ctx, hd_objective *obj);
+/* Not collective. Makes the coupling term conditional on a per-event category (the data's
+ * `category`, values 0 .. n_categories-1):
+ *   lambda sum_c (n_c / n) DisCo^2(R_1, R_2 | events of category c in the batch),
+ * so R1 and R2 are pushed to independence inside each category rather than over the mixture
+ * (an ABCD estimate summed over the categories then closes; docs/methods/dae.md). Categories
+ * with fewer than min_events events in a batch are left out (the distance correlation of a
+ * handful of points is mostly its small-sample bias: that of two points is 1). The coupling
+ * values of an event become (R_1, R_2, category). */
+PetscErrorCode hd_objective_disco_by_category(PetscInt n_categories, PetscInt min_events, hd_objective_disco_ctx *ctx, hd_objective *obj);
 PetscErrorCode hd_objective_disco_destroy(hd_objective_disco_ctx *ctx);
 
 /* Defaults: 20 epochs, batch 256, MSE, Adam (lr 1e-3), 20% validation, no plateau handling,

@@ -35,6 +35,7 @@
 #define HD_DAE_MAX_SIGNALS 16
 #define HD_DAE_GRID        8
 #define HD_DAE_MIN_SR      10 /* expected SM events in a signal region that ABCD needs */
+#define HD_DAE_MIN_CATEGORY 10 /* events of a topology in a batch for its DisCo^2 term */
 #define HD_DAE_ADC_COLUMNS 57 /* -scaling objects: MET, 4 e, 4 mu, 10 jets x (pT, eta, phi) */
 
 enum { HD_DAE_EPOCHS, HD_DAE_BEST_EPOCH, HD_DAE_VAL_LOSS, HD_DAE_PARAMS, HD_DAE_N_METRICS };
@@ -47,11 +48,11 @@ typedef struct {
 
 typedef struct {
   /* options */
-  char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512], scaling[32];
+  char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512], scaling[32], categories[32];
   PetscInt        hidden[HD_DAE_MAX_LAYERS], n_hidden, seed, n_seeds, group_size, expect_features;
   PetscReal       lambda, test_fraction, effs[HD_DAE_MAX_EFFS], trigger_eff;
   PetscInt        n_effs;
-  PetscBool       single, trigger, bias;
+  PetscBool       single, trigger, bias, disco_log;
   hd_train_config cfg;
   /* data */
   hd_table        table;
@@ -60,6 +61,8 @@ typedef struct {
   float          *xtrain;   /* (n_train, F) the training rows */
   int32_t        *label;
   unsigned char  *is_test, *test_bkg;
+  int32_t        *category, *cat_train; /* (N), (n_train) event topologies; NULL without -categories */
+  PetscInt        n_categories;          /* 1 without -categories */
   float          *mean, *std;
   char            signal_names[HD_DAE_MAX_SIGNALS][64];
   /* results, every rank */
@@ -91,6 +94,8 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_bool("-bias", "dense layers with biases (seed 002's autoencoders have none)", PETSC_FALSE, &d->bias, NULL));
   PetscCall(hd_opt_real("-lambda", "weight of DisCo^2(R1, R2) in the loss (seed 002: 100)", 100.0, &d->lambda, NULL));
   PetscCall(hd_opt_string("-scaling", "input scaling on the training rows: columns (each column standardised) or objects (adc2021 layout: per object kind and variable over the objects present; padded objects stay 0)", "columns", d->scaling, sizeof(d->scaling), NULL));
+  PetscCall(hd_opt_string("-categories", "none (DisCo^2 and ABCD over all events, seed 002) or topology (adc2021 layout: DisCo^2 within, and ABCD summed over, the 10 classes of jets 0..3, 4+ x leptons 0-1, 2+)", "none", d->categories, sizeof(d->categories), NULL));
+  PetscCall(hd_opt_bool("-disco_log", "DisCo^2 of ln R1 and ln R2 rather than of R1 and R2", PETSC_FALSE, &d->disco_log, NULL));
   PetscCall(hd_opt_string("-train_on", "background (label 0 only) or all", "background", d->train_on, sizeof(d->train_on), NULL));
   PetscCall(hd_opt_real("-test_fraction", "fraction of the events held out for the ABCD evaluation", 0.5, &d->test_fraction, NULL));
   PetscCall(hd_opt_real_list("-sm_efficiencies", "SM efficiencies of the signal region for closure and significance", "0.005,0.01,0.02,0.03,0.05", d->effs, &d->n_effs, NULL));
@@ -123,6 +128,33 @@ static PetscErrorCode hd_dae_spec(hd_comm comm, hd_dae *d)
   for (PetscInt i = d->n_hidden - 2; i >= 0; i--) used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT " %s%s, ", d->hidden[i], d->act, nb);
   used += (size_t)snprintf(d->spec + used, len - used, "dense %" PetscInt_FMT "%s", d->F, nb);
   PetscCheck(used < len, comm, HD_ERR_USER_INPUT, "option -hidden: too many layers");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* -categories topology: the event's class of jets (0, 1, 2, 3, 4 or more) x leptons (at most one,
+ * two or more), counting the objects present (pT != 0) of the adc2021 layout, before scaling.
+ * R1 and R2 rise with the jet multiplicity; DisCo^2 over the mixture leaves them dependent
+ * inside each class (docs/methods/dae.md, "Measured"), and these are the classes it is
+ * decorrelated and ABCD is summed within. */
+#define HD_DAE_TOPOLOGIES 10
+static PetscErrorCode hd_dae_categories(hd_comm world, hd_dae *d)
+{
+  const float *x = d->table.features;
+
+  PetscFunctionBegin;
+  d->n_categories = 1;
+  if (!strcmp(d->categories, "none")) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(d->F == HD_DAE_ADC_COLUMNS, world, HD_ERR_USER_INPUT, "-categories topology needs the 57 columns of the adc2021 layout (MET, 4 e, 4 mu, 10 jets x pT, eta, phi); data file '%s' has %" PetscInt_FMT, d->data, d->F);
+  d->n_categories = HD_DAE_TOPOLOGIES;
+  PetscCall(PetscMalloc2(d->N, &d->category, PetscMax(d->n_train, 1), &d->cat_train));
+  for (PetscInt i = 0; i < d->N; i++) {
+    const float *row = x + (size_t)i * d->F;
+    int          leptons = 0, jets = 0;
+
+    for (int o = 1; o <= 8; o++) leptons += row[3 * o] != 0.0f;
+    for (int o = 9; o <= 18; o++) jets += row[3 * o] != 0.0f;
+    d->category[i] = (int32_t)(2 * PetscMin(jets, 4) + (leptons >= 2));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -175,6 +207,7 @@ static PetscErrorCode hd_dae_load(hd_comm world, hd_dae *d)
   double   *s0;
 
   PetscCheck(!objects || F == HD_DAE_ADC_COLUMNS, world, HD_ERR_USER_INPUT, "-scaling objects needs the 57 columns of the adc2021 layout (MET, 4 e, 4 mu, 10 jets x pT, eta, phi); data file '%s' has %" PetscInt_FMT, d->data, F);
+  PetscCall(hd_dae_categories(world, d));
   PetscCall(PetscMalloc1(F, &key));
   for (PetscInt j = 0; j < F; j++) {
     PetscInt o = j / 3, kind = o == 0 ? 0 : o <= 4 ? 1 : o <= 8 ? 2 : 3;
@@ -221,7 +254,10 @@ static PetscErrorCode hd_dae_load(hd_comm world, hd_dae *d)
   PetscCall(hd_table_sync(ev));
   d->x = ev->features;
   for (PetscInt i = 0; i < N; i++)
-    if (!d->is_test[i] && (all || d->label[i] == 0)) PetscCall(PetscArraycpy(d->xtrain + (size_t)(t++) * F, d->x + (size_t)i * F, F));
+    if (!d->is_test[i] && (all || d->label[i] == 0)) {
+      if (d->category) d->cat_train[t] = d->category[i];
+      PetscCall(PetscArraycpy(d->xtrain + (size_t)(t++) * F, d->x + (size_t)i * F, F));
+    }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -239,6 +275,7 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   snprintf(v, sizeof(v), "%g", (double)d->lambda);
   PetscCheck(d->lambda >= 0 && isfinite(d->lambda), run->world, HD_ERR_USER_INPUT, "option -lambda must be >= 0 (got %s)", v);
   PetscCheck(!strcmp(d->scaling, "columns") || !strcmp(d->scaling, "objects"), run->world, HD_ERR_USER_INPUT, "option -scaling must be columns or objects (got '%s')", d->scaling);
+  PetscCheck(!strcmp(d->categories, "none") || !strcmp(d->categories, "topology"), run->world, HD_ERR_USER_INPUT, "option -categories must be none or topology (got '%s')", d->categories);
   PetscCheck(!strcmp(d->train_on, "background") || !strcmp(d->train_on, "all"), run->world, HD_ERR_USER_INPUT, "option -train_on must be background or all (got '%s')", d->train_on);
   snprintf(v, sizeof(v), "%g", (double)d->test_fraction);
   PetscCheck(d->test_fraction > 0 && d->test_fraction < 1, run->world, HD_ERR_USER_INPUT, "option -test_fraction must lie in (0, 1) (got %s)", v);
@@ -279,8 +316,8 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   PetscBool              pair = (PetscBool)(m->member < d->n_seeds);
   PetscInt               k    = pair ? m->member : m->member - d->n_seeds;
   hd_train_config        cfg  = d->cfg;
-  hd_train_data          tr   = {.n = d->n_train, .in_size = d->F, .x = d->xtrain};
-  hd_train_data          all  = {.n = d->N, .in_size = d->F, .x = d->x};
+  hd_train_data          tr   = {.n = d->n_train, .in_size = d->F, .x = d->xtrain, .category = pair ? d->cat_train : NULL};
+  hd_train_data          all  = {.n = d->N, .in_size = d->F, .x = d->x, .category = pair ? d->category : NULL};
   hd_train_result        tres;
   hd_nn                 *net;
   hd_objective           obj;
@@ -298,6 +335,8 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
 
     PetscCall(hd_nn_create_parallel(specs, names, 2, in_shape, max_batch, &net));
     PetscCall(hd_objective_disco_ae(net, d->lambda, PetscMax(cfg.batch, 1024), &dctx, &obj));
+    if (d->category) PetscCall(hd_objective_disco_by_category(d->n_categories, HD_DAE_MIN_CATEGORY, &dctx, &obj));
+    dctx.log_scores = d->disco_log;
     cfg.objective = &obj;
   } else {
     PetscCall(hd_nn_create(d->spec, in_shape, max_batch, &net));
@@ -310,9 +349,11 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
     if (pair) {
       float *v;
 
-      PetscCall(PetscMalloc1(2 * d->N, &v));
+      PetscInt nv = obj.n_values; /* R1, R2 (, category) */
+
+      PetscCall(PetscMalloc1(nv * d->N, &v));
       PetscCall(hd_train_evaluate(m->group, net, &all, &obj, HD_EVAL_VALUES, v));
-      for (PetscInt i = 0; i < d->N; i++) m->scores[i] = v[2 * i], m->scores[d->N + i] = v[2 * i + 1];
+      for (PetscInt i = 0; i < d->N; i++) m->scores[i] = v[nv * i], m->scores[d->N + i] = v[nv * i + 1];
       PetscCall(PetscFree(v));
     } else {
       PetscCall(hd_train_evaluate(m->group, net, &all, cfg.objective, HD_EVAL_SCORE, m->scores));
@@ -432,14 +473,14 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           double c1, c2;
 
           PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], hd_dae_asym[a3], &c1, &c2));
-          PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, NULL, NULL, c1, c2, &d->closure[e][a3]));
+          PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, d->category, d->n_categories, NULL, NULL, c1, c2, &d->closure[e][a3]));
         }
       if (d->trigger) { /* seed 002 §IV on the whole test sample (SM and signals) */
         double   c1, c2, *u;
         PetscInt kept = 0;
 
         PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->trigger_eff, 1.0, &c1, &c2));
-        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, NULL, NULL, c1, c2, &d->trig_full));
+        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, d->category, d->n_categories, NULL, NULL, c1, c2, &d->trig_full));
         PetscCall(hd_abcd_require(&d->trig_full));
         hd_abcd_prescale(&d->trig_full, d->trig_prescale);
         PetscCall(PetscMalloc1(N, &u));
@@ -449,7 +490,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           hd_rng_init(&r, (uint64_t)d->seed, HD_STREAM_DAE_PRESCALE, (uint64_t)i);
           u[i] = hd_rng_uniform(&r);
         }
-        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, u, d->trig_prescale, c1, c2, &d->trig_kept));
+        PetscCall(hd_abcd_count(N, r1, r2, d->is_test, d->category, d->n_categories, u, d->trig_prescale, c1, c2, &d->trig_kept));
         kept                = d->trig_kept.n_ll + d->trig_kept.n_gl + d->trig_kept.n_lg + d->trig_kept.n_gg;
         d->trig_kept_rate   = (double)kept / (double)d->n_test;
         PetscCall(PetscFree(u));
@@ -472,7 +513,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
         hd_abcd mix;
 
         PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &c1, &c2));
-        PetscCall(hd_abcd_count(N, r1, r2, sel, NULL, NULL, c1, c2, &mix));
+        PetscCall(hd_abcd_count(N, r1, r2, sel, d->category, d->n_categories, NULL, NULL, c1, c2, &mix));
         {
           int64_t b_true = 0;
           for (PetscInt i = 0; i < N; i++)
@@ -578,6 +619,7 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   PetscCall(hd_summary_int(&s, "test_events", d->n_test));
   PetscCall(hd_summary_string(&s, "train_on", d->train_on));
   PetscCall(hd_summary_string(&s, "scaling", d->scaling));
+  PetscCall(hd_summary_string(&s, "categories", d->categories));
   PetscCall(hd_summary_int(&s, "ranks", run->size));
   PetscCall(hd_summary_int(&s, "seed", d->seed));
   PetscCall(hd_summary_int(&s, "seeds", d->n_seeds));
@@ -692,6 +734,7 @@ static PetscErrorCode hd_dae_destroy(void *ctx)
   PetscFunctionBegin;
   PetscCall(hd_table_destroy(&d->table));
   PetscCall(PetscFree2(d->is_test, d->test_bkg));
+  PetscCall(PetscFree2(d->category, d->cat_train));
   PetscCall(PetscFree(d->xtrain));
   PetscCall(PetscFree2(d->mean, d->std));
   PetscCall(PetscFree(d->cols));

@@ -88,9 +88,15 @@ static PetscErrorCode hd_disco_ae_loss(const hd_objective *obj, hd_nn *net, cons
     PetscCall(hd_nn_loss_mse(&l, grad ? hd_nn_output_grad(net, c->out[k]) : NULL, r + k * c->max_rows, hd_nn_output(net, c->out[k]), s->target, s->target_ld, s->weight, s->n, c->F, s->norm));
     *loss += l;
   }
+  PetscCheck(!values || !c->n_categories || s->category, PETSC_COMM_SELF, HD_ERR_INTERNAL, "disco objective: DisCo within categories, but the data has no categories");
   for (PetscInt b = 0; b < s->n; b++) {
-    if (values)
-      for (PetscInt k = 0; k < c->n_ae; k++) values[b * c->n_ae + k] = r[k * c->max_rows + b];
+    if (values) {
+      for (PetscInt k = 0; k < c->n_ae; k++) values[b * obj->n_values + k] = r[k * c->max_rows + b];
+      if (c->n_categories) {
+        PetscCheck(s->category[b] >= 0 && s->category[b] < c->n_categories, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "disco objective: event %" PetscInt_FMT " has category %d (0 .. %" PetscInt_FMT " expected)", s->rows[b], (int)s->category[b], c->n_categories - 1);
+        values[b * obj->n_values + c->n_ae] = (float)s->category[b];
+      }
+    }
     if (per_event) {
       double sum = 0;
       for (PetscInt k = 0; k < c->n_ae; k++) sum += r[k * c->max_rows + b];
@@ -104,23 +110,45 @@ static PetscErrorCode hd_disco_ae_couple(const hd_objective *obj, PetscInt n, co
 {
   const hd_objective_disco_ctx *c = (const hd_objective_disco_ctx *)obj->ctx;
   float                        *a = c->scratch, *b = a + c->max_rows, *da = b + c->max_rows, *db = da + c->max_rows;
+  PetscInt                      nv = obj->n_values, n_cat = PetscMax(c->n_categories, 1);
+  PetscInt                     *order = c->order, *start = c->order + c->max_rows;
 
   PetscFunctionBegin;
   PetscCheck(n <= c->max_rows, PETSC_COMM_SELF, HD_ERR_INTERNAL, "disco objective: a batch of %" PetscInt_FMT " events, scratch for %" PetscInt_FMT, n, c->max_rows);
-  for (PetscInt i = 0; i < n; i++) {
-    a[i] = values[2 * i];
-    b[i] = values[2 * i + 1];
-  }
-  if (dvalues) {
-    PetscCall(PetscArrayzero(da, n));
-    PetscCall(PetscArrayzero(db, n));
-  }
-  PetscCall(hd_nn_disco2(loss, dvalues ? da : NULL, dvalues ? db : NULL, a, b, NULL, n, 1.0));
-  if (dvalues)
-    for (PetscInt i = 0; i < n; i++) {
-      dvalues[2 * i] += da[i];
-      dvalues[2 * i + 1] += db[i];
+  /* the batch grouped by category, in batch order within each (a counting sort): deterministic */
+  PetscCall(PetscArrayzero(start, n_cat + 1));
+  for (PetscInt i = 0; i < n; i++) start[(c->n_categories ? (PetscInt)values[nv * i + 2] : 0) + 1]++;
+  for (PetscInt k = 0; k < n_cat; k++) start[k + 1] += start[k];
+  for (PetscInt i = 0; i < n; i++) order[start[c->n_categories ? (PetscInt)values[nv * i + 2] : 0]++] = i;
+  for (PetscInt k = n_cat; k > 0; k--) start[k] = start[k - 1];
+  start[0] = 0;
+  *loss    = 0;
+  for (PetscInt k = 0; k < n_cat; k++) {
+    PetscInt m = start[k + 1] - start[k];
+    double   share = (double)m / (double)n, l;
+
+    if (c->n_categories && m < c->min_events) continue;
+    for (PetscInt j = 0; j < m; j++) {
+      a[j] = values[nv * order[start[k] + j]];
+      b[j] = values[nv * order[start[k] + j] + 1];
+      if (c->log_scores) a[j] = logf(a[j] > 1e-30f ? a[j] : 1e-30f), b[j] = logf(b[j] > 1e-30f ? b[j] : 1e-30f);
     }
+    if (dvalues) {
+      PetscCall(PetscArrayzero(da, m));
+      PetscCall(PetscArrayzero(db, m));
+    }
+    /* one category (or the whole batch): its DisCo^2 weighted by its share of the batch */
+    PetscCall(hd_nn_disco2(&l, dvalues ? da : NULL, dvalues ? db : NULL, a, b, NULL, m, share));
+    *loss += share * l;
+    if (dvalues)
+      for (PetscInt j = 0; j < m; j++) {
+        PetscInt i = order[start[k] + j];
+        double   ga = da[j], gb = db[j];
+        if (c->log_scores) ga /= fmax(values[nv * i], 1e-30), gb /= fmax(values[nv * i + 1], 1e-30); /* d ln R / dR */
+        dvalues[nv * i] += (float)ga;
+        dvalues[nv * i + 1] += (float)gb;
+      }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -135,7 +163,7 @@ static PetscErrorCode hd_disco_ae_couple_backward(const hd_objective *obj, hd_nn
     float       *dy = hd_nn_output_grad(net, c->out[k]);
     for (PetscInt b = 0; b < s->n; b++) {
       const float *t = s->target + (s->target_ld ? b * s->target_ld : 0);
-      float        g = dvalues[b * c->n_ae + k] * 2.0f / (float)c->F;
+      float        g = dvalues[b * obj->n_values + k] * 2.0f / (float)c->F;
       for (PetscInt j = 0; j < c->F; j++) dy[b * c->F + j] += g * (y[b * c->F + j] - t[j]);
     }
   }
@@ -157,6 +185,7 @@ PetscErrorCode hd_objective_disco_ae(const hd_nn *net, double lambda, PetscInt m
   }
   ctx->max_rows = PetscMax(max_batch, PetscMax(net->max_batch, 1024));
   PetscCall(PetscMalloc1(4 * ctx->max_rows, &ctx->scratch));
+  PetscCall(PetscMalloc1(ctx->max_rows + 2, &ctx->order));
   obj->name            = "ae_disco";
   obj->loss            = hd_disco_ae_loss;
   obj->n_values        = 2;
@@ -171,5 +200,19 @@ PetscErrorCode hd_objective_disco_destroy(hd_objective_disco_ctx *ctx)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree(ctx->scratch));
+  PetscCall(PetscFree(ctx->order));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_objective_disco_by_category(PetscInt n_categories, PetscInt min_events, hd_objective_disco_ctx *ctx, hd_objective *obj)
+{
+  PetscFunctionBegin;
+  PetscCheck(n_categories >= 1 && n_categories < (1 << 24), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "DisCo within categories: %" PetscInt_FMT " categories (1 .. 2^24 expected: they travel as float values)", n_categories);
+  PetscCheck(min_events >= 2, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "DisCo within categories: at least %" PetscInt_FMT " events per category make no distance correlation (2 or more)", min_events);
+  PetscCall(PetscFree(ctx->order));
+  PetscCall(PetscMalloc1(ctx->max_rows + n_categories + 1, &ctx->order));
+  ctx->n_categories = n_categories;
+  ctx->min_events   = min_events;
+  obj->n_values     = ctx->n_ae + 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -97,7 +97,8 @@ const hd_objective *hd_objective_standard(hd_train_loss loss) { return &hd_objec
 
 /* Scratch for gathering rows of the table into contiguous batch buffers. */
 typedef struct {
-  float *x, *t, *w;
+  float   *x, *t, *w;
+  int32_t *c;
 } hd_train_rows;
 
 static PetscErrorCode hd_train_rows_create(const hd_train_data *d, PetscInt max_rows, hd_train_rows *r)
@@ -106,6 +107,8 @@ static PetscErrorCode hd_train_rows_create(const hd_train_data *d, PetscInt max_
   PetscCall(PetscMalloc1(max_rows * d->in_size, &r->x));
   r->t = NULL;
   r->w = NULL;
+  r->c = NULL;
+  if (d->category) PetscCall(PetscMalloc1(max_rows, &r->c));
   if (d->target && d->target_ld > 0) PetscCall(PetscMalloc1(max_rows * d->target_ld, &r->t));
   if (d->weight) PetscCall(PetscMalloc1(max_rows, &r->w));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -117,6 +120,7 @@ static PetscErrorCode hd_train_rows_destroy(hd_train_rows *r)
   PetscCall(PetscFree(r->x));
   PetscCall(PetscFree(r->t));
   PetscCall(PetscFree(r->w));
+  PetscCall(PetscFree(r->c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -126,6 +130,9 @@ static void hd_train_gather(const hd_train_data *d, const PetscInt *idx, PetscIn
   for (PetscInt i = 0; i < B; i++) memcpy(r->x + i * d->in_size, d->x + idx[i] * d->in_size, (size_t)d->in_size * sizeof(float));
   if (d->weight)
     for (PetscInt i = 0; i < B; i++) r->w[i] = d->weight[idx[i]];
+  if (d->category)
+    for (PetscInt i = 0; i < B; i++) r->c[i] = d->category[idx[i]];
+  s->category = d->category ? r->c : NULL;
   s->n      = B;
   s->rows   = idx;
   s->x      = r->x;

@@ -3,38 +3,61 @@
 #include <stdlib.h>
 #include <hadal/abcd.h>
 
-PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const double *u, const double *prescale, double c1, double c2, hd_abcd *out)
+PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const unsigned char *select, const int32_t *category, PetscInt n_categories, const double *u, const double *prescale, double c1, double c2, hd_abcd *out)
 {
-  int64_t cnt[4] = {0, 0, 0, 0}; /* index: (r1 > c1) + 2 (r2 > c2) */
-  double  P[3]   = {1.0, 1.0, 1.0}, b, c, d;
+  int64_t *cnt; /* per category, index: (r1 > c1) + 2 (r2 > c2) */
+  double   P[3] = {1.0, 1.0, 1.0}, var = 0.0;
+  PetscInt nc   = category ? n_categories : 1;
 
   PetscFunctionBegin;
+  PetscCheck(nc >= 1, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: %" PetscInt_FMT " categories (at least 1)", n_categories);
   for (int k = 0; prescale && k < 3; k++) {
     PetscCheck(prescale[k] >= 1.0 && isfinite(prescale[k]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD prescale must be >= 1 (got %g)", prescale[k]);
     P[k] = prescale[k];
   }
+  PetscCall(PetscCalloc1(4 * nc, &cnt));
   for (PetscInt i = 0; i < n; i++) {
-    int k;
+    int      k;
+    PetscInt c = category ? category[i] : 0;
 
     if (select && !select[i]) continue;
+    PetscCheck(c >= 0 && c < nc, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: event %" PetscInt_FMT " has category %" PetscInt_FMT " (0 .. %" PetscInt_FMT " expected)", i, c, nc - 1);
     k = (r1[i] > c1) + 2 * (r2[i] > c2);
     if (k != 3 && u && u[i] * P[k] >= 1.0) continue; /* thinned away by the prescale */
-    cnt[k]++;
+    cnt[4 * c + k]++;
   }
   out->c1 = c1, out->c2 = c2;
   for (int k = 0; k < 3; k++) out->prescale[k] = P[k];
-  out->n_ll = cnt[0], out->n_gl = cnt[1], out->n_lg = cnt[2], out->n_gg = cnt[3];
-  out->valid = (PetscBool)(cnt[0] > 0 && cnt[1] > 0 && cnt[2] > 0);
+  out->n_ll = out->n_gl = out->n_lg = out->n_gg = 0;
+  out->n_pred = 0.0;
+  out->valid  = PETSC_TRUE;
+  /* eq. 3 inside each category, the predictions summed: exact when R1 and R2 are independent
+   * within each category, whatever the mixture. A category without (>,<) or (<,>) events
+   * predicts 0; one with both but no (<,<) event predicts nothing, and then neither does the sum. */
+  for (PetscInt c = 0; c < nc; c++) {
+    const int64_t *k = cnt + 4 * c;
+    double         b = (double)k[1], cc = (double)k[2], d = (double)k[0], pred;
+
+    out->n_ll += k[0], out->n_gl += k[1], out->n_lg += k[2], out->n_gg += k[3];
+    if (k[1] == 0 || k[2] == 0) continue;
+    if (k[0] == 0) {
+      out->valid = PETSC_FALSE;
+      continue;
+    }
+    pred = (P[1] * b) * (P[2] * cc) / (P[0] * d);
+    out->n_pred += pred;
+    var += pred * pred * (1.0 / b + 1.0 / cc + 1.0 / d);
+  }
+  PetscCall(PetscFree(cnt));
+  if (!(out->n_pred > 0.0)) out->valid = PETSC_FALSE;
   if (!out->valid) { /* no prediction: NaN, never a division by zero */
     out->n_pred = out->n_pred_err = out->ratio = out->ratio_err = NAN;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  b = (double)cnt[1], c = (double)cnt[2], d = (double)cnt[0];
-  out->n_pred     = (P[1] * b) * (P[2] * c) / (P[0] * d);
-  out->n_pred_err = out->n_pred * sqrt(1.0 / b + 1.0 / c + 1.0 / d);
-  out->ratio      = (double)cnt[3] / out->n_pred;
-  out->ratio_err  = out->ratio * sqrt((cnt[3] > 0 ? 1.0 / (double)cnt[3] : 0.0) + 1.0 / b + 1.0 / c + 1.0 / d);
-  if (cnt[3] == 0) out->ratio_err = 1.0 / out->n_pred; /* one event's worth: the scale of a zero count */
+  out->n_pred_err = sqrt(var);
+  out->ratio      = (double)out->n_gg / out->n_pred;
+  out->ratio_err  = out->ratio * sqrt((out->n_gg > 0 ? 1.0 / (double)out->n_gg : 0.0) + var / (out->n_pred * out->n_pred));
+  if (out->n_gg == 0) out->ratio_err = 1.0 / out->n_pred; /* one event's worth: the scale of a zero count */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -106,6 +106,36 @@ sic = dc.sic_max(r1[sel].astype(np.float64), lab[sel] == 2)
 assert abs(sic - s["signals"]["a_4l"]["sic_max"]["ae1"]) < 1e-9 * sic, (sic, s["signals"]["a_4l"]["sic_max"]["ae1"])
 print("tools/dae_closure.py: R1, R2, closure and SIC as hadal's")
 PY
+# -categories topology: DisCo^2 within, and ABCD summed over, the 10 topologies; identical at 1
+# and 2 ranks, every closure entry's prediction the per-topology sum recomputed here
+"$HADAL" run $opts -categories topology -trigger 0 -out cat1 > cat1.log 2>&1 || { fail "categories, 1 rank"; cat cat1.log; }
+$MPIEXEC -n 2 "$HADAL" run $opts -categories topology -trigger 0 -out cat2 > cat2.log 2>&1 || { fail "categories, 2 ranks"; cat cat2.log; }
+HADAL_TOOLS="$HADAL_SRC/tools" "$PYTHON" - <<'PY' || fail "categories"
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["HADAL_TOOLS"])
+import dae_closure as dc
+s1, s2, s0 = (json.load(open(d + "/summary.json")) for d in ("cat1", "cat2", "np1"))
+assert s1["categories"] == "topology" and s0["categories"] == "none"
+assert s1["parameters_sha256"] == s2["parameters_sha256"] and s1["closure"] == s2["closure"], "categories: 1 and 2 ranks differ"
+assert s1["member_results"][0]["parameters_sha256"] != s0["member_results"][0]["parameters_sha256"], "the pair trained within topologies is the plain pair"
+assert s1["member_results"][2]["parameters_sha256"] == s0["member_results"][2]["parameters_sha256"], "the single AE has no DisCo term: unchanged"
+h, ev = h5py.File("cat1/results.h5"), h5py.File("d.h5")
+x, lab = ev["events/features"][:], ev["events/label"][:]
+r1, r2, t = h["scores/r1"][:], h["scores/r2"][:], h["scores/is_test"][:] == 1
+sm, cat = t & (lab == 0), dc.topology(x)
+assert len(set(cat[sm].tolist())) >= 6, "too few topologies in the sample to test anything"
+n_checked = 0
+for row in h["abcd/closure"][:].reshape(-1, 10):
+    eps, asym, c1, c2 = row[:4]
+    pred, var = dc.abcd_predict(r1[sm] > c1, r2[sm] > c2, cat[sm])
+    if np.isnan(row[8]):
+        assert np.isnan(pred), (row, pred)
+        continue
+    assert abs(pred - row[8]) < 1e-9 * pred and abs(np.sqrt(var) - row[9]) < 1e-9 * row[9], (row, pred, np.sqrt(var))
+    n_checked += 1
+assert n_checked >= 5, "only %d closure rows with a prediction" % n_checked
+print("categories: identical at 1 and 2 ranks; %d closure predictions summed over topologies as numpy's" % n_checked)
+PY
 small="-method dae -data d.h5 -hidden 8,3 -epochs 1 -batch_size 500"
 expect_error "lambda < 0" "-lambda must be >= 0" "$HADAL" run $small -lambda -1 -out bad1
 expect_error "efficiency 1.5" "threshold efficiency 1.5 is outside" "$HADAL" run $small -sm_efficiencies 0.01,1.5 -out bad2
@@ -114,4 +144,7 @@ expect_error "fewer columns" "has 57 feature columns, the network expects 60" "$
 expect_error "too few events" "SM efficiency 0.0001 leaves .* ABCD needs at least 10" "$HADAL" run $small -sm_efficiencies 0.0001 -out bad5
 expect_error "scaling" "-scaling must be columns or objects" "$HADAL" run $small -scaling minmax -out bad7
 expect_error "train_on" "-train_on must be background or all" "$HADAL" run $small -train_on signal -out bad6
+expect_error "categories" "-categories must be none or topology" "$HADAL" run $small -categories jets -out bad8
+"$HADAL" generate lhco -o l.h5 -n 2000 -seed 1 > genl.log 2>&1 || fail "generate lhco"
+expect_error "categories layout" "-categories topology needs the 57 columns" "$HADAL" run -method dae -data l.h5 -hidden 8,3 -epochs 1 -batch_size 500 -categories topology -sm_efficiencies 0.05 -out bad9
 finish

@@ -10,6 +10,9 @@
  *     region's, the trigger keeping about 10 x the signal region (3 n_gg from each control region), and the prediction
  *     from the kept events agreeing with the full one within its error;
  *   - significance (N - B) / sqrt(N) and 0 when N <= B; the SIC grid against a direct count;
+ *   - with categories: eq. 3 summed within them (hand-made counts; a category without (<,>)
+ *     predicts 0, one with an empty (<,<) none); two categories of independent scores at different
+ *     scales fail closure over the mixture and close within the categories;
  *   - an empty control region: no prediction (NaN), and hd_abcd_require's error, an efficiency outside (0, 1). */
 #include <math.h>
 #include <stdio.h>
@@ -32,15 +35,32 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++) a[k] = 0.9f, b[k] = 0.1f, k++;
     for (int i = 0; i < 4; i++) a[k] = 0.1f, b[k] = 0.9f, k++;
     for (int i = 0; i < 5; i++) a[k] = 0.9f, b[k] = 0.9f, k++;
-    PetscCall(hd_abcd_count(14, a, b, NULL, NULL, NULL, 0.5, 0.5, &r));
+    PetscCall(hd_abcd_count(14, a, b, NULL, NULL, 1, NULL, NULL, 0.5, 0.5, &r));
     CHECK(r.n_ll == 2 && r.n_gl == 3 && r.n_lg == 4 && r.n_gg == 5, "counts %lld %lld %lld %lld", (long long)r.n_ll, (long long)r.n_gl, (long long)r.n_lg, (long long)r.n_gg);
     CHECK(fabs(r.n_pred - 6.0) < 1e-12, "prediction %g, want 3 * 4 / 2 = 6", r.n_pred);
     CHECK(fabs(r.n_pred_err - 6.0 * sqrt(1.0 / 3 + 1.0 / 4 + 1.0 / 2)) < 1e-12, "prediction error %g", r.n_pred_err);
     CHECK(fabs(r.ratio - 5.0 / 6.0) < 1e-12 && fabs(r.ratio_err - 5.0 / 6.0 * sqrt(1.0 / 5 + 1.0 / 3 + 1.0 / 4 + 1.0 / 2)) < 1e-12, "ratio %g +- %g", r.ratio, r.ratio_err);
-    PetscCall(hd_abcd_count(14, a, b, NULL, NULL, NULL, 0.5, 0.95, &r));
+    PetscCall(hd_abcd_count(14, a, b, NULL, NULL, 1, NULL, NULL, 0.5, 0.95, &r));
     CHECK(!r.valid && isnan(r.n_pred) && isnan(r.ratio), "empty control region: no prediction");
     err = hd_abcd_require(&r);
     expect_error(err, "too few events", "empty control region");
+    { /* the same 14 events as category 0 and, as category 1, 1 x (<,<), 2 x (>,<), 1 x (>,>),
+       * none in (<,>): category 1 predicts 0, the sum is category 0's 6 */
+      float   a2[18], b2[18];
+      int32_t cat[18];
+      for (int i = 0; i < 14; i++) a2[i] = a[i], b2[i] = b[i], cat[i] = 0;
+      a2[14] = 0.1f, b2[14] = 0.1f, a2[15] = a2[16] = 0.9f, b2[15] = b2[16] = 0.1f, a2[17] = 0.9f, b2[17] = 0.9f;
+      for (int i = 14; i < 18; i++) cat[i] = 1;
+      PetscCall(hd_abcd_count(18, a2, b2, NULL, cat, 2, NULL, NULL, 0.5, 0.5, &r));
+      CHECK(r.valid && r.n_gg == 6 && fabs(r.n_pred - 6.0) < 1e-12 && fabs(r.n_pred_err - 6.0 * sqrt(1.0 / 3 + 1.0 / 4 + 1.0 / 2)) < 1e-12, "categories: prediction %g +- %g from %lld signal-region events", r.n_pred, r.n_pred_err, (long long)r.n_gg);
+      /* category 1 with (>,<) and (<,>) events but an empty (<,<): no prediction */
+      a2[14] = 0.1f, b2[14] = 0.9f;
+      PetscCall(hd_abcd_count(18, a2, b2, NULL, cat, 2, NULL, NULL, 0.5, 0.5, &r));
+      CHECK(!r.valid && isnan(r.n_pred), "categories: an empty (<,<) where the others hold events gives no prediction");
+      cat[3] = 2;
+      err = hd_abcd_count(18, a2, b2, NULL, cat, 2, NULL, NULL, 0.5, 0.5, &r);
+      expect_error(err, "has category 2", "category out of range");
+    }
     CHECK(hd_abcd_significance(25, 16) == 9.0 / 5.0 && hd_abcd_significance(10, 12) == 0.0, "significance");
   }
   {
@@ -61,7 +81,7 @@ int main(int argc, char **argv)
       for (int q = 0; q < 3; q++) {
         double c1, c2;
         PetscCall(hd_abcd_thresholds(n, a, b, NULL, effs[e], asym[q], &c1, &c2));
-        PetscCall(hd_abcd_count(n, a, b, NULL, NULL, NULL, c1, c2, &r));
+        PetscCall(hd_abcd_count(n, a, b, NULL, NULL, 1, NULL, NULL, c1, c2, &r));
         CHECK(r.n_gg >= effs[e] * n && r.n_gg <= effs[e] * n + 2, "eps %g asym %g: %lld events in the signal region, want %g", effs[e], asym[q], (long long)r.n_gg, effs[e] * n);
         CHECK(fabs(r.ratio - 1.0) < 3.0 * r.ratio_err, "independent scores, eps %g asym %g: closure %g +- %g", effs[e], asym[q], r.ratio, r.ratio_err);
         if (q == 0) {
@@ -75,7 +95,7 @@ int main(int argc, char **argv)
           for (int k = 0; k < 3; k++) s += P[k] / (double)nk[k];
           CHECK(P[0] >= 1 && P[1] >= 1 && P[2] >= 1 && s <= 1.0 / r.n_gg * (1 + 1e-12), "eps %g: prescales %g %g %g, relative variance %g above the signal region's %g", effs[e], P[0], P[1], P[2], s, 1.0 / r.n_gg);
           CHECK(P[0] > 2 * P[1], "eps %g: the (<,<) region should be thinned most (%g vs %g)", effs[e], P[0], P[1]);
-          PetscCall(hd_abcd_count(n, a, b, NULL, u, P, c1, c2, &rk));
+          PetscCall(hd_abcd_count(n, a, b, NULL, NULL, 1, u, P, c1, c2, &rk));
           int64_t kept = rk.n_ll + rk.n_gl + rk.n_lg + rk.n_gg;
           CHECK(rk.n_gg == r.n_gg, "trigger keeps every signal-region event");
           CHECK(fabs((double)kept / r.n_gg - 10.0) < 0.5, "eps %g: the trigger keeps %lld events, %.2f x the signal region (optimal prescales: about 10)", effs[e], (long long)kept, (double)kept / r.n_gg);
@@ -85,8 +105,28 @@ int main(int argc, char **argv)
       }
     double c1, c2;
     PetscCall(hd_abcd_thresholds(n, a, c, NULL, 0.01, 1.0, &c1, &c2));
-    PetscCall(hd_abcd_count(n, a, c, NULL, NULL, NULL, c1, c2, &r));
+    PetscCall(hd_abcd_count(n, a, c, NULL, NULL, 1, NULL, NULL, c1, c2, &r));
     CHECK(r.ratio > 1.5, "correlated scores: closure %g should be far above 1", r.ratio);
+    { /* two categories, each with independent scores, the second with both scores 3 x larger:
+       * over the mixture the scores are dependent (both large in category 1) and eq. 3 fails;
+       * summed within the categories it closes */
+      static int32_t cat[n];
+      static float   a2[n], b2[n];
+      for (int i = 0; i < n; i++) {
+        cat[i] = i % 4 == 0;
+        a2[i]  = cat[i] ? 3.0f * a[i] : a[i];
+        b2[i]  = cat[i] ? 3.0f * b[i] : b[i];
+      }
+      for (int e = 0; e < 4; e++) {
+        hd_abcd rc;
+        PetscCall(hd_abcd_thresholds(n, a2, b2, NULL, effs[e], 1.0, &c1, &c2));
+        PetscCall(hd_abcd_count(n, a2, b2, NULL, NULL, 1, NULL, NULL, c1, c2, &r));
+        PetscCall(hd_abcd_count(n, a2, b2, NULL, cat, 2, NULL, NULL, c1, c2, &rc));
+        CHECK(r.ratio > 1.2, "eps %g: one category over a mixture: closure %g should be far above 1", effs[e], r.ratio);
+        CHECK(rc.n_gg == r.n_gg && rc.n_ll == r.n_ll && rc.n_gl == r.n_gl && rc.n_lg == r.n_lg, "eps %g: categorised counts are the totals", effs[e]);
+        CHECK(fabs(rc.ratio - 1.0) < 3.0 * rc.ratio_err, "eps %g: closure within the categories %g +- %g", effs[e], rc.ratio, rc.ratio_err);
+      }
+    }
     err = hd_abcd_thresholds(n, a, b, NULL, 1.5, 1.0, &c1, &c2);
     expect_error(err, "must lie in (0, 1)", "efficiency 1.5");
     err = hd_abcd_thresholds(n, a, b, NULL, 0.0, 1.0, &c1, &c2);
