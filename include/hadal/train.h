@@ -152,7 +152,6 @@ typedef struct {
   PetscInt n_categories;   /* 0: DisCo^2 over the whole batch; else within each category */
   PetscInt min_events;     /* categories with fewer events in a batch are left out */
   PetscInt *order;         /* (max_rows + n_categories + 1) the batch grouped by category */
-  PetscBool log_scores;    /* DisCo^2(ln R_1, ln R_2) instead of DisCo^2(R_1, R_2) */
 } hd_objective_disco_ctx;
 /* Not collective. max_batch: the global minibatch size (and at least any shard or evaluation
  * chunk). Allocates scratch; hd_objective_disco_destroy frees it. */

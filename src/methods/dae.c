@@ -52,7 +52,7 @@ typedef struct {
   PetscInt        hidden[HD_DAE_MAX_LAYERS], n_hidden, seed, n_seeds, group_size, expect_features;
   PetscReal       lambda, test_fraction, effs[HD_DAE_MAX_EFFS], trigger_eff;
   PetscInt        n_effs;
-  PetscBool       single, trigger, bias, disco_log;
+  PetscBool       single, trigger, bias;
   hd_train_config cfg;
   /* data */
   hd_table        table;
@@ -95,7 +95,6 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   PetscCall(hd_opt_real("-lambda", "weight of DisCo^2(R1, R2) in the loss (seed 002: 100)", 100.0, &d->lambda, NULL));
   PetscCall(hd_opt_string("-scaling", "input scaling on the training rows: columns (each column standardised) or objects (adc2021 layout: per object kind and variable over the objects present; padded objects stay 0)", "columns", d->scaling, sizeof(d->scaling), NULL));
   PetscCall(hd_opt_string("-categories", "none (DisCo^2 and ABCD over all events, seed 002) or topology (adc2021 layout: DisCo^2 within, and ABCD summed over, the 10 classes of jets 0..3, 4+ x leptons 0-1, 2+)", "none", d->categories, sizeof(d->categories), NULL));
-  PetscCall(hd_opt_bool("-disco_log", "DisCo^2 of ln R1 and ln R2 rather than of R1 and R2", PETSC_FALSE, &d->disco_log, NULL));
   PetscCall(hd_opt_string("-train_on", "background (label 0 only) or all", "background", d->train_on, sizeof(d->train_on), NULL));
   PetscCall(hd_opt_real("-test_fraction", "fraction of the events held out for the ABCD evaluation", 0.5, &d->test_fraction, NULL));
   PetscCall(hd_opt_real_list("-sm_efficiencies", "SM efficiencies of the signal region for closure and significance", "0.005,0.01,0.02,0.03,0.05", d->effs, &d->n_effs, NULL));
@@ -336,7 +335,6 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
     PetscCall(hd_nn_create_parallel(specs, names, 2, in_shape, max_batch, &net));
     PetscCall(hd_objective_disco_ae(net, d->lambda, PetscMax(cfg.batch, 1024), &dctx, &obj));
     if (d->category) PetscCall(hd_objective_disco_by_category(d->n_categories, HD_DAE_MIN_CATEGORY, &dctx, &obj));
-    dctx.log_scores = d->disco_log;
     cfg.objective = &obj;
   } else {
     PetscCall(hd_nn_create(d->spec, in_shape, max_batch, &net));

@@ -131,7 +131,6 @@ static PetscErrorCode hd_disco_ae_couple(const hd_objective *obj, PetscInt n, co
     for (PetscInt j = 0; j < m; j++) {
       a[j] = values[nv * order[start[k] + j]];
       b[j] = values[nv * order[start[k] + j] + 1];
-      if (c->log_scores) a[j] = logf(a[j] > 1e-30f ? a[j] : 1e-30f), b[j] = logf(b[j] > 1e-30f ? b[j] : 1e-30f);
     }
     if (dvalues) {
       PetscCall(PetscArrayzero(da, m));
@@ -142,11 +141,8 @@ static PetscErrorCode hd_disco_ae_couple(const hd_objective *obj, PetscInt n, co
     *loss += share * l;
     if (dvalues)
       for (PetscInt j = 0; j < m; j++) {
-        PetscInt i = order[start[k] + j];
-        double   ga = da[j], gb = db[j];
-        if (c->log_scores) ga /= fmax(values[nv * i], 1e-30), gb /= fmax(values[nv * i + 1], 1e-30); /* d ln R / dR */
-        dvalues[nv * i] += (float)ga;
-        dvalues[nv * i + 1] += (float)gb;
+        dvalues[nv * order[start[k] + j]] += da[j];
+        dvalues[nv * order[start[k] + j] + 1] += db[j];
       }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
