@@ -44,11 +44,12 @@ enum { HD_DAE_EPOCHS, HD_DAE_BEST_EPOCH, HD_DAE_VAL_LOSS, HD_DAE_PARAMS, HD_DAE_
 typedef struct {
   double sic_ae1, sic_ae2, sic_comb, sic_single;
   double sig_pred[HD_DAE_MAX_EFFS], sig_true[HD_DAE_MAX_EFFS], n_sr[HD_DAE_MAX_EFFS];
+  double sig_corr[HD_DAE_MAX_EFFS]; /* B predicted x the closure sample's kappa */
 } hd_dae_signal_result;
 
 typedef struct {
   /* options */
-  char            data[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512], scaling[32], categories[32];
+  char            data[PETSC_MAX_PATH_LEN], closure_sample[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN - 64], act[32], spec[1024], train_on[32], names[512], scaling[32], categories[32];
   PetscInt        hidden[HD_DAE_MAX_LAYERS], n_hidden, seed, n_seeds, group_size, expect_features;
   PetscReal       lambda, test_fraction, effs[HD_DAE_MAX_EFFS], trigger_eff;
   PetscInt        n_effs;
@@ -62,6 +63,10 @@ typedef struct {
   int32_t        *label;
   unsigned char  *is_test, *test_bkg;
   int32_t        *category, *cat_train; /* (N), (n_train) event topologies; NULL without -categories */
+  hd_table        cal;                   /* -closure_sample: SM events (label 0) of another sample */
+  PetscInt        Nc, n_cal_sm;
+  unsigned char  *cal_sm;
+  int32_t        *cal_category;
   PetscInt        n_categories;          /* 1 without -categories */
   float          *mean, *std;
   char            signal_names[HD_DAE_MAX_SIGNALS][64];
@@ -70,6 +75,7 @@ typedef struct {
   float          *r1, *r2;  /* (N) of seed 0's pair; scratch for others */
   double          disco2_test;
   hd_abcd         closure[HD_DAE_MAX_EFFS][3]; /* asymmetry 1, 2, 1/2 */
+  hd_abcd         kappa[HD_DAE_MAX_EFFS][3];   /* the closure sample's counts at the same thresholds */
   hd_dae_signal_result *sres; /* (n_seeds, n_signals) */
   double          trig_prescale[3], trig_kept_rate;
   hd_abcd         trig_full, trig_kept;
@@ -87,6 +93,7 @@ static PetscErrorCode hd_dae_read_options(hd_run *run, void *ctx)
   d->n_effs   = HD_DAE_MAX_EFFS;
   PetscCall(hd_opt_string("-data", "event file (HDF5): features, label (0 SM, k > 0 signal k)", NULL, d->data, sizeof(d->data), NULL));
   PetscCall(hd_opt_string("-out", "output folder", NULL, d->out, sizeof(d->out), NULL));
+  PetscCall(hd_opt_string("-closure_sample", "event file of SM events (label 0) independent of -data: the ABCD non-closure kappa = N_obs / N_pred measured on it at the same thresholds corrects the prediction", "", d->closure_sample, sizeof(d->closure_sample), NULL));
   PetscCall(hd_opt_int("-seed", "seed of the split, initialisation and minibatch order", 1, &d->seed, NULL));
   PetscCall(hd_opt_int("-seeds", "independent trainings (pairs and single AEs), dealt to rank groups", 1, &d->n_seeds, NULL));
   PetscCall(hd_opt_int_list("-hidden", "encoder layer sizes, the last is the latent space; the decoder mirrors them", "256,128,64,32,5", d->hidden, &d->n_hidden, NULL));
@@ -136,24 +143,77 @@ static PetscErrorCode hd_dae_spec(hd_comm comm, hd_dae *d)
  * inside each class (docs/methods/dae.md, "Measured"), and these are the classes it is
  * decorrelated and ABCD is summed within. */
 #define HD_DAE_TOPOLOGIES 10
+static void hd_dae_topologies(const float *x, PetscInt n, int32_t *category)
+{
+  for (PetscInt i = 0; i < n; i++) {
+    const float *row = x + (size_t)i * HD_DAE_ADC_COLUMNS;
+    int          leptons = 0, jets = 0;
+
+    for (int o = 1; o <= 8; o++) leptons += row[3 * o] != 0.0f;
+    for (int o = 9; o <= 18; o++) jets += row[3 * o] != 0.0f;
+    category[i] = (int32_t)(2 * PetscMin(jets, 4) + (leptons >= 2));
+  }
+}
+
 static PetscErrorCode hd_dae_categories(hd_comm world, hd_dae *d)
 {
-  const float *x = d->table.features;
-
   PetscFunctionBegin;
   d->n_categories = 1;
   if (!strcmp(d->categories, "none")) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(d->F == HD_DAE_ADC_COLUMNS, world, HD_ERR_USER_INPUT, "-categories topology needs the 57 columns of the adc2021 layout (MET, 4 e, 4 mu, 10 jets x pT, eta, phi); data file '%s' has %" PetscInt_FMT, d->data, d->F);
   d->n_categories = HD_DAE_TOPOLOGIES;
   PetscCall(PetscMalloc2(d->N, &d->category, PetscMax(d->n_train, 1), &d->cat_train));
-  for (PetscInt i = 0; i < d->N; i++) {
-    const float *row = x + (size_t)i * d->F;
-    int          leptons = 0, jets = 0;
+  hd_dae_topologies(d->table.features, d->N, d->category);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-    for (int o = 1; o <= 8; o++) leptons += row[3 * o] != 0.0f;
-    for (int o = 9; o <= 18; o++) jets += row[3 * o] != 0.0f;
-    d->category[i] = (int32_t)(2 * PetscMin(jets, 4) + (leptons >= 2));
+/* The training rows' scaling applied to a node-shared table in place (each rank its share of the
+ * rows); -scaling objects leaves padded objects at 0. */
+static PetscErrorCode hd_dae_standardise(const hd_dae *d, hd_table *t)
+{
+  PetscBool objects = (PetscBool)!strcmp(d->scaling, "objects");
+
+  PetscFunctionBegin;
+  PetscCall(hd_table_sync(t));
+  for (PetscInt i = t->fill_offset; i < t->fill_offset + t->fill_count; i++) {
+    float *row = t->features + (size_t)i * d->F;
+
+    for (PetscInt j = 0; j < d->F; j++) {
+      PetscBool absent = (PetscBool)(objects && j % 3 == 0 && row[j] == 0.0f); /* at an object's pT */
+
+      if (absent) { /* a padded object stays zero */
+        j += 2;
+        continue;
+      }
+      row[j] = (row[j] - d->mean[j]) / d->std[j];
+    }
   }
+  PetscCall(hd_table_sync(t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* -closure_sample: its SM events, read once per node, in the layout of -data, scaled as the
+ * training rows (and their topologies under -categories topology). */
+static PetscErrorCode hd_dae_load_closure_sample(hd_comm world, hd_dae *d)
+{
+  static const char *const need[] = {"features", NULL};
+
+  PetscFunctionBegin;
+  if (!d->closure_sample[0]) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(hd_events_read_shared(world, d->closure_sample, need, &d->cal));
+  d->Nc = d->cal.layout.n_events;
+  PetscCheck(d->cal.layout.n_features == d->F, world, HD_ERR_USER_INPUT, "-closure_sample '%s' has %" PetscInt_FMT " feature columns, the data file '%s' %" PetscInt_FMT, d->closure_sample, d->cal.layout.n_features, d->data, d->F);
+  PetscCall(PetscMalloc1(PetscMax(d->Nc, 1), &d->cal_sm));
+  for (PetscInt i = 0; i < d->Nc; i++) {
+    d->cal_sm[i] = d->cal.label[i] == 0;
+    d->n_cal_sm += d->cal_sm[i];
+  }
+  PetscCheck(d->n_cal_sm > 0, world, HD_ERR_USER_INPUT, "-closure_sample '%s' holds no SM events (label 0)", d->closure_sample);
+  if (d->category) {
+    PetscCall(PetscMalloc1(d->Nc, &d->cal_category));
+    hd_dae_topologies(d->cal.features, d->Nc, d->cal_category);
+  }
+  PetscCall(hd_dae_standardise(d, &d->cal));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -236,27 +296,14 @@ static PetscErrorCode hd_dae_load(hd_comm world, hd_dae *d)
   }
   PetscCall(PetscFree3(s0, s1, s2));
   PetscCall(PetscFree(key));
-  PetscCall(hd_table_sync(ev));
-  for (PetscInt i = ev->fill_offset; i < ev->fill_offset + ev->fill_count; i++) {
-    float *row = ev->features + (size_t)i * F;
-
-    for (PetscInt j = 0; j < F; j++) {
-      PetscBool absent = (PetscBool)(objects && j % 3 == 0 && row[j] == 0.0f); /* at an object's pT */
-
-      if (absent) { /* a padded object stays zero */
-        j += 2;
-        continue;
-      }
-      row[j] = (row[j] - d->mean[j]) / d->std[j];
-    }
-  }
-  PetscCall(hd_table_sync(ev));
+  PetscCall(hd_dae_standardise(d, ev));
   d->x = ev->features;
   for (PetscInt i = 0; i < N; i++)
     if (!d->is_test[i] && (all || d->label[i] == 0)) {
       if (d->category) d->cat_train[t] = d->category[i];
       PetscCall(PetscArraycpy(d->xtrain + (size_t)(t++) * F, d->x + (size_t)i * F, F));
     }
+  PetscCall(hd_dae_load_closure_sample(world, d));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -294,7 +341,7 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscCall(hd_dae_spec(run->world, d));
   M = d->n_seeds * (d->single ? 2 : 1);
   char               members[PETSC_MAX_PATH_LEN + 16];
-  hd_ensemble_config ec = {.n_members = M, .group_size = d->group_size, .n_events = 2 * d->N, .n_metrics = HD_DAE_N_METRICS, .text_len = HD_SHA256_HEX_LEN, .store_dir = members, .checkpoint_dir = d->out, .resume = d->cfg.resume, .keep_checkpoints = PETSC_TRUE};
+  hd_ensemble_config ec = {.n_members = M, .group_size = d->group_size, .n_events = 2 * (d->N + d->Nc), .n_metrics = HD_DAE_N_METRICS, .text_len = HD_SHA256_HEX_LEN, .store_dir = members, .checkpoint_dir = d->out, .resume = d->cfg.resume, .keep_checkpoints = PETSC_TRUE};
   snprintf(members, sizeof(members), "%s/members", d->out); /* finished members, for -resume */
   PetscCall(hd_ensemble_create(run->world, &ec, ens));
   PetscCall(hd_results_mkdir(run->world, d->out));
@@ -308,6 +355,28 @@ static PetscErrorCode hd_dae_setup(hd_run *run, void *ctx, hd_ensemble *ens)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* R1 then R2 of the n events of data into out (2n): a pair's two reconstruction errors, or a single
+ * AE's one twice. Collective on m->group. */
+static PetscErrorCode hd_dae_score(hd_ensemble_member *m, hd_nn *net, const hd_objective *obj, PetscBool pair, const hd_train_data *data, float *out)
+{
+  PetscInt n = data->n;
+
+  PetscFunctionBegin;
+  if (pair) {
+    PetscInt nv = obj->n_values; /* R1, R2 (, category) */
+    float   *v;
+
+    PetscCall(PetscMalloc1(nv * n, &v));
+    PetscCall(hd_train_evaluate(m->group, net, data, obj, HD_EVAL_VALUES, v));
+    for (PetscInt i = 0; i < n; i++) out[i] = v[nv * i], out[n + i] = v[nv * i + 1];
+    PetscCall(PetscFree(v));
+  } else {
+    PetscCall(hd_train_evaluate(m->group, net, data, obj, HD_EVAL_SCORE, out));
+    PetscCall(PetscArraycpy(out + n, out, n));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* One member: a DisCo pair (member < seeds) or a single AE. Collective on m->group. */
 static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
 {
@@ -317,6 +386,7 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   hd_train_config        cfg  = d->cfg;
   hd_train_data          tr   = {.n = d->n_train, .in_size = d->F, .x = d->xtrain, .category = pair ? d->cat_train : NULL};
   hd_train_data          all  = {.n = d->N, .in_size = d->F, .x = d->x, .category = pair ? d->category : NULL};
+  hd_train_data          cal  = {.n = d->Nc, .in_size = d->F, .x = d->cal.features, .category = pair ? d->cal_category : NULL};
   hd_train_result        tres;
   hd_nn                 *net;
   hd_objective           obj;
@@ -344,19 +414,9 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   PetscCall(hd_train(m->group, net, &tr, &cfg, &tres));
   m->interrupted = tres.interrupted;
   if (!tres.interrupted) {
-    if (pair) {
-      float *v;
-
-      PetscInt nv = obj.n_values; /* R1, R2 (, category) */
-
-      PetscCall(PetscMalloc1(nv * d->N, &v));
-      PetscCall(hd_train_evaluate(m->group, net, &all, &obj, HD_EVAL_VALUES, v));
-      for (PetscInt i = 0; i < d->N; i++) m->scores[i] = v[nv * i], m->scores[d->N + i] = v[nv * i + 1];
-      PetscCall(PetscFree(v));
-    } else {
-      PetscCall(hd_train_evaluate(m->group, net, &all, cfg.objective, HD_EVAL_SCORE, m->scores));
-      PetscCall(PetscArraycpy(m->scores + d->N, m->scores, d->N));
-    }
+    /* the column: R1 of the N events, their R2, then R1 and R2 of the Nc closure-sample events */
+    PetscCall(hd_dae_score(m, net, pair ? &obj : cfg.objective, pair, &all, m->scores));
+    if (d->Nc) PetscCall(hd_dae_score(m, net, pair ? &obj : cfg.objective, pair, &cal, m->scores + 2 * d->N));
     snprintf(path, sizeof(path), "%s/models/%s_%03d.h5", d->out, pair ? "pair" : "single", (int)k);
     hd_model_array arrays[2] = {{"input_mean", d->mean, d->F}, {"input_std", d->std, d->F}};
     hd_model_meta  meta      = {.name = pair ? "dae" : "dae_single", .has_seed = PETSC_TRUE, .seed = cfg.seed, .member = m->member, .n_arrays = 2, .arrays = arrays};
@@ -435,25 +495,53 @@ static PetscErrorCode hd_dae_combined(hd_dae *d, const float *r1, const float *r
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The non-closure kappa = N_obs / N_pred of the closure sample's SM events at thresholds (c1, c2)
+ * (in out->ratio, its error in out->ratio_err; NaN without a prediction or an event in the signal
+ * region, and with `require` a clear error then). The corrected prediction is kappa N_pred. */
+static PetscErrorCode hd_dae_kappa(const hd_dae *d, const float *r1c, const float *r2c, double c1, double c2, PetscBool require, hd_abcd *out)
+{
+  PetscFunctionBegin;
+  PetscCall(hd_abcd_count(d->Nc, r1c, r2c, d->cal_sm, d->cal_category, d->n_categories, NULL, NULL, c1, c2, out));
+  if (out->valid && out->n_gg == 0) out->ratio = out->ratio_err = NAN; /* kappa 0 would erase the prediction */
+  PetscCheck(!require || (out->valid && out->n_gg > 0), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "-closure_sample '%s': its %" PetscInt_FMT " SM events give no non-closure at thresholds (%g, %g): N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld, N(>,>) = %lld (use a larger sample)", d->closure_sample, d->n_cal_sm, c1, c2, (long long)out->n_ll, (long long)out->n_gl,
+             (long long)out->n_lg, (long long)out->n_gg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The prediction corrected by the closure sample's non-closure kappa: kappa N_pred, and the
+ * closure N_obs / (kappa N_pred), the errors of N_pred (or of the closure) and of kappa added in
+ * quadrature (independent samples). NaN where c has no prediction. */
+static void hd_dae_corrected(const hd_abcd *c, const hd_abcd *kappa, double *n_pred, double *n_pred_err, double *ratio, double *ratio_err)
+{
+  double k = kappa->ratio, rk = kappa->ratio_err / k;
+
+  *n_pred     = c->n_pred * k;
+  *n_pred_err = *n_pred * sqrt(pow(c->n_pred_err / c->n_pred, 2) + rk * rk);
+  *ratio      = c->ratio / k;
+  *ratio_err  = sqrt(pow(c->ratio_err / k, 2) + pow(*ratio * rk, 2));
+}
+
 /* Closure on SM, significances and SICs of every seed; the trigger of seed 0. Collective on world
  * only for the gather; the rest is the same computation on every rank. */
 static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble *ens)
 {
   hd_dae        *d = ctx;
-  PetscInt       N = d->N, M = ens->cfg.n_members, S = d->n_seeds;
-  float         *r1, *r2, *comb, *sing;
+  PetscInt       N = d->N, Nc = d->Nc, M = ens->cfg.n_members, S = d->n_seeds;
+  float         *r1, *r2, *comb, *sing, *r1c, *r2c;
   hd_dae_scored *sbuf;
   unsigned char *sel;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1((size_t)2 * N * M, &d->cols));
-  PetscCall(hd_par_allgather_blocks(run->world, 2 * N, M, HD_PAR_FLOAT, ens->columns, d->cols));
+  PetscCall(PetscMalloc1((size_t)2 * (N + Nc) * M, &d->cols));
+  PetscCall(hd_par_allgather_blocks(run->world, 2 * (N + Nc), M, HD_PAR_FLOAT, ens->columns, d->cols));
   PetscCall(PetscMalloc2(N, &d->r1, N, &d->r2));
   PetscCall(PetscMalloc5(N, &r1, N, &r2, N, &comb, N, &sbuf, N, &sel));
+  PetscCall(PetscMalloc2(PetscMax(Nc, 1), &r1c, PetscMax(Nc, 1), &r2c));
   PetscCall(PetscMalloc1(N, &sing));
   PetscCall(PetscCalloc1(PetscMax(1, S * d->n_signals), &d->sres));
   for (PetscInt k = 0; k < S; k++) {
     for (PetscInt i = 0; i < N; i++) r1[i] = d->cols[(size_t)i * M + k], r2[i] = d->cols[(size_t)(N + i) * M + k];
+    for (PetscInt i = 0; i < Nc; i++) r1c[i] = d->cols[(size_t)(2 * N + i) * M + k], r2c[i] = d->cols[(size_t)(2 * N + Nc + i) * M + k];
     if (k == 0) {
       float *a, *b;
       PetscInt n = 0;
@@ -472,6 +560,7 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
 
           PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], hd_dae_asym[a3], &c1, &c2));
           PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, d->category, d->n_categories, NULL, NULL, c1, c2, &d->closure[e][a3]));
+          if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, (PetscBool)(a3 == 0), &d->kappa[e][a3]));
         }
       if (d->trigger) { /* seed 002 §IV on the whole test sample (SM and signals) */
         double   c1, c2, *u;
@@ -519,11 +608,19 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           res->n_sr[e]     = (double)mix.n_gg;
           res->sig_pred[e] = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
           res->sig_true[e] = hd_abcd_significance((double)mix.n_gg, (double)b_true);
+          res->sig_corr[e] = NAN;
+          if (Nc && mix.valid) {
+            hd_abcd kap;
+
+            PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, PETSC_TRUE, &kap));
+            res->sig_corr[e] = hd_abcd_significance((double)mix.n_gg, mix.n_pred * kap.ratio);
+          }
         }
       }
     }
   }
   PetscCall(PetscFree5(r1, r2, comb, sbuf, sel));
+  PetscCall(PetscFree2(r1c, r2c));
   PetscCall(PetscFree(sing));
   PetscCall(hd_sha256_hex(ens->text, (size_t)(M * HD_SHA256_HEX_LEN), d->sha));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -565,6 +662,18 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
     for (PetscInt i = 0; i < nloc; i++) blk[i] = d->cols[(size_t)(o0 + i) * M + d->n_seeds];
     PetscCall(hd_results_write_rows(&res, "/scores/single", d->N, o0, nloc, blk));
   }
+  if (d->Nc) { /* seed 0's R1 and R2 of the closure sample's events (all of them, in file order) */
+    PetscInt c0, cn;
+    float   *cb;
+
+    hd_par_block(d->Nc, run->rank, run->size, &c0, &cn);
+    PetscCall(PetscMalloc1(PetscMax(cn, 1), &cb));
+    for (PetscInt i = 0; i < cn; i++) cb[i] = d->cols[(size_t)(2 * d->N + c0 + i) * M];
+    PetscCall(hd_results_write_rows(&res, "/scores/closure_sample_r1", d->Nc, c0, cn, cb));
+    for (PetscInt i = 0; i < cn; i++) cb[i] = d->cols[(size_t)(2 * d->N + d->Nc + c0 + i) * M];
+    PetscCall(hd_results_write_rows(&res, "/scores/closure_sample_r2", d->Nc, c0, cn, cb));
+    PetscCall(PetscFree(cb));
+  }
   {
     PetscInt E = d->n_effs;
     double  *t;
@@ -578,6 +687,16 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
       }
     /* rows: sm_efficiency, asymmetry, c1, c2, N(<,<), N(>,<), N(<,>), N(>,>), N_pred, N_pred error */
     PetscCall(hd_results_write_array(&res, "/abcd/closure", E * 30, t));
+    if (d->Nc) { /* rows: kappa, its error, kappa N_pred, its error (the rows of /abcd/closure) */
+      for (PetscInt e = 0; e < E; e++)
+        for (int a = 0; a < 3; a++) {
+          double *r = t + (e * 3 + a) * 4, ratio, ratio_err;
+
+          hd_dae_corrected(&d->closure[e][a], &d->kappa[e][a], &r[2], &r[3], &ratio, &ratio_err);
+          r[0] = d->kappa[e][a].ratio, r[1] = d->kappa[e][a].ratio_err;
+        }
+      PetscCall(hd_results_write_array(&res, "/abcd/closure_correction", E * 12, t));
+    }
     PetscCall(PetscFree(t));
     for (PetscInt sg = 0; sg < d->n_signals; sg++) {
       char   name[128];
@@ -618,6 +737,10 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   PetscCall(hd_summary_string(&s, "train_on", d->train_on));
   PetscCall(hd_summary_string(&s, "scaling", d->scaling));
   PetscCall(hd_summary_string(&s, "categories", d->categories));
+  if (d->Nc) {
+    PetscCall(hd_summary_string(&s, "closure_sample", d->closure_sample));
+    PetscCall(hd_summary_int(&s, "closure_sample_sm_events", d->n_cal_sm));
+  }
   PetscCall(hd_summary_int(&s, "ranks", run->size));
   PetscCall(hd_summary_int(&s, "seed", d->seed));
   PetscCall(hd_summary_int(&s, "seeds", d->n_seeds));
@@ -639,6 +762,17 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
       PetscCall(hd_summary_double(&s, "n_pred_err", c->n_pred_err));
       PetscCall(hd_summary_double(&s, "ratio", c->ratio));
       PetscCall(hd_summary_double(&s, "ratio_err", c->ratio_err));
+      if (d->Nc) {
+        double p, pe, r, re;
+
+        hd_dae_corrected(c, &d->kappa[e][a], &p, &pe, &r, &re);
+        PetscCall(hd_summary_double(&s, "kappa", d->kappa[e][a].ratio));
+        PetscCall(hd_summary_double(&s, "kappa_err", d->kappa[e][a].ratio_err));
+        PetscCall(hd_summary_double(&s, "n_pred_corrected", p));
+        PetscCall(hd_summary_double(&s, "n_pred_corrected_err", pe));
+        PetscCall(hd_summary_double(&s, "ratio_corrected", r));
+        PetscCall(hd_summary_double(&s, "ratio_corrected_err", re));
+      }
       PetscCall(hd_summary_close(&s, '}'));
     }
   PetscCall(hd_summary_close(&s, ']'));
@@ -661,6 +795,7 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
       PetscCall(hd_summary_double(&s, "n_obs", r0->n_sr[e]));
       PetscCall(hd_summary_double(&s, "predicted_background", r0->sig_pred[e]));
       PetscCall(hd_summary_double(&s, "true_background", r0->sig_true[e]));
+      if (d->Nc) PetscCall(hd_summary_double(&s, "corrected_background", r0->sig_corr[e]));
       if (d->n_seeds > 1) {
         hd_dae_spread(d, sg, offsetof(hd_dae_signal_result, sig_pred) + (size_t)e * sizeof(double), &m, &sd);
         PetscCall(hd_summary_double(&s, "predicted_background_seed_mean", m));
@@ -668,6 +803,11 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
         hd_dae_spread(d, sg, offsetof(hd_dae_signal_result, sig_true) + (size_t)e * sizeof(double), &m, &sd);
         PetscCall(hd_summary_double(&s, "true_background_seed_mean", m));
         PetscCall(hd_summary_double(&s, "true_background_seed_sd", sd));
+        if (d->Nc) {
+          hd_dae_spread(d, sg, offsetof(hd_dae_signal_result, sig_corr) + (size_t)e * sizeof(double), &m, &sd);
+          PetscCall(hd_summary_double(&s, "corrected_background_seed_mean", m));
+          PetscCall(hd_summary_double(&s, "corrected_background_seed_sd", sd));
+        }
       }
       PetscCall(hd_summary_close(&s, '}'));
     }
@@ -712,7 +852,13 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   }
   PetscCall(hd_summary_close(&s, ']'));
   PetscCall(hd_summary_write(run->world, d->out, &s));
-  PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, wall, d->out));
+  if (d->Nc) {
+    double p, pe, r, re;
+
+    hd_dae_corrected(&d->closure[0][0], &d->kappa[0][0], &p, &pe, &r, &re);
+    PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f, corrected by the closure sample's %.3f +- %.3f: %.3f +- %.3f; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, d->kappa[0][0].ratio, d->kappa[0][0].ratio_err, r, re, wall, d->out));
+  } else
+    PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, wall, d->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -731,6 +877,9 @@ static PetscErrorCode hd_dae_destroy(void *ctx)
 
   PetscFunctionBegin;
   PetscCall(hd_table_destroy(&d->table));
+  PetscCall(hd_table_destroy(&d->cal));
+  PetscCall(PetscFree(d->cal_sm));
+  PetscCall(PetscFree(d->cal_category));
   PetscCall(PetscFree2(d->is_test, d->test_bkg));
   PetscCall(PetscFree2(d->category, d->cat_train));
   PetscCall(PetscFree(d->xtrain));

@@ -106,6 +106,43 @@ sic = dc.sic_max(r1[sel].astype(np.float64), lab[sel] == 2)
 assert abs(sic - s["signals"]["a_4l"]["sic_max"]["ae1"]) < 1e-9 * sic, (sic, s["signals"]["a_4l"]["sic_max"]["ae1"])
 print("tools/dae_closure.py: R1, R2, closure and SIC as hadal's")
 PY
+# -closure_sample: the non-closure kappa measured on another SM sample at the same thresholds, and
+# the prediction corrected by it, recomputed here from hadal's R1, R2 of the closure sample
+"$HADAL" generate adc2021 -o c.h5 -n 4000 -seed 8 -signal_fraction 0 > genc.log 2>&1 || { fail "generate closure sample"; cat genc.log; }
+"$HADAL" run $opts -trigger 0 -closure_sample c.h5 -out ks1 > ks1.log 2>&1 || { fail "closure sample, 1 rank"; cat ks1.log; }
+$MPIEXEC -n 2 "$HADAL" run $opts -trigger 0 -closure_sample c.h5 -out ks2 > ks2.log 2>&1 || { fail "closure sample, 2 ranks"; cat ks2.log; }
+"$PYTHON" - <<'PY' || fail "closure sample"
+import json, h5py, numpy as np
+s1, s2, s0 = (json.load(open(d + "/summary.json")) for d in ("ks1", "ks2", "np1"))
+assert s1 == {**s2, "ranks": 1, "wall_s": s1["wall_s"]}, "closure sample: 1 and 2 ranks differ"
+assert s1["parameters_sha256"] == s0["parameters_sha256"], "a closure sample must not change the training"
+assert s1["closure_sample_sm_events"] == 4000
+h = h5py.File("ks1/results.h5")
+q1, q2 = h["scores/closure_sample_r1"][:], h["scores/closure_sample_r2"][:]
+assert q1.shape == (4000,) and np.all(q1 > 0) and np.all(q2 > 0)
+rows, corr = h["abcd/closure"][:].reshape(-1, 10), h["abcd/closure_correction"][:].reshape(-1, 4)
+n = 0
+for c, row, cr in zip(s1["closure"], rows, corr):
+    if c["n_pred"] is None:
+        assert c["n_pred_corrected"] is None
+        continue
+    c1, c2 = row[2], row[3]
+    a, b = q1 > c1, q2 > c2
+    gg, gl, lg, ll = (int(np.count_nonzero(m)) for m in (a & b, a & ~b, ~a & b, ~a & ~b))
+    k = gg / (gl * lg / ll)
+    ke = k * np.sqrt(1 / gg + 1 / gl + 1 / lg + 1 / ll)
+    assert abs(k - c["kappa"]) < 1e-9 * k and abs(ke - c["kappa_err"]) < 1e-9 * ke and abs(cr[0] - k) < 1e-9 * k, (c, k, ke)
+    assert abs(c["n_pred_corrected"] - k * c["n_pred"]) < 1e-9 * c["n_pred_corrected"] and abs(cr[2] - c["n_pred_corrected"]) < 1e-9 * cr[2]
+    assert abs(c["ratio_corrected"] - c["n_obs"] / c["n_pred_corrected"]) < 1e-9 * c["ratio_corrected"]
+    want = np.hypot(c["ratio_err"] / k, c["ratio_corrected"] * ke / k)
+    assert abs(c["ratio_corrected_err"] - want) < 1e-9 * want, (c, want)
+    n += 1
+assert n >= 4, "only %d closure entries with a prediction" % n
+for v in s1["signals"].values():
+    for z in v["significance"]:
+        assert "corrected_background" in z
+print("closure sample: identical at 1 and 2 ranks, training unchanged; kappa and the corrected prediction of %d closure entries as numpy's" % n)
+PY
 # -categories topology: DisCo^2 within, and ABCD summed over, the 10 topologies; identical at 1
 # and 2 ranks, every closure entry's prediction the per-topology sum recomputed here
 "$HADAL" run $opts -categories topology -trigger 0 -out cat1 > cat1.log 2>&1 || { fail "categories, 1 rank"; cat cat1.log; }
@@ -144,7 +181,10 @@ expect_error "fewer columns" "has 57 feature columns, the network expects 60" "$
 expect_error "too few events" "SM efficiency 0.0001 leaves .* ABCD needs at least 10" "$HADAL" run $small -sm_efficiencies 0.0001 -out bad5
 expect_error "scaling" "-scaling must be columns or objects" "$HADAL" run $small -scaling minmax -out bad7
 expect_error "train_on" "-train_on must be background or all" "$HADAL" run $small -train_on signal -out bad6
-expect_error "categories" "-categories must be none or topology" "$HADAL" run $small -categories jets -out bad8
 "$HADAL" generate lhco -o l.h5 -n 2000 -seed 1 > genl.log 2>&1 || fail "generate lhco"
+expect_error "closure sample columns" "-closure_sample 'l.h5' has 6 feature columns, the data file 'd.h5' 57" "$HADAL" run $small -closure_sample l.h5 -out bad10
+"$HADAL" generate adc2021 -o c50.h5 -n 50 -seed 8 -signal_fraction 0 > genc50.log 2>&1 || fail "generate a small closure sample"
+expect_error "closure sample too small" "-closure_sample 'c50.h5': its 50 SM events give no non-closure" "$HADAL" run $small -closure_sample c50.h5 -sm_efficiencies 0.01 -out bad11
+expect_error "categories" "-categories must be none or topology" "$HADAL" run $small -categories jets -out bad8
 expect_error "categories layout" "-categories topology needs the 57 columns" "$HADAL" run -method dae -data l.h5 -hidden 8,3 -epochs 1 -batch_size 500 -categories topology -sm_efficiencies 0.05 -out bad9
 finish
