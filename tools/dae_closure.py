@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tools/dae_closure.py EVENTS.h5 PAIR.h5 [PAIR.h5 ...] [--single SINGLE.h5 ...]
                      [--effs 0.005,0.01,...] [--json OUT.json] [--max-events N] [--categories EPS]
+                     [--abcd topology] [--calibrate SM_EVENTS.h5]
 
 A pair's closure measured on its own test events (docs/methods/dae.md) has the statistical error
 of about 100,000 SM events (4.5% at 0.5%). This script applies the saved pair (models/pair_KKK.h5:
@@ -23,6 +24,10 @@ takes one chain of a pair file, e.g. of a pair trained with -lambda 0, whose two
 two single autoencoders trained side by side); and at each eps the
 significance (N - B) / sqrt(N) in the diagonal signal region with B the true SM count and with B
 the ABCD prediction from the same events.
+
+--abcd topology sums eq. 3 over the event topologies (hadal's -categories topology); --calibrate
+FILE measures the non-closure kappa = N_obs / N_pred on the SM events of another file at the same
+thresholds and reports the closure of the prediction corrected by it (hadal's -closure_sample).
 """
 import argparse
 import json
@@ -138,14 +143,34 @@ def abcd_predict(a, b, cat):
     return pred, var
 
 
-def closure(r1, r2, eps, cat=None):
-    c1, c2 = diagonal_cut(r1, r2, eps)
+def closure_at(r1, r2, c1, c2, cat=None):
+    """N_obs / N_pred at thresholds (c1, c2) and its error (hd_abcd_count)."""
     a, b = r1 > c1, r2 > c2
     gg, gl, lg, ll = [int(np.count_nonzero(m)) for m in (a & b, a & ~b, ~a & b, ~a & ~b)]
     pred, var = abcd_predict(a, b, cat)
     ratio = gg / pred
-    err = ratio * np.sqrt(1 / gg + var / pred ** 2)
-    return dict(sm_efficiency=eps, n_ll=ll, n_gl=gl, n_lg=lg, n_obs=gg, n_pred=pred, ratio=ratio, ratio_err=err)
+    err = ratio * np.sqrt((1 / gg if gg else 0.0) + var / pred ** 2)
+    return dict(n_ll=ll, n_gl=gl, n_lg=lg, n_obs=gg, n_pred=pred, ratio=ratio, ratio_err=err)
+
+
+def closure(r1, r2, eps, cat=None, calib=None):
+    """Closure at the diagonal cut of SM efficiency eps; with calib = (r1, r2, cat) of another SM
+    sample, also its non-closure kappa at the same thresholds and the closure of the prediction
+    corrected by it (hadal's -closure_sample)."""
+    c1, c2 = diagonal_cut(r1, r2, eps)
+    row = dict(sm_efficiency=eps, **closure_at(r1, r2, c1, c2, cat))
+    row["significance_sm"] = zsig(row["n_obs"], row["n_pred"])
+    if calib is not None:
+        k = closure_at(calib[0], calib[1], c1, c2, calib[2])
+        row.update(kappa=k["ratio"], kappa_err=k["ratio_err"], ratio_corrected=row["ratio"] / k["ratio"],
+                   ratio_corrected_err=np.hypot(row["ratio_err"] / k["ratio"], row["ratio"] / k["ratio"] * k["ratio_err"] / k["ratio"]),
+                   significance_sm_corrected=zsig(row["n_obs"], k["ratio"] * row["n_pred"]))
+    return row
+
+
+def zsig(n, b):
+    """(N - B) / sqrt(N) when N > B, else 0 (seed 002 §III)."""
+    return (n - b) / np.sqrt(n) if n > b else 0.0
 
 
 def sic_max(score, is_sig, floor=10):
@@ -166,7 +191,7 @@ def cdf(ref, v):
     return np.searchsorted(s, v, side="right") / s.size
 
 
-def signal_metrics(r1, r2, rs, lab, effs, cat=None):
+def signal_metrics(r1, r2, rs, lab, effs, cat=None, calib=None):
     """Per signal: SIC maxima and significances (dict keyed by label)."""
     sm = lab == 0
     comb = np.minimum(cdf(r1[sm], r1), cdf(r2[sm], r2))
@@ -189,6 +214,9 @@ def signal_metrics(r1, r2, rs, lab, effs, cat=None):
             z = lambda bb: (n - bb) / np.sqrt(n) if n > bb else 0.0
             sig.append(dict(sm_efficiency=e, n=n, n_signal=int(np.count_nonzero(g1 & g2 & y)),
                             b_true=btrue, b_pred=bpred, significance_true=z(btrue), significance_pred=z(bpred)))
+            if calib is not None:
+                kap = closure_at(calib[0], calib[1], c1, c2, calib[2])["ratio"]
+                sig[-1].update(kappa=kap, significance_corrected=z(kap * bpred))
         row["significance"] = sig
         out[int(k)] = row
     return out
@@ -226,6 +254,7 @@ def main():
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--json", default="")
     ap.add_argument("--categories", type=float, default=0.0, help="closure inside event topologies at this SM efficiency")
+    ap.add_argument("--calibrate", default="", help="another SM event file: the non-closure kappa measured on it corrects the prediction (hadal's -closure_sample)")
     ap.add_argument("--abcd", default="none", choices=["none", "topology"], help="ABCD over all events, or summed over topologies (hadal's -categories)")
     a = ap.parse_args()
     effs = [float(v) for v in a.effs.split(",")]
@@ -234,6 +263,10 @@ def main():
         x = f["events/features"][:n].astype(np.float32)
         lab = f["events/label"][:n].astype(np.int64)
         names = [v.decode() if isinstance(v, bytes) else str(v) for v in f.attrs.get("signals", [])]
+    if a.calibrate:
+        with h5py.File(a.calibrate, "r") as f:
+            xc = f["events/features"][:].astype(np.float32)
+            xc = xc[f["events/label"][:] == 0]
     rows = []
     for m, path in enumerate(a.models):
         chains, mean, std = load_pair(path)
@@ -248,26 +281,36 @@ def main():
         rng = np.random.default_rng(0)
         sub = rng.choice(np.flatnonzero(sm), size=min(8000, int(sm.sum())), replace=False)
         cat = topology(x) if a.abcd == "topology" else None
+        calib = None
+        if a.calibrate:
+            zc = scale(xc, mean, std, a.scaling == "objects")
+            calib = (recon_error(chains[0], zc), recon_error(chains[1], zc), topology(xc) if cat is not None else None)
         row = dict(model=path, n_sm=int(sm.sum()), disco2_sub8000=float(disco2(r1[sub], r2[sub])), abcd=a.abcd,
-                   closure=[closure(r1[sm], r2[sm], e, None if cat is None else cat[sm]) for e in effs])
+                   closure=[closure(r1[sm], r2[sm], e, None if cat is None else cat[sm], calib) for e in effs])
         cl = "  ".join("%.3f+-%.3f" % (c["ratio"], c["ratio_err"]) for c in row["closure"])
         print("%s  n_sm=%d  DisCo2(8000)=%.2e  closure %s" % (path, row["n_sm"], row["disco2_sub8000"], cl))
+        if calib is not None:
+            print("  corrected by %s: kappa %s  closure %s" % (a.calibrate, "  ".join("%.3f+-%.3f" % (c["kappa"], c["kappa_err"]) for c in row["closure"]),
+                                                             "  ".join("%.3f+-%.3f" % (c["ratio_corrected"], c["ratio_corrected_err"]) for c in row["closure"])))
+            print("  SM only, (N - B) / sqrt(N): B predicted %s; corrected %s" % (" ".join("%.2f" % c["significance_sm"] for c in row["closure"]),
+                                                                               " ".join("%.2f" % c["significance_sm_corrected"] for c in row["closure"])))
         if a.categories > 0:
             row["categories"] = categories(x[sm], r1[sm], r2[sm], a.categories)
             print("  at SM efficiency %g: jets leptons share  P(R1>c1) P(R2>c2)  N_obs  N_pred  ratio" % a.categories)
             for c in row["categories"]:
                 print("  %9s %6s %6.3f  %8.4f %8.4f  %5d %7.1f  %.2f" % (str(c["jets"]) + ("+" if c["jets"] == 4 else ""), c["leptons"], c["share"], c["rate1"], c["rate2"], c["n_obs"], c["n_pred"], c["ratio"]))
         if (lab > 0).any():
-            sigs = signal_metrics(r1, r2, rs, lab, effs, cat)
+            sigs = signal_metrics(r1, r2, rs, lab, effs, cat, calib)
             row["signals"] = {}
             for k, v in sigs.items():
                 name = names[k - 1] if k - 1 < len(names) else "signal_%d" % k
                 row["signals"][name] = v
-                print("  %-10s n=%4d  SIC ae1 %.2f ae2 %.2f diag %.2f single %s | Z_true %s | Z_pred %s" % (
+                print("  %-10s n=%4d  SIC ae1 %.2f ae2 %.2f diag %.2f single %s | Z_true %s | Z_pred %s%s" % (
                     name, v["n_signal"], v["sic_ae1"], v["sic_ae2"], v["sic_combined"],
                     "%.2f" % v["sic_single"] if "sic_single" in v else "-",
                     " ".join("%.2f" % q["significance_true"] for q in v["significance"]),
-                    " ".join("%.2f" % q["significance_pred"] for q in v["significance"])))
+                    " ".join("%.2f" % q["significance_pred"] for q in v["significance"]),
+                    " | Z_corrected " + " ".join("%.2f" % q["significance_corrected"] for q in v["significance"]) if calib is not None else ""))
         rows.append(row)
         sys.stdout.flush()
     if a.json:
