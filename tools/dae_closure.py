@@ -254,6 +254,7 @@ def main():
     ap.add_argument("--max-events", type=int, default=0)
     ap.add_argument("--json", default="")
     ap.add_argument("--categories", type=float, default=0.0, help="closure inside event topologies at this SM efficiency")
+    ap.add_argument("--closure-only", action="store_true", help="the closure on the SM events only, even when the file holds signals")
     ap.add_argument("--calibrate", default="", help="another SM event file: the non-closure kappa measured on it corrects the prediction (hadal's -closure_sample)")
     ap.add_argument("--abcd", default="none", choices=["none", "topology"], help="ABCD over all events, or summed over topologies (hadal's -categories)")
     a = ap.parse_args()
@@ -299,7 +300,7 @@ def main():
             print("  at SM efficiency %g: jets leptons share  P(R1>c1) P(R2>c2)  N_obs  N_pred  ratio" % a.categories)
             for c in row["categories"]:
                 print("  %9s %6s %6.3f  %8.4f %8.4f  %5d %7.1f  %.2f" % (str(c["jets"]) + ("+" if c["jets"] == 4 else ""), c["leptons"], c["share"], c["rate1"], c["rate2"], c["n_obs"], c["n_pred"], c["ratio"]))
-        if (lab > 0).any():
+        if (lab > 0).any() and not a.closure_only:
             sigs = signal_metrics(r1, r2, rs, lab, effs, cat, calib)
             row["signals"] = {}
             for k, v in sigs.items():
