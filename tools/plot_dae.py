@@ -7,6 +7,7 @@
 fig1_sic.png           SIC = eps_S / sqrt(eps_B) against eps_S on the test events, per signal: each
                        autoencoder (top), the diagonal combination and the single AE (bottom)
 fig2_closure.png       N_obs / N_pred of the ABCD method on SM test events against the SM efficiency
+                       (and, with -closure_sample, of the corrected prediction; the band is +-2.5%)
                        of the signal region, one entry per threshold choice, with its error
 fig3_significance.png  (N - B) / sqrt(N) per signal against the SM efficiency, B predicted by ABCD
                        (solid) and true (dashed); bottom: the pair against the single AE, B true
@@ -90,6 +91,11 @@ def main():
     for a, m in [(1, "o"), (2, "^"), (0.5, "v")]:
         sub = [c for c in cl if c["asymmetry"] == a]
         ax.errorbar([c["sm_efficiency"] for c in sub], [c["ratio"] for c in sub], yerr=[c["ratio_err"] for c in sub], fmt=m, label="per-axis efficiency ratio %g" % (a * a))
+    diag = [c for c in cl if c["asymmetry"] == 1 and c.get("ratio_corrected") is not None]
+    if diag:  # -closure_sample: the diagonal prediction corrected by the sample's non-closure
+        ax.errorbar([c["sm_efficiency"] * 1.05 for c in diag], [c["ratio_corrected"] for c in diag], yerr=[c["ratio_corrected_err"] for c in diag], fmt="s", mfc="none",
+                    label="diagonal, corrected by the closure sample's kappa")
+    ax.axhspan(0.975, 1.025, color="0.9", zorder=0)
     ax.axhline(1, color="k", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("SM efficiency of the signal region")
