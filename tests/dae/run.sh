@@ -143,6 +143,12 @@ for v in s1["signals"].values():
         assert "corrected_background" in z
 print("closure sample: identical at 1 and 2 ranks, training unchanged; kappa and the corrected prediction of %d closure entries as numpy's" % n)
 PY
+# the plots of seed 002 Figs. 1-4 (tools/plot_dae.py), with the corrected closure (skipped without matplotlib)
+if "$PYTHON" -c "import matplotlib" 2>/dev/null; then
+  "$PYTHON" "$HADAL_SRC/tools/plot_dae.py" ks1 d.h5 > plot.log 2>&1 || { fail "plot_dae.py"; cat plot.log; }
+  for f in fig1_sic fig2_closure fig3_significance fig4_sic_grid; do [ -s ks1/plots/$f.png ] || fail "no ks1/plots/$f.png"; done
+  pass "plots written"
+fi
 # -categories topology: DisCo^2 within, and ABCD summed over, the 10 topologies; identical at 1
 # and 2 ranks, every closure entry's prediction the per-topology sum recomputed here
 "$HADAL" run $opts -categories topology -trigger 0 -out cat1 > cat1.log 2>&1 || { fail "categories, 1 rank"; cat cat1.log; }
