@@ -204,7 +204,7 @@ PetscErrorCode hd_objective_disco_by_category(PetscInt n_categories, PetscInt mi
 {
   PetscFunctionBegin;
   PetscCheck(n_categories >= 1 && n_categories < (1 << 24), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "DisCo within categories: %" PetscInt_FMT " categories (1 .. 2^24 expected: they travel as float values)", n_categories);
-  PetscCheck(min_events >= 2, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "DisCo within categories: at least %" PetscInt_FMT " events per category make no distance correlation (2 or more)", min_events);
+  PetscCheck(min_events >= 2, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "DisCo within categories: a minimum of %" PetscInt_FMT " events per category (a distance correlation needs 2 or more)", min_events);
   PetscCall(PetscFree(ctx->order));
   PetscCall(PetscMalloc1(ctx->max_rows + n_categories + 1, &ctx->order));
   ctx->n_categories = n_categories;

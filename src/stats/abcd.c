@@ -15,13 +15,14 @@ PetscErrorCode hd_abcd_count(PetscInt n, const float *r1, const float *r2, const
     PetscCheck(prescale[k] >= 1.0 && isfinite(prescale[k]), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD prescale must be >= 1 (got %g)", prescale[k]);
     P[k] = prescale[k];
   }
+  for (PetscInt i = 0; category && i < n; i++)
+    PetscCheck(category[i] >= 0 && category[i] < nc, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: event %" PetscInt_FMT " has category %d (0 .. %" PetscInt_FMT " expected)", i, (int)category[i], nc - 1);
   PetscCall(PetscCalloc1(4 * nc, &cnt));
   for (PetscInt i = 0; i < n; i++) {
     int      k;
     PetscInt c = category ? category[i] : 0;
 
     if (select && !select[i]) continue;
-    PetscCheck(c >= 0 && c < nc, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "ABCD: event %" PetscInt_FMT " has category %" PetscInt_FMT " (0 .. %" PetscInt_FMT " expected)", i, c, nc - 1);
     k = (r1[i] > c1) + 2 * (r2[i] > c2);
     if (k != 3 && u && u[i] * P[k] >= 1.0) continue; /* thinned away by the prescale */
     cnt[4 * c + k]++;
