@@ -129,6 +129,9 @@ for c, row, cr in zip(s1["closure"], rows, corr):
     c1, c2 = row[2], row[3]
     a, b = q1 > c1, q2 > c2
     gg, gl, lg, ll = (int(np.count_nonzero(m)) for m in (a & b, a & ~b, ~a & b, ~a & ~b))
+    if c["kappa"] is None:  # no prediction or no event in the sample's signal region (asymmetric cuts only)
+        assert c["asymmetry"] != 1 and (gg == 0 or min(gl, lg, ll) == 0), c
+        continue
     k = gg / (gl * lg / ll)
     ke = k * np.sqrt(1 / gg + 1 / gl + 1 / lg + 1 / ll)
     assert abs(k - c["kappa"]) < 1e-9 * k and abs(ke - c["kappa_err"]) < 1e-9 * ke and abs(cr[0] - k) < 1e-9 * k, (c, k, ke)
@@ -150,9 +153,10 @@ if "$PYTHON" -c "import matplotlib" 2>/dev/null; then
   pass "plots written"
 fi
 # -categories topology: DisCo^2 within, and ABCD summed over, the 10 topologies; identical at 1
-# and 2 ranks, every closure entry's prediction the per-topology sum recomputed here
-"$HADAL" run $opts -categories topology -trigger 0 -out cat1 > cat1.log 2>&1 || { fail "categories, 1 rank"; cat cat1.log; }
-$MPIEXEC -n 2 "$HADAL" run $opts -categories topology -trigger 0 -out cat2 > cat2.log 2>&1 || { fail "categories, 2 ranks"; cat cat2.log; }
+# and 2 ranks, every closure entry's prediction (and the closure sample's kappa) the per-topology
+# sum recomputed here
+"$HADAL" run $opts -categories topology -trigger 0 -closure_sample c.h5 -out cat1 > cat1.log 2>&1 || { fail "categories, 1 rank"; cat cat1.log; }
+$MPIEXEC -n 2 "$HADAL" run $opts -categories topology -trigger 0 -closure_sample c.h5 -out cat2 > cat2.log 2>&1 || { fail "categories, 2 ranks"; cat cat2.log; }
 HADAL_TOOLS="$HADAL_SRC/tools" "$PYTHON" - <<'PY' || fail "categories"
 import json, os, sys, h5py, numpy as np
 sys.path.insert(0, os.environ["HADAL_TOOLS"])
@@ -167,14 +171,22 @@ x, lab = ev["events/features"][:], ev["events/label"][:]
 r1, r2, t = h["scores/r1"][:], h["scores/r2"][:], h["scores/is_test"][:] == 1
 sm, cat = t & (lab == 0), dc.topology(x)
 assert len(set(cat[sm].tolist())) >= 6, "too few topologies in the sample to test anything"
-n_checked = 0
+n_checked = n_skipped = 0
+cf = h5py.File("c.h5")
+ccat, csm = dc.topology(cf["events/features"][:]), cf["events/label"][:] == 0
+q1, q2 = h["scores/closure_sample_r1"][:], h["scores/closure_sample_r2"][:]
 for row in h["abcd/closure"][:].reshape(-1, 10):
     eps, asym, c1, c2 = row[:4]
     pred, var = dc.abcd_predict(r1[sm] > c1, r2[sm] > c2, cat[sm])
     if np.isnan(row[8]):
         assert np.isnan(pred), (row, pred)
+        n_skipped += 1
         continue
     assert abs(pred - row[8]) < 1e-9 * pred and abs(np.sqrt(var) - row[9]) < 1e-9 * row[9], (row, pred, np.sqrt(var))
+    # the closure sample's kappa, summed over its topologies too
+    c = s1["closure"][n_checked + n_skipped]
+    k = dc.closure_at(q1[csm], q2[csm], row[2], row[3], ccat[csm])
+    assert c["kappa"] is None or abs(k["ratio"] - c["kappa"]) < 1e-9 * k["ratio"] and abs(k["ratio_err"] - c["kappa_err"]) < 1e-9 * k["ratio_err"], (c, k)
     n_checked += 1
 assert n_checked >= 5, "only %d closure rows with a prediction" % n_checked
 print("categories: identical at 1 and 2 ranks; %d closure predictions summed over topologies as numpy's" % n_checked)
