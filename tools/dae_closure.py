@@ -150,7 +150,7 @@ def closure_at(r1, r2, c1, c2, cat=None):
     pred, var = abcd_predict(a, b, cat)
     ratio = gg / pred
     err = ratio * np.sqrt((1 / gg if gg else 0.0) + var / pred ** 2)
-    return dict(n_ll=ll, n_gl=gl, n_lg=lg, n_obs=gg, n_pred=pred, ratio=ratio, ratio_err=err)
+    return dict(n_ll=ll, n_gl=gl, n_lg=lg, n_obs=gg, n_pred=pred, n_pred_err=float(np.sqrt(var)), ratio=ratio, ratio_err=err)
 
 
 def closure(r1, r2, eps, cat=None, calib=None):
@@ -160,17 +160,20 @@ def closure(r1, r2, eps, cat=None, calib=None):
     c1, c2 = diagonal_cut(r1, r2, eps)
     row = dict(sm_efficiency=eps, **closure_at(r1, r2, c1, c2, cat))
     row["significance_sm"] = zsig(row["n_obs"], row["n_pred"])
+    row["significance_sm_with_error"] = zsig(row["n_obs"], row["n_pred"], row["n_pred_err"])
     if calib is not None:
         k = closure_at(calib[0], calib[1], c1, c2, calib[2])
+        pc = k["ratio"] * row["n_pred"]
+        pce = pc * np.hypot(row["n_pred_err"] / row["n_pred"], k["ratio_err"] / k["ratio"])
         row.update(kappa=k["ratio"], kappa_err=k["ratio_err"], ratio_corrected=row["ratio"] / k["ratio"],
                    ratio_corrected_err=np.hypot(row["ratio_err"] / k["ratio"], row["ratio"] / k["ratio"] * k["ratio_err"] / k["ratio"]),
-                   significance_sm_corrected=zsig(row["n_obs"], k["ratio"] * row["n_pred"]))
+                   significance_sm_corrected=zsig(row["n_obs"], pc), significance_sm_corrected_with_error=zsig(row["n_obs"], pc, pce))
     return row
 
 
-def zsig(n, b):
-    """(N - B) / sqrt(N) when N > B, else 0 (seed 002 §III)."""
-    return (n - b) / np.sqrt(n) if n > b else 0.0
+def zsig(n, b, sigma_b=0.0):
+    """(N - B) / sqrt(N + sigma_b^2) when N > B, else 0 (seed 002 §III with sigma_b = 0)."""
+    return (n - b) / np.sqrt(n + sigma_b ** 2) if n > b else 0.0
 
 
 def sic_max(score, is_sig, floor=10):
@@ -293,8 +296,9 @@ def main():
         if calib is not None:
             print("  corrected by %s: kappa %s  closure %s" % (a.calibrate, "  ".join("%.3f+-%.3f" % (c["kappa"], c["kappa_err"]) for c in row["closure"]),
                                                              "  ".join("%.3f+-%.3f" % (c["ratio_corrected"], c["ratio_corrected_err"]) for c in row["closure"])))
-            print("  SM only, (N - B) / sqrt(N): B predicted %s; corrected %s" % (" ".join("%.2f" % c["significance_sm"] for c in row["closure"]),
-                                                                               " ".join("%.2f" % c["significance_sm_corrected"] for c in row["closure"])))
+            print("  SM only, (N - B) / sqrt(N): B predicted %s; corrected %s; corrected, with its error: %s" % (
+                " ".join("%.2f" % c["significance_sm"] for c in row["closure"]), " ".join("%.2f" % c["significance_sm_corrected"] for c in row["closure"]),
+                " ".join("%.2f" % c["significance_sm_corrected_with_error"] for c in row["closure"])))
         if a.categories > 0:
             row["categories"] = categories(x[sm], r1[sm], r2[sm], a.categories)
             print("  at SM efficiency %g: jets leptons share  P(R1>c1) P(R2>c2)  N_obs  N_pred  ratio" % a.categories)

@@ -46,6 +46,9 @@ PetscErrorCode hd_abcd_thresholds(PetscInt n, const float *r1, const float *r2, 
 
 /* Not collective. (N - B) / sqrt(N) when N > B, else 0 (seed 002 §III). */
 double hd_abcd_significance(double n, double b);
+/* Not collective. The same with the error sigma_b of b: (N - B) / sqrt(N + sigma_b^2) when N > B,
+ * else 0; sigma_b = 0 gives hd_abcd_significance. */
+double hd_abcd_significance_err(double n, double b, double sigma_b);
 
 /* Not collective. The SIC grid of seed 002 app. A: thresholds at per-axis background
  * efficiencies effs[0..G) on each score (from the events with label 0), sic[i * G + j] =

@@ -45,6 +45,7 @@ typedef struct {
   double sic_ae1, sic_ae2, sic_comb, sic_single;
   double sig_pred[HD_DAE_MAX_EFFS], sig_true[HD_DAE_MAX_EFFS], n_sr[HD_DAE_MAX_EFFS];
   double sig_corr[HD_DAE_MAX_EFFS]; /* B predicted x the closure sample's kappa */
+  double sig_pred_err[HD_DAE_MAX_EFFS], sig_corr_err[HD_DAE_MAX_EFFS]; /* the same with B's error in the denominator */
 } hd_dae_signal_result;
 
 typedef struct {
@@ -606,14 +607,19 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
           for (PetscInt i = 0; i < N; i++)
             if (d->test_bkg[i] && r1[i] > c1 && r2[i] > c2) b_true++;
           res->n_sr[e]     = (double)mix.n_gg;
-          res->sig_pred[e] = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
+          res->sig_pred[e]     = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
+          res->sig_pred_err[e] = mix.valid ? hd_abcd_significance_err((double)mix.n_gg, mix.n_pred, mix.n_pred_err) : NAN;
           res->sig_true[e] = hd_abcd_significance((double)mix.n_gg, (double)b_true);
-          res->sig_corr[e] = NAN;
+          res->sig_corr[e] = res->sig_corr_err[e] = NAN;
           if (Nc && mix.valid) {
             hd_abcd kap;
 
             PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, PETSC_TRUE, &kap));
-            res->sig_corr[e] = hd_abcd_significance((double)mix.n_gg, mix.n_pred * kap.ratio);
+            double  p, pe, r, re;
+
+            hd_dae_corrected(&mix, &kap, &p, &pe, &r, &re);
+            res->sig_corr[e]     = hd_abcd_significance((double)mix.n_gg, p);
+            res->sig_corr_err[e] = hd_abcd_significance_err((double)mix.n_gg, p, pe);
           }
         }
       }
@@ -795,7 +801,11 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
       PetscCall(hd_summary_double(&s, "n_obs", r0->n_sr[e]));
       PetscCall(hd_summary_double(&s, "predicted_background", r0->sig_pred[e]));
       PetscCall(hd_summary_double(&s, "true_background", r0->sig_true[e]));
-      if (d->Nc) PetscCall(hd_summary_double(&s, "corrected_background", r0->sig_corr[e]));
+      PetscCall(hd_summary_double(&s, "predicted_background_with_error", r0->sig_pred_err[e]));
+      if (d->Nc) {
+        PetscCall(hd_summary_double(&s, "corrected_background", r0->sig_corr[e]));
+        PetscCall(hd_summary_double(&s, "corrected_background_with_error", r0->sig_corr_err[e]));
+      }
       if (d->n_seeds > 1) {
         hd_dae_spread(d, sg, offsetof(hd_dae_signal_result, sig_pred) + (size_t)e * sizeof(double), &m, &sd);
         PetscCall(hd_summary_double(&s, "predicted_background_seed_mean", m));

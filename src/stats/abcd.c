@@ -116,7 +116,9 @@ PetscErrorCode hd_abcd_thresholds(PetscInt n, const float *r1, const float *r2, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-double hd_abcd_significance(double n, double b) { return n > b && n > 0 ? (n - b) / sqrt(n) : 0.0; }
+double hd_abcd_significance(double n, double b) { return hd_abcd_significance_err(n, b, 0.0); }
+
+double hd_abcd_significance_err(double n, double b, double sigma_b) { return n > b && n > 0 ? (n - b) / sqrt(n + sigma_b * sigma_b) : 0.0; }
 
 PetscErrorCode hd_abcd_sic_grid(PetscInt n, const float *r1, const float *r2, const int32_t *label, int32_t signal, PetscInt G, const double *effs, double *sic)
 {

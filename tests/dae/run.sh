@@ -141,10 +141,33 @@ for c, row, cr in zip(s1["closure"], rows, corr):
     assert abs(c["ratio_corrected_err"] - want) < 1e-9 * want, (c, want)
     n += 1
 assert n >= 4, "only %d closure entries with a prediction" % n
-for v in s1["signals"].values():
-    for z in v["significance"]:
-        assert "corrected_background" in z
-print("closure sample: identical at 1 and 2 ranks, training unchanged; kappa and the corrected prediction of %d closure entries as numpy's" % n)
+# the significances (N - B) / sqrt(N) and (N - B) / sqrt(N + sigma_B^2) of every signal scenario, B
+# predicted and corrected, from hadal's R1, R2 of the test rows at the diagonal thresholds
+ev = h5py.File("d.h5")
+lab, t = ev["events/label"][:], h["scores/is_test"][:] == 1
+r1, r2 = h["scores/r1"][:], h["scores/r2"][:]
+diag = [(c, row) for c, row in zip(s1["closure"], rows) if c["asymmetry"] == 1]
+m = 0
+for k, (name, v) in enumerate(s1["signals"].items(), start=1):
+    sel = t & ((lab == 0) | (lab == k))
+    for z, (c, row) in zip(v["significance"], diag):
+        a, b = r1[sel] > row[2], r2[sel] > row[3]
+        nn = int(np.count_nonzero(a & b))
+        gl, lg, ll = (int(np.count_nonzero(q)) for q in (a & ~b, ~a & b, ~a & ~b))
+        if min(gl, lg, ll) == 0:
+            continue
+        pred = gl * lg / ll
+        var = pred * pred * (1 / gl + 1 / lg + 1 / ll)
+        zz = lambda bb, sb: (nn - bb) / np.sqrt(nn + sb * sb) if nn > bb else 0.0
+        pc = pred * c["kappa"]
+        pce = pc * np.sqrt(var / pred ** 2 + (c["kappa_err"] / c["kappa"]) ** 2)
+        for key, want in [("predicted_background", zz(pred, 0)), ("predicted_background_with_error", zz(pred, np.sqrt(var))),
+                          ("corrected_background", zz(pc, 0)), ("corrected_background_with_error", zz(pc, pce))]:
+            assert abs(z[key] - want) <= 1e-9 * abs(want) + 1e-12, (name, key, z[key], want)
+        assert z["predicted_background_with_error"] <= z["predicted_background"] + 1e-12
+        m += 1
+assert m >= 4, "only %d significances checked" % m
+print("closure sample: identical at 1 and 2 ranks, training unchanged; kappa and the corrected prediction of %d closure entries, %d significances (with and without the error of B) as numpy's" % (n, m))
 PY
 # the plots of seed 002 Figs. 1-4 (tools/plot_dae.py), with the corrected closure (skipped without matplotlib)
 if "$PYTHON" -c "import matplotlib" 2>/dev/null; then

@@ -62,6 +62,7 @@ int main(int argc, char **argv)
       expect_error(err, "has category 2", "category out of range");
     }
     CHECK(hd_abcd_significance(25, 16) == 9.0 / 5.0 && hd_abcd_significance(10, 12) == 0.0, "significance");
+    CHECK(hd_abcd_significance_err(25, 16, 0.0) == 9.0 / 5.0 && fabs(hd_abcd_significance_err(16, 7, 3.0) - 9.0 / 5.0) < 1e-15 && hd_abcd_significance_err(10, 12, 1.0) == 0.0, "significance with the error of B");
   }
   {
     enum { n = 400000 };
