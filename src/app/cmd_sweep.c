@@ -480,7 +480,10 @@ static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, cons
         PetscCall(PetscOptionsHasName(in->options, NULL, "-resume", &has));
       }
     }
-    snprintf(in->store_dir, sizeof(in->store_dir), "%s/members", pt[p].dir);
+    {
+      int len = snprintf(in->store_dir, sizeof(in->store_dir), "%s/members", pt[p].dir);
+      PetscCheck(len >= 0 && (size_t)len < sizeof(in->store_dir), comm, HD_ERR_USER_INPUT, "sweep: the members folder of point '%s' is longer than %d characters", pt[p].dir, (int)sizeof(in->store_dir) - 1);
+    }
     k++;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
