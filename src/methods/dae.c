@@ -415,9 +415,11 @@ static PetscErrorCode hd_dae_member(hd_ensemble_member *m, void *ctx)
   PetscCall(hd_train(m->group, net, &tr, &cfg, &tres));
   m->interrupted = tres.interrupted;
   if (!tres.interrupted) {
-    /* the column: R1 of the N events, their R2, then R1 and R2 of the Nc closure-sample events */
+    /* the column: R1 of the N events, their R2, then R1 and R2 of the Nc closure-sample events
+     * (pairs only: a single AE's kappa is never asked for, its tail stays 0) */
     PetscCall(hd_dae_score(m, net, pair ? &obj : cfg.objective, pair, &all, m->scores));
-    if (d->Nc) PetscCall(hd_dae_score(m, net, pair ? &obj : cfg.objective, pair, &cal, m->scores + 2 * d->N));
+    if (d->Nc && pair) PetscCall(hd_dae_score(m, net, &obj, pair, &cal, m->scores + 2 * d->N));
+    else if (d->Nc) PetscCall(PetscArrayzero(m->scores + 2 * d->N, 2 * d->Nc));
     snprintf(path, sizeof(path), "%s/models/%s_%03d.h5", d->out, pair ? "pair" : "single", (int)k);
     hd_model_array arrays[2] = {{"input_mean", d->mean, d->F}, {"input_std", d->std, d->F}};
     hd_model_meta  meta      = {.name = pair ? "dae" : "dae_single", .has_seed = PETSC_TRUE, .seed = cfg.seed, .member = m->member, .n_arrays = 2, .arrays = arrays};
@@ -499,13 +501,20 @@ static PetscErrorCode hd_dae_combined(hd_dae *d, const float *r1, const float *r
 /* The non-closure kappa = N_obs / N_pred of the closure sample's SM events at thresholds (c1, c2)
  * (in out->ratio, its error in out->ratio_err; NaN without a prediction or an event in the signal
  * region, and with `require` a clear error then). The corrected prediction is kappa N_pred. */
+static PetscErrorCode hd_dae_kappa_require(const hd_dae *d, const hd_abcd *k)
+{
+  PetscFunctionBegin;
+  PetscCheck(k->valid && k->n_gg > 0, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "-closure_sample '%s': its %" PetscInt_FMT " SM events give no non-closure at thresholds (%g, %g): N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld, N(>,>) = %lld (use a larger sample)", d->closure_sample, d->n_cal_sm, k->c1, k->c2, (long long)k->n_ll, (long long)k->n_gl,
+             (long long)k->n_lg, (long long)k->n_gg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode hd_dae_kappa(const hd_dae *d, const float *r1c, const float *r2c, double c1, double c2, PetscBool require, hd_abcd *out)
 {
   PetscFunctionBegin;
   PetscCall(hd_abcd_count(d->Nc, r1c, r2c, d->cal_sm, d->cal_category, d->n_categories, NULL, NULL, c1, c2, out));
   if (out->valid && out->n_gg == 0) out->ratio = out->ratio_err = NAN; /* kappa 0 would erase the prediction */
-  PetscCheck(!require || (out->valid && out->n_gg > 0), PETSC_COMM_SELF, HD_ERR_USER_INPUT, "-closure_sample '%s': its %" PetscInt_FMT " SM events give no non-closure at thresholds (%g, %g): N(<,<) = %lld, N(>,<) = %lld, N(<,>) = %lld, N(>,>) = %lld (use a larger sample)", d->closure_sample, d->n_cal_sm, c1, c2, (long long)out->n_ll, (long long)out->n_gl,
-             (long long)out->n_lg, (long long)out->n_gg);
+  if (require) PetscCall(hd_dae_kappa_require(d, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -531,6 +540,9 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
   float         *r1, *r2, *comb, *sing, *r1c, *r2c;
   hd_dae_scored *sbuf;
   unsigned char *sel;
+  double         dc1[HD_DAE_MAX_EFFS], dc2[HD_DAE_MAX_EFFS]; /* a seed's diagonal cuts */
+  int64_t        b_true[HD_DAE_MAX_EFFS];
+  hd_abcd        dkap[HD_DAE_MAX_EFFS];
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1((size_t)2 * (N + Nc) * M, &d->cols));
@@ -585,6 +597,15 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
       }
     }
     PetscCall(hd_dae_combined(d, r1, r2, comb));
+    /* per efficiency, what every signal scenario shares: the diagonal cut on the SM test events,
+     * their true count in its signal region and the closure sample's kappa there */
+    for (PetscInt e = 0; e < d->n_effs && d->n_signals > 0; e++) {
+      PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &dc1[e], &dc2[e]));
+      b_true[e] = 0;
+      for (PetscInt i = 0; i < N; i++)
+        if (d->test_bkg[i] && r1[i] > dc1[e] && r2[i] > dc2[e]) b_true[e]++;
+      if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, dc1[e], dc2[e], PETSC_FALSE, &dkap[e]));
+    }
     for (PetscInt s = 1; s <= d->n_signals; s++) {
       hd_dae_signal_result *res = &d->sres[k * d->n_signals + (s - 1)];
 
@@ -597,30 +618,21 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
       } else res->sic_single = NAN;
       for (PetscInt i = 0; i < N; i++) sel[i] = d->is_test[i] && (d->label[i] == 0 || d->label[i] == s);
       for (PetscInt e = 0; e < d->n_effs; e++) {
-        double  c1, c2;
         hd_abcd mix;
 
-        PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &c1, &c2));
-        PetscCall(hd_abcd_count(N, r1, r2, sel, d->category, d->n_categories, NULL, NULL, c1, c2, &mix));
-        {
-          int64_t b_true = 0;
-          for (PetscInt i = 0; i < N; i++)
-            if (d->test_bkg[i] && r1[i] > c1 && r2[i] > c2) b_true++;
-          res->n_sr[e]     = (double)mix.n_gg;
-          res->sig_pred[e]     = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
-          res->sig_pred_err[e] = mix.valid ? hd_abcd_significance_err((double)mix.n_gg, mix.n_pred, mix.n_pred_err) : NAN;
-          res->sig_true[e] = hd_abcd_significance((double)mix.n_gg, (double)b_true);
-          res->sig_corr[e] = res->sig_corr_err[e] = NAN;
-          if (Nc && mix.valid) {
-            hd_abcd kap;
+        PetscCall(hd_abcd_count(N, r1, r2, sel, d->category, d->n_categories, NULL, NULL, dc1[e], dc2[e], &mix));
+        res->n_sr[e]         = (double)mix.n_gg;
+        res->sig_pred[e]     = mix.valid ? hd_abcd_significance((double)mix.n_gg, mix.n_pred) : NAN;
+        res->sig_pred_err[e] = mix.valid ? hd_abcd_significance_err((double)mix.n_gg, mix.n_pred, mix.n_pred_err) : NAN;
+        res->sig_true[e]     = hd_abcd_significance((double)mix.n_gg, (double)b_true[e]);
+        res->sig_corr[e] = res->sig_corr_err[e] = NAN;
+        if (Nc && mix.valid) {
+          double p, pe, r, re;
 
-            PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, PETSC_TRUE, &kap));
-            double  p, pe, r, re;
-
-            hd_dae_corrected(&mix, &kap, &p, &pe, &r, &re);
-            res->sig_corr[e]     = hd_abcd_significance((double)mix.n_gg, p);
-            res->sig_corr_err[e] = hd_abcd_significance_err((double)mix.n_gg, p, pe);
-          }
+          PetscCall(hd_dae_kappa_require(d, &dkap[e]));
+          hd_dae_corrected(&mix, &dkap[e], &p, &pe, &r, &re);
+          res->sig_corr[e]     = hd_abcd_significance((double)mix.n_gg, p);
+          res->sig_corr_err[e] = hd_abcd_significance_err((double)mix.n_gg, p, pe);
         }
       }
     }
@@ -862,13 +874,17 @@ static PetscErrorCode hd_dae_report(hd_run *run, void *ctx, const hd_ensemble *e
   }
   PetscCall(hd_summary_close(&s, ']'));
   PetscCall(hd_summary_write(run->world, d->out, &s));
-  if (d->Nc) {
-    double p, pe, r, re;
+  {
+    char corrected[160] = "";
 
-    hd_dae_corrected(&d->closure[0][0], &d->kappa[0][0], &p, &pe, &r, &re);
-    PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f, corrected by the closure sample's %.3f +- %.3f: %.3f +- %.3f; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, d->kappa[0][0].ratio, d->kappa[0][0].ratio_err, r, re, wall, d->out));
-  } else
-    PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, wall, d->out));
+    if (d->Nc) {
+      double p, pe, r, re;
+
+      hd_dae_corrected(&d->closure[0][0], &d->kappa[0][0], &p, &pe, &r, &re);
+      snprintf(corrected, sizeof(corrected), ", corrected by the closure sample's %.3f +- %.3f: %.3f +- %.3f", d->kappa[0][0].ratio, d->kappa[0][0].ratio_err, r, re);
+    }
+    PetscCall(hd_log(run->world, "dae: DisCo^2 on the test events %.4g; closure at SM efficiency %g: %.3f +- %.3f%s; %.1f s; outputs in %s\n", d->disco2_test, (double)d->effs[0], d->closure[0][0].ratio, d->closure[0][0].ratio_err, corrected, wall, d->out));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -106,6 +106,12 @@ static PetscErrorCode hd_disco_ae_loss(const hd_objective *obj, hd_nn *net, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Event i's category among the coupling values (after R_1 .. R_n_ae); 0 without categories. */
+static inline PetscInt hd_disco_category(const hd_objective_disco_ctx *c, const float *values, PetscInt nv, PetscInt i)
+{
+  return c->n_categories ? (PetscInt)values[nv * i + c->n_ae] : 0;
+}
+
 static PetscErrorCode hd_disco_ae_couple(const hd_objective *obj, PetscInt n, const float *values, double *loss, float *dvalues)
 {
   const hd_objective_disco_ctx *c = (const hd_objective_disco_ctx *)obj->ctx;
@@ -117,9 +123,9 @@ static PetscErrorCode hd_disco_ae_couple(const hd_objective *obj, PetscInt n, co
   PetscCheck(n <= c->max_rows, PETSC_COMM_SELF, HD_ERR_INTERNAL, "disco objective: a batch of %" PetscInt_FMT " events, scratch for %" PetscInt_FMT, n, c->max_rows);
   /* the batch grouped by category, in batch order within each (a counting sort): deterministic */
   PetscCall(PetscArrayzero(start, n_cat + 1));
-  for (PetscInt i = 0; i < n; i++) start[(c->n_categories ? (PetscInt)values[nv * i + 2] : 0) + 1]++;
+  for (PetscInt i = 0; i < n; i++) start[hd_disco_category(c, values, nv, i) + 1]++;
   for (PetscInt k = 0; k < n_cat; k++) start[k + 1] += start[k];
-  for (PetscInt i = 0; i < n; i++) order[start[c->n_categories ? (PetscInt)values[nv * i + 2] : 0]++] = i;
+  for (PetscInt i = 0; i < n; i++) order[start[hd_disco_category(c, values, nv, i)]++] = i;
   for (PetscInt k = n_cat; k > 0; k--) start[k] = start[k - 1];
   start[0] = 0;
   *loss    = 0;
