@@ -49,18 +49,22 @@ total=$(progress ref.log ref 0)
 echo "uninterrupted run: $total steps of progress (epochs and stored members)"
 
 # the stops: 1 and 2 ranks in turn, USR1 and TERM in turn, each at a random moment: after a random
-# number of steps (up to a fifth of the whole run) and a random fraction of a second, so that four
-# in a row stop four times, in training, between members or while a file is written.
+# number of steps (up to a fifth of the whole run, and up to half of what is left of it: a stop
+# that stored most members leaves little) and a random fraction of a second, so that four in a row
+# stop four times, in training, between members or while a file is written.
 # USR1 goes to mpiexec, which passes it on to the ranks; TERM goes to the ranks themselves (as
 # Slurm's preemption does: mpiexec would pass TERM on only after about a second).
-stops=0 resumed=0 finished_early=0
+stops=0 resumed=0 finished_early=0 done=0
 for k in 1 2 3 4; do
   n=$(( k % 2 + 1 )) sig=USR1
   [ $((k % 2)) -eq 0 ] && sig=TERM
   extra=""
   [ "$k" -gt 1 ] && extra="-resume"
   base=$(members cut)
-  steps=$(( 1 + RANDOM % (total / 5 > 1 ? total / 5 : 1) ))
+  left=$(( (total - done) / 2 )) most=$(( total / 5 ))
+  [ "$left" -lt "$most" ] && most=$left
+  [ "$most" -lt 1 ] && most=1
+  steps=$(( 1 + RANDOM % most ))
   delay=$(printf '0.%03d' $(( RANDOM % 50 )))
   $MPIEXEC -n $n "$HADAL" run "${opts[@]}" -out cut $extra > cut$k.log 2>&1 &
   pid=$!
@@ -75,6 +79,8 @@ for k in 1 2 3 4; do
   fi
   wait $pid
   rc=$?
+  # epochs a resumed run trains again are counted twice: what is left is underestimated, never over
+  done=$(( done + $(progress cut$k.log cut "$base") ))
   grep -q -E "finished members? found|resuming from" cut$k.log && resumed=$((resumed + 1))
   if [ -e cut/summary.json ]; then
     echo "stop $k ($n ranks, SIG$sig after $steps steps + ${delay} s): the run had finished"
