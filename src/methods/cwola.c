@@ -907,7 +907,7 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
 {
   hd_cwola_sel  *order;
   float         *m_sel;
-  PetscInt       n_spec = p->n_win + p->n_out;
+  PetscInt       n_spec = 0;
   hd_bump_signal sig = {.kind = !strcmp(o->sig_shape, "cb") ? HD_BUMP_SIGNAL_CRYSTAL_BALL : HD_BUMP_SIGNAL_GAUSS, .mass = 0.5 * (w->sr_lo + w->sr_hi), .alpha = o->sig_alpha, .n = o->sig_n};
 
   PetscFunctionBegin;
@@ -916,12 +916,18 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
   p->sic_min_bkg = o->sic_min_bkg;
   PetscCall(hd_cwola_fit_edges(world, o, w, p->fit_lo, p->fit_hi, &p->n_bins, &p->edges, &p->gap_lo, &p->gap_hi));
   PetscCall(PetscCalloc2((o->n_eps + 1) * p->n_bins, &p->counts, (o->n_eps + 1) * p->n_bins, &p->fit_mu));
-  PetscCall(PetscMalloc1(n_spec, &order));
-  PetscCall(PetscMalloc1(n_spec, &m_sel));
-  for (PetscInt k = 0; k < n_spec; k++) {
-    order[k].score = k < p->n_win ? p->score[k] : p->out_score[k - p->n_win];
-    order[k].row   = k < p->n_win ? p->rows[k] : p->out_rows[k - p->n_win];
+  PetscCall(PetscMalloc1(p->n_win + p->n_out, &order));
+  PetscCall(PetscMalloc1(p->n_win + p->n_out, &m_sel));
+  /* the spectrum is the fit range: a sideband may reach below -fit_lo (into a trigger turn-on the
+   * dijet function cannot follow) and trains the classifiers, but is neither selected nor fitted */
+  for (PetscInt k = 0; k < p->n_win + p->n_out; k++) {
+    PetscInt i = k < p->n_win ? p->rows[k] : p->out_rows[k - p->n_win];
+    if (t->mass[i] < p->fit_lo || t->mass[i] >= p->fit_hi) continue;
+    order[n_spec].score = k < p->n_win ? p->score[k] : p->out_score[k - p->n_win];
+    order[n_spec].row   = i;
+    n_spec++;
   }
+  PetscCheck(n_spec > 0, world, HD_ERR_USER_INPUT, "window SR [%.0f, %.0f) GeV: no events in the fit range [%.0f, %.0f) GeV", w->sr_lo, w->sr_hi, p->fit_lo, p->fit_hi);
   qsort(order, (size_t)n_spec, sizeof(*order), hd_cwola_sel_cmp);
 
   /* row 0: all events (before selection); row 1 + e: the top eps[e] of the spectrum */
@@ -1039,7 +1045,8 @@ typedef struct {
 
 /* The background fit range: -fit_lo and -fit_hi, by default the scan's whole range from the
  * lowest sideband edge to the highest (clipped to the data above, where a falling spectrum simply
- * ends). Every window of this run must lie inside it. Collective (same values on every rank). */
+ * ends). Every SR of this run must lie inside it; a sideband may reach outside (it trains the
+ * classifiers; selections and fits see only the fit range). Collective (same values on every rank). */
 static PetscErrorCode hd_cwola_fit_range(hd_comm world, hd_cwola *c)
 {
   const hd_cwola_options *o = &c->o;
@@ -1050,7 +1057,7 @@ static PetscErrorCode hd_cwola_fit_range(hd_comm world, hd_cwola *c)
   if (!o->spectrum_fit) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(c->fit_lo >= c->t.mass_lo, world, HD_ERR_USER_INPUT, "option -fit_lo: the fit range starts at %.0f GeV, below the data's lowest mass %.0f GeV in '%s' (a cut spectrum cannot be fitted)", c->fit_lo, c->t.mass_lo, o->data);
   for (PetscInt k = c->w0; k < c->w1; k++)
-    PetscCheck(c->win[k].sb_lo >= c->fit_lo && c->win[k].sb_hi <= c->fit_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT " [%.0f, %.0f) GeV reaches outside the fit range [%.0f, %.0f) GeV of -fit_lo and -fit_hi", k, c->win[k].sb_lo, c->win[k].sb_hi, c->fit_lo, c->fit_hi);
+    PetscCheck(c->win[k].sr_lo >= c->fit_lo && c->win[k].sr_hi <= c->fit_hi, world, HD_ERR_USER_INPUT, "window %" PetscInt_FMT ": its SR [%.0f, %.0f) GeV reaches outside the fit range [%.0f, %.0f) GeV of -fit_lo and -fit_hi", k, c->win[k].sr_lo, c->win[k].sr_hi, c->fit_lo, c->fit_hi);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -36,7 +36,7 @@ expect_error "model selection" "option -model_selection: 'best' is neither ensem
 expect_error "negative gap" "option -fit_gap must be >= 0" "$HADAL" run -method cwola -data good.h5 -out o -fit_gap -1
 expect_error "gap over the fit range" "option -fit_gap 300.*: window 0 .* leaves no bins to fit" "$HADAL" run $lin -data good.h5 -fit_gap 300
 expect_error "fit range below the data" "option -fit_lo: the fit range starts at 2000 GeV, below the data's lowest mass" "$HADAL" run $lin -data good.h5 -fit_lo 2000
-expect_error "fit range inside the window" "window 0 \[3100, 4000\) GeV reaches outside the fit range \[3100, 3900\)" "$HADAL" run $lin -data good.h5 -fit_hi 3900
+expect_error "SR outside the fit range" "window 0: its SR \[3400, 3700\) GeV reaches outside the fit range \[3100, 3600\)" "$HADAL" run $lin -data good.h5 -fit_hi 3600
 expect_error "merge without parts" "cannot merge: 'none/windows/window_000.h5' does not exist" "$HADAL" merge -out none
 [ ! -e o/summary.json ] && pass "no summary left by failed runs" || fail "a failed run wrote o/summary.json"
 finish

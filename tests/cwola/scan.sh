@@ -111,6 +111,30 @@ for w in s["windows"]:
 assert checked >= 4, "only %d significances to check" % checked
 print("%d local significances equal the log-normal profile likelihood ratio (scipy)" % checked)
 PY
+# a fit range that starts inside window 0's lower sideband (as above a trigger turn-on): the
+# sideband below -fit_lo trains the classifiers, but the selection's threshold is set on the events
+# of the fit range alone and only they are binned: every selection of every window holds exactly
+# ceil(eps n) events of the n in [fit_lo, fit_hi)
+$MPIEXEC -n 2 "$HADAL" run $opts -sr_max 4000 -fit_lo 3100 -out low > low.log 2>&1 || { fail "fit range above window 0's lower sideband"; cat low.log; }
+"$PYTHON" - <<'PY' && pass "a sideband below -fit_lo: selections and fits over the fit range only" || fail "a sideband below -fit_lo"
+import json, math, h5py, numpy as np
+s = json.load(open("low/summary.json"))
+m = h5py.File("data.h5")["events/mass"][:]
+f = h5py.File("low/results.h5")
+w0 = f["windows/window_000"]
+sr_lo, sr_hi, sb_lo, sb_hi = w0["sr_sb"][:]
+assert sb_lo < 3100 <= sr_lo, "window 0 [%g, %g) does not reach below -fit_lo 3100" % (sb_lo, sb_hi)
+for w in s["windows"]:
+    g = f["windows/window_%03d" % w["index"]]
+    edges = g["edges"][:]
+    counts = g["counts"][:].reshape(-1, len(edges) - 1)
+    assert abs(edges[0] - 3100) < 1e-6 and abs(w["fit_lo"] - 3100) < 1e-6, "window %d: bins from %g" % (w["index"], edges[0])
+    n = int(((m >= edges[0]) & (m < edges[-1])).sum())
+    for e, eps in enumerate([1.0] + s["eps"]):
+        want = max(1, math.ceil(eps * n - 1e-9))
+        assert counts[e].sum() == want, "window %d, eps %g: %d events binned, ceil(eps n) = %d of n = %d in the fit range" % (w["index"], eps, counts[e].sum(), want, n)
+print("%d windows: every selection holds ceil(eps n) of the %d events in the fit range" % (len(s["windows"]), n))
+PY
 # -model_selection tail: the same at 1 and 2 ranks, and it trains folds x (folds - 1) x tries classifiers
 tail="$opts -sr_max 3800 -model_selection tail -ensemble_size 1 -tail_tries 2"
 "$HADAL" run $tail -out tail1 > tail1.log 2>&1 || { fail "tail selection at 1 rank"; cat tail1.log; }
