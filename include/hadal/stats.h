@@ -29,6 +29,12 @@ typedef struct {
 PetscErrorCode hd_stats_roc_compute(PetscInt n, const float *score, const int32_t *label, PetscInt max_points, hd_stats_roc *roc);
 PetscErrorCode hd_stats_roc_free(hd_stats_roc *roc);
 
+/* The standard deviation of the AUC of n_signal against n_background scores drawn from one
+ * continuous distribution (no discrimination: AUC 1/2): the Mann-Whitney U's null variance
+ * n_s n_b (n_s + n_b + 1) / 12 over (n_s n_b)^2. How far from 0.5 an AUC that should show nothing
+ * (SR against SB on background alone) may fall by chance; NaN when a class is empty. */
+double hd_stats_auc_null_sigma(PetscInt n_signal, PetscInt n_background);
+
 /* Quantile (uniform) scaling of one model's scores, so that scores of different models can be
  * averaged or combined (seed 004 for CWoLa ensembles; seed 003's "Rare and Different").
  *

@@ -7,6 +7,7 @@
 #include <hadal/options.h>
 #include <hadal/record.h>
 #include <hadal/results.h>
+#include <hadal/stats.h>
 #include "cwola.h"
 
 /* ---- per-window files (written and read whole by one rank: include/hadal/record.h) ---- */
@@ -329,6 +330,7 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     PetscCall(hd_summary_double(&s, "fit_lo", p->fit_lo));
     PetscCall(hd_summary_double(&s, "fit_hi", p->fit_hi));
     PetscCall(hd_summary_double(&s, "auc_sr_vs_sb", p->auc_sr_sb));
+    PetscCall(hd_summary_double(&s, "auc_sr_vs_sb_error", hd_stats_auc_null_sigma(p->n_sr, p->n_sb)));
     PetscCall(hd_summary_int(&s, "n_signal_sr", p->n_sig_sr));
     PetscCall(hd_summary_open(&s, "significance_after", '['));
     for (PetscInt e = 1; e <= n_eps; e++) PetscCall(hd_summary_double(&s, NULL, p->z[e]));

@@ -86,3 +86,11 @@ PetscErrorCode hd_stats_roc_free(hd_stats_roc *roc)
   PetscCall(PetscFree3(roc->eps_b, roc->eps_s, roc->threshold));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+double hd_stats_auc_null_sigma(PetscInt n_signal, PetscInt n_background)
+{
+  double ns = (double)n_signal, nb = (double)n_background;
+
+  if (n_signal <= 0 || n_background <= 0) return NAN;
+  return sqrt((ns + nb + 1.0) / (12.0 * ns * nb));
+}

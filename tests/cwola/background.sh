@@ -11,9 +11,14 @@ s = json.load(open("scan/summary.json"))
 assert len(s["windows"]) >= 3, "only %d windows in the scan" % len(s["windows"])
 for w in s["windows"]:
     assert abs(w["auc_sr_vs_sb"] - 0.5) < 0.03, "window %d: SR vs SB AUC %.3f on background alone" % (w["index"], w["auc_sr_vs_sb"])
+    # its chance spread: the Mann-Whitney null standard deviation of n_SR against n_SB scores
+    sd = ((w["n_sr"] + w["n_sb"] + 1) / (12.0 * w["n_sr"] * w["n_sb"])) ** 0.5
+    assert abs(w["auc_sr_vs_sb_error"] / sd - 1) < 1e-8, "window %d: auc_sr_vs_sb_error %r, want %r" % (w["index"], w["auc_sr_vs_sb_error"], sd)
+    assert abs(w["auc_sr_vs_sb"] - 0.5) < 4 * sd, "window %d: SR vs SB AUC %.4f is %.1f of its chance spread %.4f from 0.5" % (w["index"], w["auc_sr_vs_sb"], (w["auc_sr_vs_sb"] - 0.5) / sd, sd)
+    print("window %d: SR vs SB AUC %.4f +- %.4f (%+.1f)" % (w["index"], w["auc_sr_vs_sb"], sd, (w["auc_sr_vs_sb"] - 0.5) / sd))
     z = [x for x in w["significance_after"] + [w["significance_before"]] if x is not None]
     assert max(z) < 3.0, "window %d: %.2f sigma on background alone" % (w["index"], max(z))
-print("SR vs SB AUC within 0.5 +- 0.03 and no window at 3 sigma in %d windows" % len(s["windows"]))
+print("SR vs SB AUC within 0.5 +- 0.03 and 4 of its chance spreads, and no window at 3 sigma, in %d windows" % len(s["windows"]))
 PY
 
 # a scan stopped by a signal says so, writes no results, and keeps its finished classifiers for
