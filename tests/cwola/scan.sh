@@ -1,6 +1,6 @@
 # A small scan over lhco data with an injected W' (3.5 TeV): the window holding the resonance is
 # the most significant after selection (>= 3 sigma, from < 2 before); the results are identical,
-# bit for bit, at 1 and 2 ranks, with groups of 2 ranks, and when the windows run one per task and
+# bit for bit, at 1, 2 and 3 ranks, with groups of 2 ranks, and when the windows run one per task and
 # are merged (the scores of the whole fit range included).
 . "$HADAL_SRC/tests/lib.sh"
 # fraction 0.005: with the R&D-like generator and this small ensemble (3 folds x 2 members, 6
@@ -11,6 +11,7 @@ opts="-method cwola -options_file $HADAL_SRC/inputs/cwola_lhco.opts -data data.h
 
 "$HADAL" run $opts -out np1 > np1.log 2>&1 || { fail "scan at 1 rank"; cat np1.log; }
 $MPIEXEC -n 2 "$HADAL" run $opts -out np2 > np2.log 2>&1 || { fail "scan at 2 ranks"; cat np2.log; }
+$MPIEXEC -n 3 "$HADAL" run $opts -out np3 > np3.log 2>&1 || { fail "scan at 3 ranks"; cat np3.log; }
 $MPIEXEC -n 2 "$HADAL" run $opts -group_size 2 -out g2 > g2.log 2>&1 || { fail "scan with groups of 2 ranks"; cat g2.log; }
 n_win=$("$HADAL" run $opts -list_windows | awk '/^windows:/ {print $2}')
 [ "$n_win" -ge 2 ] || fail "-list_windows gives no window count"
@@ -39,7 +40,7 @@ def same(a, b, what):
         for k in wa:
             va, vb = wa[k], wb[k]
             assert va == vb, "%s: window %d %s differs: %r vs %r" % (what, wa["index"], k, va, vb)
-for other in ["np2", "g2", "parts"]:
+for other in ["np2", "np3", "g2", "parts"]:
     o = json.load(open(other + "/summary.json"))
     same(s, o, other)
     fa, fb = h5py.File("np1/results.h5"), h5py.File(other + "/results.h5")
@@ -53,7 +54,7 @@ for other in ["np2", "g2", "parts"]:
         for d in fa["windows"][w]:
             a, b = fa["windows"][w][d][:], fb["windows"][w][d][:]
             assert np.array_equal(a.view(np.uint64), b.view(np.uint64)), "%s: %s/%s differs" % (other, w, d)
-print("1 rank, 2 ranks, groups of 2 ranks and -window + merge: identical")
+print("1 rank, 2 ranks, 3 ranks, groups of 2 ranks and -window + merge: identical")
 
 # the background fit: over the whole fit range (not the window's sidebands), every bin outside the
 # SR and its gap fitted: hadal's parameters minimise the Poisson likelihood of exactly those bins (an
