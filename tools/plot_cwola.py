@@ -10,7 +10,12 @@ significance.png        local significance before selection and after each selec
 sic.png                 significance improvement eps_S / sqrt(eps_B) of the ensemble score on the
                         signal-region events, per window (where truth labels are known), with its
                         statistical band, where at least -sic_min_bkg background events pass
+sculpting.png           the SR-vs-SB AUC of each window's score (0.5: the classifiers cannot tell
+                        the SR's events from the sidebands' by their mass) with the band of 1 and
+                        2 chance spreads (auc_sr_vs_sb_error of summary.json); on background alone
+                        a window outside 2 spreads more often than 1 in 20 learned the mass
 """
+import json
 import os
 import sys
 
@@ -100,6 +105,29 @@ def plot_sic(f, out):
     plt.close(fig)
 
 
+def plot_sculpting(summary, out):
+    ws = [w for w in summary["windows"] if w.get("auc_sr_vs_sb") is not None and w.get("auc_sr_vs_sb_error") is not None]
+    if not ws:
+        return
+    centre = np.array([0.5 * (w["sr_lo"] + w["sr_hi"]) for w in ws])
+    auc = np.array([w["auc_sr_vs_sb"] for w in ws])
+    sd = np.array([w["auc_sr_vs_sb_error"] for w in ws])
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.fill_between(centre, 0.5 - 2 * sd, 0.5 + 2 * sd, color="0.85", label="2 chance spreads")
+    ax.fill_between(centre, 0.5 - sd, 0.5 + sd, color="0.7", label="1 chance spread")
+    signal = np.array([w.get("n_signal_sr", 0) > 0 for w in ws])
+    ax.plot(centre[~signal], auc[~signal], "ko", label="window")
+    if signal.any():
+        ax.plot(centre[signal], auc[signal], "o", color="tab:red", label="window with signal (truth)")
+    ax.axhline(0.5, color="k", lw=0.8)
+    ax.set_xlabel("signal-region centre [GeV]")
+    ax.set_ylabel("AUC of the score, SR against SB")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "sculpting.png"), dpi=100)
+    plt.close(fig)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: plot_cwola.py DIR (the output folder of a CWoLa scan)")
@@ -115,6 +143,10 @@ def main():
         plot_spectra(f, out)
         plot_significance(f, out)
         plot_sic(f, out)
+    summary = os.path.join(run, "summary.json")
+    if os.path.exists(summary):  # the per-window numbers of the summary (a merged scan has one too)
+        with open(summary) as fp:
+            plot_sculpting(json.load(fp), out)
     print(f"plots in {out}")
 
 

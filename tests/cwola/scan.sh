@@ -151,5 +151,5 @@ assert np.array_equal(x.view(np.uint32), y.view(np.uint32)), "tail scores differ
 assert np.isfinite(x).sum() > 0
 print("tail selection: %d classifiers, identical at 1 and 2 ranks; window 0 Z after %s" % (a["models_trained"], a["windows"][0]["significance_after"]))
 PY
-"$PYTHON" "$HADAL_SRC/tools/plot_cwola.py" np1 > plot.log 2>&1 && [ -s np1/plots/significance.png ] && pass "plots" || { fail "plots"; cat plot.log; }
+"$PYTHON" "$HADAL_SRC/tools/plot_cwola.py" np1 > plot.log 2>&1 && [ -s np1/plots/significance.png ] && [ -s np1/plots/sculpting.png ] && pass "plots" || { fail "plots"; cat plot.log; }
 finish
