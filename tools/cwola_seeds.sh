@@ -9,7 +9,8 @@
 #
 # Run from the repository root. Environment: HADAL (the executable, default build/hadal), OUT (the
 # output folder, default out/cwola_seeds), RANKS (default 2), NICE (niceness of the runs, default 5),
-# EVENTS (events of a case that does not set its own, default 200000),
+# EVENTS (events of a case that does not set its own, default 200000), EDGE_SEEDS (the data seeds of
+# the edge group, default "1 2 3 4 5"),
 # PYTHON (default /usr/bin/python3). A case whose summary.json exists is not run again (delete its
 # folder to redo it). The table goes to stdout and to $OUT/table.md.
 set -euo pipefail
@@ -53,7 +54,7 @@ for g in "${groups[@]}"; do
       # "edge3000_bkg": the 3.0 TeV scan on background alone)
       earlier="-sb_weights pooled -bkg_fit sidebands -fit_params 3 -fit_gap 0 -bkg_error poisson"
       low="-sr_min 2940 -sb_width 0.06"
-      for s in 1 2 3 4 5; do
+      for s in ${EDGE_SEEDS:-1 2 3 4 5}; do
         cases+=("edge3000_s$s|-seed $s -signal_mjj 3000 -signal_fraction 0.0022|$low -fit_lo 2880|3000")
         cases+=("edge3000_old_s$s|-seed $s -signal_mjj 3000 -signal_fraction 0.0022|$low $earlier|3000")
         cases+=("edge3000_bkg_s$s|-seed $s -signal_fraction 0|$low -fit_lo 2880|0")
