@@ -99,5 +99,8 @@ PetscErrorCode hd_summary_close(hd_summary *s, char bracket);
 PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s);
 /* As hd_summary_write, into DIR/NAME (a sweep's sweep.json). */
 PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *name, hd_summary *s);
+/* Collective on comm: rank 0 writes len bytes of text (used on rank 0 only) to DIR/NAME under a
+ * temporary name in DIR and renames it over NAME, so a reader never sees a half-written file. */
+PetscErrorCode hd_file_replace(MPI_Comm comm, const char *dir, const char *name, const char *text, size_t len);
 
 #endif

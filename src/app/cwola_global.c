@@ -20,7 +20,6 @@
  * without pseudo-experiments, its summary.json with a "global_significance" block added. */
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 #include <hadal/h5.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
@@ -168,13 +167,13 @@ typedef struct {
 } hd_pseudo_result;
 
 /* Collective (rank 0 writes). DIR/summary.json of the observed scan with the block
- * "global_significance" added before its closing brace; written under a temporary name and
- * renamed. */
+ * "global_significance" added before its closing brace (hd_file_replace: a temporary name, then
+ * a rename). */
 static PetscErrorCode hd_pseudo_write_summary(MPI_Comm comm, const char *out, const hd_pseudo_result *r, char (*data)[PETSC_MAX_PATH_LEN])
 {
   hd_summary s;
   int        rank, err = 0;
-  char       path[PETSC_MAX_PATH_LEN + 16], tmp[PETSC_MAX_PATH_LEN + 64], *text = NULL;
+  char       path[PETSC_MAX_PATH_LEN + 16], *text = NULL, *joined = NULL;
   FILE      *f;
   long       len = 0;
 
@@ -206,8 +205,7 @@ static PetscErrorCode hd_pseudo_write_summary(MPI_Comm comm, const char *out, co
   for (PetscInt k = 0; k < r->n; k++) PetscCall(hd_summary_string(&s, NULL, data[k]));
   PetscCall(hd_summary_close(&s, ']'));
   snprintf(path, sizeof(path), "%s/summary.json", out);
-  snprintf(tmp, sizeof(tmp), "%s/.summary.json.tmp-%d", out, (int)getpid());
-  if (rank == 0) {
+  if (rank == 0) { /* the observed summary without its closing brace, then the block */
     if (!(f = fopen(path, "rb"))) err = 1;
     else {
       if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 2 || fseek(f, 0, SEEK_SET) || PetscMalloc1((size_t)len + 1, &text) || fread(text, 1, (size_t)len, f) != (size_t)len) err = 1;
@@ -218,19 +216,17 @@ static PetscErrorCode hd_pseudo_write_summary(MPI_Comm comm, const char *out, co
     else {
       *close = '\0';
       while (close > text && (close[-1] == '\n' || close[-1] == ' ')) *--close = '\0';
-      if (!(f = fopen(tmp, "w"))) err = 1;
-      else {
-        if (fprintf(f, "%s,\n  \"global_significance\": %s\n  }\n}\n", text, s.text) < 0) err = 1;
-        if (fclose(f) != 0) err = 1;
-        if (!err && rename(tmp, path) != 0) err = 1;
-        if (err) unlink(tmp);
-      }
+      size_t n = strlen(text) + strlen(s.text) + 64;
+      if (PetscMalloc1(n, &joined)) err = 1;
+      else snprintf(joined, n, "%s,\n  \"global_significance\": %s\n  }\n}\n", text, s.text);
     }
     PetscCall(PetscFree(text));
   }
   PetscCall(PetscFree(s.text));
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, HD_ERR_FILE_WRITE, "cannot add the global significance to '%s'", path);
+  PetscCheck(!err, comm, HD_ERR_FILE_READ, "cannot read '%s' to add the global significance to it", path);
+  PetscCall(hd_file_replace(comm, out, "summary.json", joined, joined ? strlen(joined) : 0));
+  PetscCall(PetscFree(joined));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

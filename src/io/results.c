@@ -520,9 +520,6 @@ PetscErrorCode hd_summary_write(MPI_Comm comm, const char *dir, hd_summary *s)
 
 PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *name, hd_summary *s)
 {
-  int  rank, err = 0;
-  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
-
   hd_blas_info b;
 
   PetscFunctionBegin;
@@ -534,6 +531,17 @@ PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *n
   PetscCall(hd_summary_int(s, "threads", b.threads));
   PetscCall(hd_summary_close(s, '}'));
   PetscCall(hd_summary_append(s, "\n}\n"));
+  PetscCall(hd_file_replace(comm, dir, name, s->text, s->len));
+  PetscCall(PetscFree(s->text));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_file_replace(MPI_Comm comm, const char *dir, const char *name, const char *text, size_t len)
+{
+  int  rank, err = 0;
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32];
+
+  PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   snprintf(path, sizeof(path), "%s/%s", dir, name);
   if (rank == 0) {
@@ -541,13 +549,12 @@ PetscErrorCode hd_summary_write_as(MPI_Comm comm, const char *dir, const char *n
     FILE *f = fopen(tmp, "w");
     if (!f) err = errno;
     else {
-      if (fwrite(s->text, 1, s->len, f) != s->len) err = EIO;
+      if (fwrite(text, 1, len, f) != len) err = EIO;
       if (fclose(f) != 0 && !err) err = errno;
       if (!err && rename(tmp, path) != 0) err = errno;
       if (err) unlink(tmp);
     }
   }
-  PetscCall(PetscFree(s->text));
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
   PetscCheck(!err, comm, HD_ERR_FILE_WRITE, "cannot write '%s': %s", path, strerror(err));
   PetscFunctionReturn(PETSC_SUCCESS);
