@@ -157,7 +157,7 @@ static PetscErrorCode hd_runs_steps(hd_comm world, const char *usage, PetscInt n
     ctx[n_active] = &inst[k];
     n_active++;
   }
-  PetscCall(hd_ensemble_run_many(n_active, e, fn, ctx));
+  if (n_active > 0) PetscCall(hd_ensemble_run_many(n_active, e, fn, ctx)); /* none: every run was done in setup (-list_windows) */
   PetscCall(PetscFree3(e, fn, ctx));
   for (PetscInt k = 0; k < n; k++)
     if (!inst[k].run.done) HD_RUNS_WITH(&inst[k], hd_runs_finish(&inst[k]));

@@ -13,7 +13,8 @@ opts="-method cwola -options_file $HADAL_SRC/inputs/cwola_lhco.opts -data data.h
 $MPIEXEC -n 2 "$HADAL" run $opts -out np2 > np2.log 2>&1 || { fail "scan at 2 ranks"; cat np2.log; }
 $MPIEXEC -n 3 "$HADAL" run $opts -out np3 > np3.log 2>&1 || { fail "scan at 3 ranks"; cat np3.log; }
 $MPIEXEC -n 2 "$HADAL" run $opts -group_size 2 -out g2 > g2.log 2>&1 || { fail "scan with groups of 2 ranks"; cat g2.log; }
-n_win=$("$HADAL" run $opts -list_windows | awk '/^windows:/ {print $2}')
+"$HADAL" run $opts -list_windows > list.log 2>&1 && pass "-list_windows exits with status 0" || { fail "-list_windows exits with status $?"; cat list.log; }
+n_win=$(awk '/^windows:/ {print $2}' list.log)
 [ "$n_win" -ge 2 ] || fail "-list_windows gives no window count"
 for w in $(seq 0 $((n_win - 1))); do
   $MPIEXEC -n 2 "$HADAL" run $opts -out parts -window "$w" > "part$w.log" 2>&1 || { fail "window $w alone"; cat "part$w.log"; }
@@ -136,6 +137,10 @@ for w in s["windows"]:
         assert counts[e].sum() == want, "window %d, eps %g: %d events binned, ceil(eps n) = %d of n = %d in the fit range" % (w["index"], eps, counts[e].sum(), want, n)
 print("%d windows: every selection holds ceil(eps n) of the %d events in the fit range" % (len(s["windows"]), n))
 PY
+# the deck for a W' near 3 TeV: window 0's SR from 2940 GeV with its lower sideband below -fit_lo
+(cd "$HADAL_SRC" && "$HADAL" run -options_file inputs/cwola_lhco_low.opts -data "$HADAL_SCRATCH/data.h5" -list_windows) > low_deck.log 2>&1 \
+  && grep -q "^   0  SR \[2940.0, 3292.8)  SB \[2773.6, 3490.4) GeV" low_deck.log \
+  && pass "inputs/cwola_lhco_low.opts: its options are known, window 0 SR [2940, 3293) GeV, SB from 2774" || { fail "inputs/cwola_lhco_low.opts"; cat low_deck.log; }
 # -model_selection tail: the same at 1 and 2 ranks, and it trains folds x (folds - 1) x tries classifiers
 tail="$opts -sr_max 3800 -model_selection tail -ensemble_size 1 -tail_tries 2"
 "$HADAL" run $tail -out tail1 > tail1.log 2>&1 || { fail "tail selection at 1 rank"; cat tail1.log; }
