@@ -31,6 +31,16 @@ def windows(f):
     return sorted(k for k in f["windows"].keys() if k.startswith("window_"))
 
 
+def save(fig, ax, out, name, xlabel, ylabel):
+    """Labels, legend and DIR/plots/NAME of one figure, then closes it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, name), dpi=100)
+    plt.close(fig)
+
+
 def plot_spectra(f, out):
     eps = f["eps"][:]
     for name in windows(f):
@@ -51,13 +61,8 @@ def plot_spectra(f, out):
                 ax.plot(centres, fit[e], "--", color=line[0].get_color())
         ax.axvspan(sr_lo, sr_hi, color="grey", alpha=0.15, label="signal region")
         ax.set_yscale("log")
-        ax.set_xlabel("mass [GeV]")
-        ax.set_ylabel("events per bin")
         ax.set_title(f"{name}: SR [{sr_lo:.0f}, {sr_hi:.0f}) GeV")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, f"spectra_{name}.png"), dpi=100)
-        plt.close(fig)
+        save(fig, ax, out, f"spectra_{name}.png", "mass [GeV]", "events per bin")
 
 
 def plot_significance(f, out):
@@ -70,12 +75,7 @@ def plot_significance(f, out):
     for e in range(1, z.shape[1]):
         ax.plot(centre, z[:, e], "-o", ms=3, label=f"top {eps[e - 1]:g}")
     ax.axhline(3, color="red", lw=0.8, ls=":")
-    ax.set_xlabel("signal-region centre [GeV]")
-    ax.set_ylabel("local significance Z")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "significance.png"), dpi=100)
-    plt.close(fig)
+    save(fig, ax, out, "significance.png", "signal-region centre [GeV]", "local significance Z")
 
 
 def plot_sic(f, out):
@@ -97,12 +97,7 @@ def plot_sic(f, out):
     if drawn == 0:
         plt.close(fig)
         return
-    ax.set_xlabel("signal efficiency eps_S")
-    ax.set_ylabel("SIC = eps_S / sqrt(eps_B)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "sic.png"), dpi=100)
-    plt.close(fig)
+    save(fig, ax, out, "sic.png", "signal efficiency eps_S", "SIC = eps_S / sqrt(eps_B)")
 
 
 def plot_sculpting(summary, out):
@@ -120,12 +115,7 @@ def plot_sculpting(summary, out):
     if signal.any():
         ax.plot(centre[signal], auc[signal], "o", color="tab:red", label="window with signal (truth)")
     ax.axhline(0.5, color="k", lw=0.8)
-    ax.set_xlabel("signal-region centre [GeV]")
-    ax.set_ylabel("AUC of the score, SR against SB")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "sculpting.png"), dpi=100)
-    plt.close(fig)
+    save(fig, ax, out, "sculpting.png", "signal-region centre [GeV]", "AUC of the score, SR against SB")
 
 
 def main():

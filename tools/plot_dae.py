@@ -7,8 +7,8 @@
 fig1_sic.png           SIC = eps_S / sqrt(eps_B) against eps_S on the test events, per signal: each
                        autoencoder (top), the diagonal combination and the single AE (bottom)
 fig2_closure.png       N_obs / N_pred of the ABCD method on SM test events against the SM efficiency
-                       (and, with -closure_sample, of the corrected prediction; the band is +-2.5%)
-                       of the signal region, one entry per threshold choice, with its error
+                       of the signal region, one entry per threshold choice, with its error (and,
+                       with -closure_sample, of the corrected prediction; the band is +-2.5%)
 fig3_significance.png  (N - B) / sqrt(N) per signal against the SM efficiency, B predicted by ABCD
                        (solid) and true (dashed); bottom: the pair against the single AE, B true
 fig4_sic_grid.png      SIC of the region R1 > c1, R2 > c2 on a grid of per-axis SM efficiencies

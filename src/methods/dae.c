@@ -498,9 +498,7 @@ static PetscErrorCode hd_dae_combined(hd_dae *d, const float *r1, const float *r
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The non-closure kappa = N_obs / N_pred of the closure sample's SM events at thresholds (c1, c2)
- * (in out->ratio, its error in out->ratio_err; NaN without a prediction or an event in the signal
- * region, and with `require` a clear error then). The corrected prediction is kappa N_pred. */
+/* An error naming the closure sample's counts where kappa k is missing. */
 static PetscErrorCode hd_dae_kappa_require(const hd_dae *d, const hd_abcd *k)
 {
   PetscFunctionBegin;
@@ -509,6 +507,9 @@ static PetscErrorCode hd_dae_kappa_require(const hd_dae *d, const hd_abcd *k)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The non-closure kappa = N_obs / N_pred of the closure sample's SM events at thresholds (c1, c2)
+ * (in out->ratio, its error in out->ratio_err; NaN without a prediction or an event in the signal
+ * region, and with `require` a clear error then). The corrected prediction is kappa N_pred. */
 static PetscErrorCode hd_dae_kappa(const hd_dae *d, const float *r1c, const float *r2c, double c1, double c2, PetscBool require, hd_abcd *out)
 {
   PetscFunctionBegin;
@@ -555,6 +556,16 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
   for (PetscInt k = 0; k < S; k++) {
     for (PetscInt i = 0; i < N; i++) r1[i] = d->cols[(size_t)i * M + k], r2[i] = d->cols[(size_t)(N + i) * M + k];
     for (PetscInt i = 0; i < Nc; i++) r1c[i] = d->cols[(size_t)(2 * N + i) * M + k], r2c[i] = d->cols[(size_t)(2 * N + Nc + i) * M + k];
+    /* per efficiency, what seed 0's closure and every signal scenario share: the diagonal cut on
+     * the SM test events, their true count in its signal region and the closure sample's kappa
+     * there (which seed 0's closure must have) */
+    for (PetscInt e = 0; e < d->n_effs && (k == 0 || d->n_signals > 0); e++) {
+      PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &dc1[e], &dc2[e]));
+      b_true[e] = 0;
+      for (PetscInt i = 0; i < N; i++)
+        if (d->test_bkg[i] && r1[i] > dc1[e] && r2[i] > dc2[e]) b_true[e]++;
+      if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, dc1[e], dc2[e], (PetscBool)(k == 0), &dkap[e]));
+    }
     if (k == 0) {
       float *a, *b;
       PetscInt n = 0;
@@ -569,11 +580,12 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
       /* closure on SM test events, three choices of thresholds per efficiency (seed 002 Fig. 2) */
       for (PetscInt e = 0; e < d->n_effs; e++)
         for (int a3 = 0; a3 < 3; a3++) {
-          double c1, c2;
+          double c1 = dc1[e], c2 = dc2[e]; /* a3 = 0: the diagonal */
 
-          PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], hd_dae_asym[a3], &c1, &c2));
+          if (a3 > 0) PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], hd_dae_asym[a3], &c1, &c2));
           PetscCall(hd_abcd_count(N, r1, r2, d->test_bkg, d->category, d->n_categories, NULL, NULL, c1, c2, &d->closure[e][a3]));
-          if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, (PetscBool)(a3 == 0), &d->kappa[e][a3]));
+          if (Nc && a3 == 0) d->kappa[e][0] = dkap[e];
+          else if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, c1, c2, PETSC_FALSE, &d->kappa[e][a3]));
         }
       if (d->trigger) { /* seed 002 §IV on the whole test sample (SM and signals) */
         double   c1, c2, *u;
@@ -597,15 +609,6 @@ static PetscErrorCode hd_dae_evaluate(hd_run *run, void *ctx, const hd_ensemble 
       }
     }
     PetscCall(hd_dae_combined(d, r1, r2, comb));
-    /* per efficiency, what every signal scenario shares: the diagonal cut on the SM test events,
-     * their true count in its signal region and the closure sample's kappa there */
-    for (PetscInt e = 0; e < d->n_effs && d->n_signals > 0; e++) {
-      PetscCall(hd_abcd_thresholds(N, r1, r2, d->test_bkg, d->effs[e], 1.0, &dc1[e], &dc2[e]));
-      b_true[e] = 0;
-      for (PetscInt i = 0; i < N; i++)
-        if (d->test_bkg[i] && r1[i] > dc1[e] && r2[i] > dc2[e]) b_true[e]++;
-      if (Nc) PetscCall(hd_dae_kappa(d, r1c, r2c, dc1[e], dc2[e], PETSC_FALSE, &dkap[e]));
-    }
     for (PetscInt s = 1; s <= d->n_signals; s++) {
       hd_dae_signal_result *res = &d->sres[k * d->n_signals + (s - 1)];
 
