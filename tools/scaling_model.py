@@ -241,7 +241,8 @@ def one_rank_parts(scaling_dir, runs, entry, scaling):
     repetitions. The units are the classifiers (members) the run trained; the fixed fraction is the
     part of the run's wall time outside the ensemble stage (start, read, fits, outputs): for svdd
     1 - sum of the members' wall_s / wall_s, for cwola and sweep 1 - the ensemble's elapsed time
-    (the last progress line of the log) / wall_s. None where the runs do not tell."""
+    (the last progress line of the log) / wall_s. Without the logs: the units the CSV recorded and
+    no fixed fraction (None where nothing tells)."""
     one = [x for x in runs if x["entry"] == entry and x["scaling"] == scaling and x["ranks"] == "1" and x["rc"] == "0"]
     units, fixed = [], []
     for x in one:
@@ -263,7 +264,9 @@ def one_rank_parts(scaling_dir, runs, entry, scaling):
             units.append(int(last.group(2)))
             fixed.append(max(0.0, 1 - float(last.group(3)) / wall))
     if not fixed:
-        return None, None
+        # no logs (a study whose runs/ folder was not kept): the units the CSV recorded
+        recorded = [int(float(x["units"])) for x in one if x.get("units")]
+        return (int(statistics.median(recorded)) if recorded else None), None
     return int(statistics.median(units)), statistics.median(fixed)
 
 

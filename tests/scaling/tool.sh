@@ -28,12 +28,17 @@ for r in rows:
         assert int(r["work"]) == int(r["ranks"]) * int([x for x in rows if x["entry"] == r["entry"] and x["scaling"] == "weak" and x["ranks"] == "1"][0]["work"]), r
 # member times of the svdd runs are recorded (the imbalance model replays them)
 assert all(r["member_wall"] for r in runs if r["entry"] == "svdd"), "no member times"
+# and every run's steal time (the host's other tenants on a shared VM), a number here
+assert all(r["steal_pct"] != "" and 0 <= float(r["steal_pct"]) <= 100 for r in runs), [r["steal_pct"] for r in runs]
 PY
 [ "$(stat -c %s s/efficiency.png 2>/dev/null || echo 0)" -gt 5000 ] && pass "efficiency.png drawn" || fail "no efficiency.png"
 rm s/efficiency.png
 "$PYTHON" "$tool" plot s > /dev/null 2>&1 && [ -s s/efficiency.png ] && pass "plot redraws from the CSV" || fail "plot DIR"
 "$PYTHON" "$tool" run --hadal "$HADAL" --out d --ranks 1,2,4 --reps 1 --dry-run --entries ae,cwola > d.log 2>&1 &&
   [ "$(grep -c -- ' -n 4 ' d.log)" -eq 4 ] && pass "dry run: $(wc -l < d.log) commands" || { fail "dry run"; cat d.log; }
+# svdd weak scaling past the 48 members of 24 widths x 2 targets: 4 targets at 16 ranks (64 members)
+"$PYTHON" "$tool" run --hadal "$HADAL" --out d16 --ranks 1,16 --reps 1 --dry-run --size small --entries svdd --scalings weak > d16.log 2>&1 &&
+  grep -q -- "-svdd_d 5,8,13,21,34,55,89,144,233,6,7,9,10,11,12,14 -svdd_n 0,1,2,3 " d16.log && pass "svdd weak at 16 ranks: 16 widths x 4 targets" || { fail "svdd weak at 16 ranks"; cat d16.log; }
 for bad in "--ranks 2,4" "--entries nothing" "--scalings diagonal" "--launcher mpiexec" "--hadal /nonexistent"; do
   # shellcheck disable=SC2086
   out=$("$PYTHON" "$tool" run --out b $bad 2>&1) && fail "'$bad' accepted" ||
