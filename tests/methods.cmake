@@ -5,3 +5,5 @@ hd_add_script_test(ae_members methods/ae_members.sh LABELS "mpi;methods")
 foreach(m ae cwola rnd dae cwola_ee aa)
   hd_add_script_test(resume_signals_${m} methods/resume_signals.sh ARGS ${m} LABELS "mpi;methods;resume")
 endforeach()
+# Every deck of inputs/ names only options its method knows (-check_options).
+hd_add_script_test(decks methods/decks.sh LABELS "methods")

@@ -32,7 +32,9 @@ typedef struct {
                                  * NULL with the process's database: the process's record */
   hd_ensemble        ens;
   hd_out_claim       claim;
-  PetscBool          help_only; /* -help: the options were listed and nothing else ran */
+  PetscBool          help_only; /* -help: the options were listed and nothing else ran (also set
+                                 * by -check_options) */
+  PetscBool          checked_only; /* -check_options: the option names were checked, nothing ran */
   PetscBool          finished;  /* evaluate and report ran */
   PetscBool          stopped;   /* a signal cut the instance's ensemble short */
 } hd_runs_instance;

@@ -492,7 +492,7 @@ static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, cons
 PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
 {
   char              grid_text[4096], out[PETSC_MAX_PATH_LEN - 300], method[64], known[256] = "", usage[2048];
-  PetscBool         help_only, resume, grid_set, out_set;
+  PetscBool         help_only, resume, grid_set, out_set, check_only = PETSC_FALSE;
   hd_sweep_grid     g;
   hd_sweep_pt      *pt;
   hd_runs_instance *inst  = NULL;
@@ -505,6 +505,7 @@ PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
   PetscErrorCode    ierr;
 
   PetscFunctionBegin;
+  PetscCall(PetscMemzero(&claim, sizeof(claim))); /* released empty when never taken (-check_options) */
   PetscCheck(nargs == 0, comm, HD_ERR_USER_INPUT, "hadal sweep takes no positional arguments (got '%s'); usage: %s", args[0], HD_SWEEP_USAGE);
   for (const hd_method *const *k = hd_methods; *k; k++) used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "", (*k)->name);
   PetscCall(hd_opt_string("-grid", "the grid: NAME=V1,V2,...;NAME=FIRST:LAST[:STEP] (options of the method; the cartesian product)", NULL, grid_text, sizeof(grid_text), &grid_set));
@@ -533,13 +534,16 @@ PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
     }
   }
 
-  PetscCall(hd_out_claim_take(comm, out, -1, PETSC_FALSE, &claim));
+  /* -check_options goes on to every point (each checks its own options): no folder is made */
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-check_options", &check_only, NULL));
+  if (!check_only) PetscCall(hd_out_claim_take(comm, out, -1, PETSC_FALSE, &claim));
   PetscCall(hd_signals_install());
   ierr = hd_sweep_instances(comm, m, &g, pt, resume, &n_run, &inst, &must);
   if (!ierr) ierr = hd_log(comm, "sweep: %" PetscInt_FMT " points of method %s (%" PetscInt_FMT " to run%s) in %s\n", g.n_points, m->name, n_run, n_run < g.n_points ? ", the others done before" : "", out);
   snprintf(usage, sizeof(usage), "%s (each point: %s)", HD_SWEEP_USAGE, m->usage);
   if (!ierr && n_run > 0) ierr = hd_runs_execute(comm, usage, n_run, inst);
-  if (!ierr) {
+  if (!ierr && n_run > 0 && inst[0].checked_only) ierr = hd_log(comm, "sweep: every option of the %" PetscInt_FMT " points is known to method %s\n", n_run, m->name);
+  else if (!ierr) {
     PetscInt done = 0;
     for (PetscInt k = 0; k < n_run; k++) done += inst[k].finished;
     if (done == n_run) ierr = hd_sweep_report(comm, out, m->name, &g, pt, hd_wtime() - t0);

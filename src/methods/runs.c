@@ -87,14 +87,22 @@ static PetscErrorCode hd_runs_open(hd_comm world, const char *usage, hd_runs_ins
 {
   const hd_method *m = in->method;
 
+  PetscBool        check_only = PETSC_FALSE;
+
   PetscFunctionBegin;
   PetscCall(m->read_options(&in->run, in->ctx));
+  PetscCall(hd_opt_bool("-check_options", "check that the method knows every option given (a deck's typo), print one line and stop: no data read, no output", PETSC_FALSE, &check_only, NULL));
   for (const char *const *name = in->must_read; name && *name && !hd_opt_help_requested(); name++) {
     PetscBool used = PETSC_FALSE;
     PetscCall(PetscOptionsUsed(NULL, (*name)[0] == '-' ? *name + 1 : *name, &used)); /* kept without the dash */
     PetscCheck(used, world, HD_ERR_USER_INPUT, "%s: %s is not an option of method %s (hadal run -method %s -help lists them)", in->must_read_what ? in->must_read_what : "options", *name, m->name, m->name);
   }
   PetscCall(hd_opt_finish(world, usage, &in->help_only));
+  if (check_only && !in->help_only) {
+    /* the check passed (hd_opt_finish fails on an unknown option); the values are checked by setup */
+    if (!in->options) PetscCall(hd_log(world, "options: every option is known to method %s\n", m->name)); /* a sweep says it once for its points */
+    in->help_only = in->checked_only = PETSC_TRUE;
+  }
   if (!in->help_only) PetscCall(hd_runs_claim(world, &in->claim));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -144,8 +152,9 @@ static PetscErrorCode hd_runs_steps(hd_comm world, const char *usage, PetscInt n
     PetscCall(PetscCalloc(in->method->ctx_size, &in->ctx));
     if (in->options) PetscCall(hd_events_read_log_create(&in->reads)); /* a plain run keeps the process's */
     HD_RUNS_WITH(in, hd_runs_open(world, usage, in));
-    if (in->help_only) PetscFunctionReturn(PETSC_SUCCESS); /* one listing is enough */
+    if (in->help_only && !in->checked_only) PetscFunctionReturn(PETSC_SUCCESS); /* one listing is enough */
   }
+  if (inst[0].checked_only) PetscFunctionReturn(PETSC_SUCCESS); /* -check_options: every instance checked, nothing runs */
   for (PetscInt k = 0; k < n; k++) HD_RUNS_WITH(&inst[k], inst[k].method->setup(&inst[k].run, inst[k].ctx, &inst[k].ens));
   PetscCall(PetscMalloc3(n, &e, n, &fn, n, &ctx));
   for (PetscInt k = 0; k < n; k++) {
