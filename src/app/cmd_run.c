@@ -47,14 +47,14 @@ PetscErrorCode hd_cmd_run(MPI_Comm comm, int nargs, char **args)
   PetscCall(hd_signals_install());
   for (const hd_method *const *m = hd_methods; *m; m++) {
     if (!strcmp(method, (*m)->name)) {
-      PetscInt n_pseudo = 0;
-      char     pattern[PETSC_MAX_PATH_LEN] = "", usage[2048];
+      PetscInt  n_pseudo = 0;
+      PetscBool check_only = PETSC_FALSE;
+      char      pattern[PETSC_MAX_PATH_LEN] = "", usage[2048];
 
       if (*m == &hd_method_cwola) { /* global significance (src/app/cwola_global.c) */
         PetscCall(hd_opt_int("-pseudo_experiments", "background-only pseudo-experiments of the whole scan for its global significance (0: none)", 0, &n_pseudo, NULL));
         PetscCall(hd_opt_string("-pseudo_data", "their event files, %d the experiment 1..N (default: generated like -data, without signal, into DIR/pseudo/)", NULL, pattern, sizeof(pattern), NULL));
       }
-      PetscBool check_only = PETSC_FALSE;
       PetscCall(PetscOptionsGetBool(NULL, NULL, "-check_options", &check_only, NULL)); /* read again, and listed, by the runner */
       if (n_pseudo == 0 || hd_opt_help_requested() || check_only) PetscCall(hd_run_method(comm, *m)); /* a check generates no pseudo-data */
       else {

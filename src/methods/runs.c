@@ -85,8 +85,7 @@ static PetscErrorCode hd_runs_claim(hd_comm world, hd_out_claim *claim)
  * it must read, the unknown-option check, and the output folder. */
 static PetscErrorCode hd_runs_open(hd_comm world, const char *usage, hd_runs_instance *in)
 {
-  const hd_method *m = in->method;
-
+  const hd_method *m          = in->method;
   PetscBool        check_only = PETSC_FALSE;
 
   PetscFunctionBegin;
