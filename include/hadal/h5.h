@@ -20,6 +20,9 @@ typedef struct {
   char     reserve[PETSC_MAX_PATH_LEN + 16]; /* rank 0's spare space for closing on a full disk */
 } hd_h5_output;
 
+/* Collective. Before any work: `path` (the value of `option`, e.g. "-o") can become an output file:
+ * it is no folder, and its folder exists and is writable. An error names the option and the path. */
+PetscErrorCode hd_h5_output_check(MPI_Comm comm, const char *option, const char *path);
 /* Collective. Create `path`'s temporary twin (truncating a stale one). */
 PetscErrorCode hd_h5_output_create(MPI_Comm comm, const char *path, hd_h5_output *out);
 /* Collective. Close the file and rename it to its final name. */

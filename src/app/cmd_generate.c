@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hadal/generate.h>
+#include <hadal/h5.h>
 #include <hadal/options.h>
 #include "commands.h"
 
@@ -177,6 +178,7 @@ PetscErrorCode hd_cmd_generate(MPI_Comm comm, int nargs, char **args)
 
   /* Validation, after hd_opt_finish so that -help always works. */
   PetscCheck(out_set && out[0], comm, HD_ERR_USER_INPUT, "missing -o FILE: the output event file of hadal generate %s", args[0]);
+  PetscCall(hd_h5_output_check(comm, "-o", out)); /* before the events are made */
   PetscCheck(n_set && n_text[0], comm, HD_ERR_USER_INPUT, "missing -n N: the number of events to generate");
   PetscCall(hd_cmd_generate_parse_count(comm, "-n", n_text, "a positive number of events", (uint64_t)PETSC_MAX_INT, &n));
   PetscCheck(n > 0, comm, HD_ERR_USER_INPUT, "-n must be a positive number of events, got %s", n_text);

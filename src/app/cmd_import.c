@@ -9,6 +9,7 @@
 #include <hadal/darkmachines.h>
 #include <hadal/events.h>
 #include <hadal/generate.h>
+#include <hadal/h5.h>
 #include <hadal/idx.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
@@ -288,6 +289,7 @@ static PetscErrorCode hd_cmd_import_darkmachines(MPI_Comm comm, int nargs, char 
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import darkmachines'; usage: %s", args[1], usage);
   PetscCheck(inputs[0], comm, HD_ERR_USER_INPUT, "-i FILE.csv is required; usage: %s", usage);
   PetscCheck(out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+  PetscCall(hd_h5_output_check(comm, "-o", out));
   PetscCheck(enc.flow_jets >= 0 && enc.flow_leptons >= 0, comm, HD_ERR_USER_INPUT, "-flow_jets and -flow_leptons must be non-negative");
   for (tok = strtok_r(inputs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n_files < HD_IMPORT_DM_MAX_FILES, comm, HD_ERR_USER_INPUT, "-i: at most %d files", HD_IMPORT_DM_MAX_FILES);
@@ -438,6 +440,7 @@ static PetscErrorCode hd_cmd_import_lhco(MPI_Comm comm, int nargs, char **args)
   PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import lhco'; usage: %s", args[1], usage);
   PetscCheck(in[0], comm, HD_ERR_USER_INPUT, "-i FILE.h5 is required; usage: %s", usage);
   PetscCheck(out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+  PetscCall(hd_h5_output_check(comm, "-o", out));
   PetscCall(hd_pandas_open(comm, in, key, &df));
   PetscCall(PetscMalloc1(HD_GEN_LHCO_NFEATURES, &names));
   for (int k = 0; k < HD_GEN_LHCO_NFEATURES; k++) PetscCall(PetscStrncpy(names[k], hd_gen_lhco_feature_names[k], HD_NAME_LEN));
@@ -509,6 +512,7 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   if (!strcmp(args[0], "digits")) {
     PetscCheck(nargs == 1, comm, HD_ERR_USER_INPUT, "unexpected argument '%s' after 'import digits'; usage: %s", args[1], usage);
     PetscCheck(o->out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+    PetscCall(hd_h5_output_check(comm, "-o", o->out));
     ierr = hd_import_digits(comm, &dig, o->out);
     PetscCall(PetscFree(o));
     PetscCall(ierr);
@@ -519,6 +523,7 @@ PetscErrorCode hd_cmd_import(MPI_Comm comm, int nargs, char **args)
   PetscCheck(o->images[0], comm, HD_ERR_USER_INPUT, "-images FILE is required; usage: %s", usage);
   PetscCheck(o->labels[0], comm, HD_ERR_USER_INPUT, "-labels FILE is required; usage: %s", usage);
   PetscCheck(o->out[0], comm, HD_ERR_USER_INPUT, "-o FILE.h5 is required; usage: %s", usage);
+  PetscCall(hd_h5_output_check(comm, "-o", o->out));
   PetscCall(hd_import_split_names(comm, o));
 
   PetscCall(hd_idx_open(comm, o->labels, 1, "labels", &labels));

@@ -65,6 +65,29 @@ PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_h5_output_check(MPI_Comm comm, const char *option, const char *path)
+{
+  int         rank, state[2] = {0, 0}; /* the path is a folder; errno of the folder's access */
+  char        dir[PETSC_MAX_PATH_LEN];
+  const char *slash = strrchr(path, '/');
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (slash == path) snprintf(dir, sizeof(dir), "/");
+  else if (slash) snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+  else snprintf(dir, sizeof(dir), ".");
+  /* checked on one rank and shared, so every rank fails together with the same message */
+  if (rank == 0) {
+    struct stat st;
+    state[0] = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    state[1] = access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+  }
+  PetscCallMPI(MPI_Bcast(state, 2, MPI_INT, 0, comm));
+  PetscCheck(!state[0], comm, HD_ERR_USER_INPUT, "option %s: '%s' is a folder; name the file to write", option, path);
+  PetscCheck(state[1] == 0, comm, HD_ERR_USER_INPUT, "option %s: cannot write into the folder '%s' of '%s': %s", option, dir, path, strerror(state[1]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_h5_output_create(MPI_Comm comm, const char *path, hd_h5_output *out)
 {
   int         rank, pid;

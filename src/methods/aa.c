@@ -143,7 +143,12 @@ static PetscErrorCode hd_aa_parse_classes(hd_comm comm, hd_aa *aa, const char *o
   snprintf(buf, sizeof(buf), "%s", text);
   for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
     PetscInt k = hd_aa_find_class(aa, tok);
-    PetscCheck(k >= 0, comm, HD_ERR_USER_INPUT, "option %s: class '%s' is not in '%s' (its classes: %" PetscInt_FMT ", see hadal info)", opt, tok, aa->data, aa->n_classes);
+    if (k < 0) {
+      char   known[512] = "";
+      size_t used      = 0;
+      for (PetscInt c = 0; c < aa->n_classes && used < sizeof(known); c++) used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", c ? ", " : "", aa->names[c]);
+      SETERRQ(comm, HD_ERR_USER_INPUT, "option %s: class '%s' is not in '%s' (its classes: %s)", opt, tok, aa->data, known);
+    }
     PetscCheck(aa->role[k] == HD_AA_HELD_OUT, comm, HD_ERR_USER_INPUT, "option %s: class '%s' is named twice", opt, tok);
     aa->role[k] = role;
     idx[(*n)++] = k;

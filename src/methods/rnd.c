@@ -165,6 +165,11 @@ static PetscErrorCode hd_rnd_load(hd_comm world, hd_rnd *r)
     if (r->is_train[i]) r->train_rows[r->n_train++] = i;
   }
   PetscCheck(r->n_train >= 10, world, HD_ERR_USER_INPUT, "'%s': %" PetscInt_FMT " training events (background, label 0, with -train_fraction %g): at least 10 are needed", r->data, r->n_train, r->train_fraction);
+  {
+    PetscInt n_bkg = 0; /* the test background: the denominator of every efficiency and TI */
+    for (PetscInt i = 0; i < r->N; i++) n_bkg += r->label[i] == 0 && !r->is_train[i];
+    PetscCheck(n_bkg >= 10, world, HD_ERR_USER_INPUT, "'%s': %" PetscInt_FMT " background (label 0) test events with -train_fraction %g: at least 10 are needed for the efficiencies (use a smaller -train_fraction)", r->data, n_bkg, r->train_fraction);
+  }
   PetscCall(hd_dm_read_signal_names(world, r->data, &r->n_signals, &r->signals));
   {
     int32_t lmax = 0;

@@ -61,6 +61,16 @@ PetscErrorCode hd_train_read_options(hd_train_config *c)
   PetscCall(hd_opt_int("-max_shards", "most shards per minibatch (see -min_shard)", c->max_shards, &c->max_shards, NULL));
   PetscCall(hd_opt_int("-checkpoint_every", "write a checkpoint every this many epochs (0: only on SIGTERM/SIGUSR1)", c->checkpoint_every, &c->checkpoint_every, NULL));
   PetscCall(hd_opt_bool("-resume", "continue from the checkpoint in the output folder", c->resume, &c->resume, NULL));
+  if (hd_opt_help_requested()) PetscFunctionReturn(PETSC_SUCCESS); /* -help lists, never checks */
+  /* here, before any data is read (hd_train_check_config checks again for library callers) */
+  PetscCheck(c->epochs >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
+  PetscCheck(c->batch >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
+  PetscCheck(c->optim.lr > 0, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s must be positive (got %g)", adam ? "-adam_lr" : "-sgd_lr", (double)c->optim.lr);
+  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
+  PetscCheck(c->lr_patience >= 0 && c->stop_patience >= 0 && c->checkpoint_every >= 0, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "options -lr_patience, -stop_patience and -checkpoint_every must be at least 0 (got %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ")", c->lr_patience, c->stop_patience, c->checkpoint_every);
+  PetscCheck(c->lr_factor > 0 && c->lr_factor <= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -lr_factor must lie in (0, 1] (got %g)", c->lr_factor);
+  PetscCheck(c->min_shard >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
+  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -248,11 +258,11 @@ static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, co
   PetscCheck(d->target || obj->n_values > 0 || obj->loss != hd_objective_standard_loss || d->in_size == net->out_size, group, HD_ERR_USER_INPUT, "%s: an autoencoder needs as many outputs (%" PetscInt_FMT ") as inputs (%" PetscInt_FMT ")", c->label, net->out_size, d->in_size);
   PetscCheck(!d->target || d->target_ld == 0 || obj->loss != hd_objective_standard_loss || d->target_ld == net->out_size, group, HD_ERR_USER_INPUT, "%s: targets have %" PetscInt_FMT " values per event, the network gives %" PetscInt_FMT, c->label, d->target_ld, net->out_size);
   PetscCheck(obj->n_values == 0 || (obj->couple && obj->couple_backward), group, HD_ERR_INTERNAL, "%s: objective '%s' has coupling values but no coupling step", c->label, obj->name);
-  PetscCheck(c->epochs >= 1, group, HD_ERR_USER_INPUT, "-epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
-  PetscCheck(c->batch >= 1, group, HD_ERR_USER_INPUT, "-batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
-  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, group, HD_ERR_USER_INPUT, "-val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
-  PetscCheck(c->min_shard >= 1, group, HD_ERR_USER_INPUT, "-min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
-  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, group, HD_ERR_USER_INPUT, "-max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
+  PetscCheck(c->epochs >= 1, group, HD_ERR_USER_INPUT, "option -epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
+  PetscCheck(c->batch >= 1, group, HD_ERR_USER_INPUT, "option -batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
+  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, group, HD_ERR_USER_INPUT, "option -val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
+  PetscCheck(c->min_shard >= 1, group, HD_ERR_USER_INPUT, "option -min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
+  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, group, HD_ERR_USER_INPUT, "option -max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -575,6 +585,8 @@ PetscErrorCode hd_train(MPI_Comm group, hd_nn *net, const hd_train_data *d, cons
     else train_idx[n_train++] = i;
   }
   PetscCheck(n_train > 0, group, HD_ERR_USER_INPUT, "%s: no training events left after the validation split (%" PetscInt_FMT " events, -val_fraction %g)", c->label, d->n, c->val_fraction);
+  /* tiny data: say that the validation loss of the progress lines and results is the training loss */
+  if (c->val_fraction > 0 && n_val == 0) PetscCall(hd_log(group, "%s: no validation events (%" PetscInt_FMT " events at -val_fraction %g): the best epoch and early stopping follow the training loss\n", c->label, d->n, c->val_fraction));
   PetscCall(PetscMalloc1(n_train, &train_base));
   PetscCall(PetscArraycpy(train_base, train_idx, n_train));
   B               = PetscMin(c->batch, n_train);

@@ -50,6 +50,11 @@ expect_error "bad run over a good file" "-signal_mx 0 GeV" "${G[@]}" lhco -o kee
 no_outputs .tmp-
 
 # -help lists the options with their defaults and exits 0, whatever else is on the line.
+# an output path that cannot be written is refused before any event is made
+mkdir -p afolder
+expect_error "-o a folder" "option -o: 'afolder' is a folder" "${G[@]}" lhco -o afolder -n 1000
+expect_error "-o in a missing folder" "option -o: cannot write into the folder 'nofolder' of 'nofolder/x.h5'" $MPIEXEC -n 2 "${G[@]}" lhco -o nofolder/x.h5 -n 1000
+"${G[@]}" lhco -o afolder -n 1000 2>&1 | grep -q "generating\|wrote" && fail "-o a folder: events made before the error"
 "${G[@]}" lhco -help > help.txt 2>&1 || fail "-help exits non-zero"
 for opt in -signal_mjj -signal_mx -signal_my -signal_fraction -seed -n -o; do
   grep -q -- "$opt " help.txt || fail "-help does not list $opt"

@@ -38,4 +38,13 @@ expect_error "a folder in use" "in use by another hadal run \(host .*, process $
 kill -TERM $first; wait $first
 [ -e busy/.hadal-lock ] && fail "the lock is left after the run"
 "$HADAL" run -method ae -data toy.h5 -out busy -epochs 1 > second.log 2>&1 || { fail "the folder is still locked after the first run"; cat second.log; }
+# the trainer's options are checked when read, before the data (here a file that does not exist)
+expect_error "-epochs 0" "option -epochs must be at least 1 \(got 0\)" "$HADAL" run -method ae -data absent.h5 -out o -epochs 0
+expect_error "-adam_lr 0" "option -adam_lr must be positive" "$HADAL" run -method ae -data absent.h5 -out o -adam_lr 0
+expect_error "-lr_factor 2" "option -lr_factor must lie in \(0, 1\]" "$HADAL" run -method ae -data absent.h5 -out o -lr_factor 2
+expect_error "-stop_patience -1" "-stop_patience and -checkpoint_every must be at least 0" "$HADAL" run -method ae -data absent.h5 -out o -stop_patience -1
+# tiny data with no validation event: said, not hidden (the val column then repeats the training loss)
+"$PYTHON" "$HADAL_SRC/tests/train/make_toy.py" toy20.h5 20 > /dev/null
+"$HADAL" run -method ae -data toy20.h5 -out o20 -epochs 1 -val_fraction 0.01 > o20.log 2>&1 &&
+  grep -q "ae: no validation events (20 events at -val_fraction 0.01)" o20.log && pass "no validation events: said" || { fail "no validation events"; cat o20.log; }
 finish

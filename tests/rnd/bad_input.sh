@@ -9,6 +9,7 @@ small="$svdd $flow -flow_epochs 1"
 expect_error "grid without models" "-svdd_d: output width 0 makes no model" "$HADAL" run -method svdd -data dm.h5 -out o1 -svdd_d 0 -svdd_n 1 $svdd
 expect_error "empty grid list" "-svdd_n: empty list" "$HADAL" run -method svdd -data dm.h5 -out o1 -svdd_d 5 -svdd_n "" $svdd
 expect_error "columns that match nothing" "-flow_columns: no feature column of the data starts with 'zz_'" "$HADAL" run -method flow -data dm.h5 -out o1 -flow_columns zz_ $flow
+expect_error "no background left to test on" "0 background \(label 0\) test events with -train_fraction 1" "$HADAL" run -method svdd -data dm.h5 -out o1 -svdd_d 5 -svdd_n 1 $svdd -train_fraction 1
 expect_error "knots" "-knots must be at least 2" "$HADAL" run -method rnd -data dm.h5 -out o1 -svdd_d 5 -svdd_n 1 $small -knots 1
 "$PYTHON" - <<'PY' || fail "data"
 import h5py, numpy as np
