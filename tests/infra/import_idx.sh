@@ -127,7 +127,7 @@ expect_error "unknown format" "unknown import format 'csv'" \
   "$HADAL" import csv -images img100.idx -labels lab100.idx -o bad.h5
 expect_error "no output" "-o FILE.h5 is required" \
   "$HADAL" import idx -images img100.idx -labels lab100.idx
-expect_error "output folder missing" "cannot create 'nofolder/bad.h5'" \
+expect_error "output folder missing" "option -o: cannot write into the folder 'nofolder' of 'nofolder/bad.h5'" \
   "$HADAL" import idx -images img100.idx -labels lab100.idx -o nofolder/bad.h5
 no_outputs bad.h5 nofolder
 
