@@ -28,6 +28,9 @@ PY
 run=(-method cwola_ee -contamination 0 -ensemble_size 1 -epochs 1 -out o)
 expect_error "sets without set_size" "nosetsize.h5' has no /events/set_size" "$HADAL" run "${run[@]}" -data nosetsize.h5
 expect_error "set_size above the set dimension" "bigset.h5': event 17 has set_size 16 outside \[0, 15\]" $MPIEXEC -n 2 "$HADAL" run "${run[@]}" -data bigset.h5
+ln -sf good.h5 alias.h5
+expect_error "reference that is the data file" "option -reference: 'good.h5' is the -data file 'good.h5' itself" "$HADAL" run "${run[@]}" -data good.h5 -reference good.h5
+expect_error "reference that is the data file by another name, 2 ranks" "option -reference: 'alias.h5' is the -data file 'good.h5' itself" $MPIEXEC -n 2 "$HADAL" run "${run[@]}" -data good.h5 -reference alias.h5
 expect_error "reference with other set columns" "-reference 'narrow.h5' has sets of 15 x 8 but -data has 15 x 10" "$HADAL" run "${run[@]}" -data good.h5 -reference narrow.h5
 expect_error "reference with other features" "-reference 'otherfeat.h5' has 14 features but -data has 15" "$HADAL" run "${run[@]}" -data good.h5 -reference otherfeat.h5 -inputs features
 expect_error "no reference events in the window" "-reference 'low.h5' has no background events in the signal region \[675, 725\)" "$HADAL" run "${run[@]}" -data good.h5 -reference low.h5
