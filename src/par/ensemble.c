@@ -306,7 +306,77 @@ static PetscErrorCode hd_ens_store_member(hd_ens_jobs *J, const hd_par_groups *g
   if (g->group_rank == 0 && !c->keep_checkpoints) {
     hd_ensemble_store_checkpoint_path(e->checkpoint_dir, m, path, sizeof(path));
     if (unlink(path) != 0 && errno != ENOENT) PetscCall(hd_log(PETSC_COMM_SELF, "warning: cannot remove the checkpoint '%s' of a stored member: %s\n", path, strerror(errno)));
+    else {
+      char side[PETSC_MAX_PATH_LEN + 16];
+      snprintf(side, sizeof(side), "%s.options", path);
+      (void)unlink(side);
+    }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Not collective (rank 0 of the member's group). A trainer checkpoint continues a member only
+ * under the options it was written with, more epochs aside (a -resume with more -epochs goes on
+ * from it): the run's options without its "...epochs" ones are kept beside the checkpoint
+ * (PATH.options). A checkpoint whose options differ (another -lambda, -seed) is removed, so the
+ * member trains afresh rather than returning the old options' parameters under the new ones; one
+ * without the file (written before it existed) is kept as before. Then the file is written.
+ * The old checkpoint is renamed to PATH.stale, removed once the member ends (hd_ens_job): removed
+ * at once, its inode could return for the new checkpoint, which the output folder's stale-file
+ * rule (same path, same inode: not rewritten) would then delete; the record is written under a
+ * temporary name and renamed for the same reason. */
+static PetscErrorCode hd_ens_checkpoint_options(const hd_ensemble *e, PetscInt m, const char *ckpt)
+{
+  char        side[PETSC_MAX_PATH_LEN + 16], *key, *out, *save = NULL, *copy;
+  FILE       *f;
+  PetscBool   skip = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  snprintf(side, sizeof(side), "%s.options", ckpt);
+  /* the identity's options without -epochs, -prior_epochs, -flow_epochs and their values; not the
+   * event files (-data, -reference, the "; data: ..." part): a checkpoint of other data is the
+   * trainer's error, naming both files */
+  const char *data = strstr(e->identity, "; data: ");
+  PetscCall(PetscStrallocpy(e->identity, &copy));
+  if (data) copy[data - e->identity] = '\0';
+  PetscCall(PetscCalloc1(strlen(e->identity) + 2, &key));
+  out = key;
+  for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(tok);
+    if (tok[0] == '-' && n > 1 && (tok[1] < '0' || tok[1] > '9')) skip = (n >= 7 && !strcmp(tok + n - 6, "epochs")) || !strcmp(tok, "-data") || !strcmp(tok, "-reference");
+    if (!skip) out += sprintf(out, "%s%s", out == key ? "" : " ", tok);
+  }
+  PetscCall(PetscFree(copy));
+  if (access(ckpt, F_OK) == 0 && (f = fopen(side, "r"))) {
+    size_t len = strlen(key), got;
+    char  *old;
+    PetscCall(PetscMalloc1(len + 2, &old));
+    got = fread(old, 1, len + 1, f);
+    fclose(f);
+    if (got != len || memcmp(old, key, len)) {
+      char stale[PETSC_MAX_PATH_LEN + 16];
+      snprintf(stale, sizeof(stale), "%s.stale", ckpt);
+      if (e->cfg.resume) PetscCall(hd_log(PETSC_COMM_SELF, "ensemble: member %" PetscInt_FMT ": the checkpoint '%s' is of other options: trained afresh\n", m, ckpt));
+      if (rename(ckpt, stale) != 0) {
+        PetscCall(PetscFree(old));
+        PetscCall(PetscFree(key));
+        SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot set aside the checkpoint '%s' of other options: %s", ckpt, strerror(errno));
+      }
+    }
+    PetscCall(PetscFree(old));
+  }
+  {
+    char tmp[PETSC_MAX_PATH_LEN + 32];
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", side, (int)getpid());
+    if ((f = fopen(tmp, "w"))) {
+      size_t len = strlen(key);
+      int    bad = fwrite(key, 1, len, f) != len;
+      bad |= fclose(f) != 0;
+      /* a full disk: no record (and the checkpoint is then kept as one written before records) */
+      if (bad || rename(tmp, side) != 0) (void)unlink(tmp);
+    }
+  }
+  PetscCall(PetscFree(key));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -346,10 +416,18 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
       mem.sums = e->store_dir ? J->priv : e->sums;
     }
     if (e->store_dir) {
+      PetscErrorCode ierr = PETSC_SUCCESS;
       hd_ensemble_store_checkpoint_path(e->checkpoint_dir, m, ckpt, sizeof(ckpt));
+      if (g->group_rank == 0) ierr = hd_ens_checkpoint_options(e, m, ckpt);
+      PetscCall(hd_error_agree(g->group, ierr)); /* the group reads the checkpoint after this */
       mem.checkpoint = ckpt;
     }
     PetscCall(fn[k](&mem, ctx[k]));
+    if (e->store_dir && g->group_rank == 0) { /* the checkpoint of other options, set aside above */
+      char stale[PETSC_MAX_PATH_LEN + 16];
+      snprintf(stale, sizeof(stale), "%s.stale", ckpt);
+      (void)unlink(stale);
+    }
     PetscCall(hd_par_any(g->group, mem.interrupted, stopped));
     if (*stopped) PetscFunctionReturn(PETSC_SUCCESS);
     if (e->store_dir) PetscCall(hd_ens_store_member(J, g, e, m, &mem));

@@ -46,4 +46,20 @@ one=$(echo $ranks | awk '{print $NF}')
 kill -TERM $one
 wait $mpi || fail "a run stopped by SIGTERM on one rank exits $?"
 grep -q "signal 15 received" sig.log && pass "SIGTERM on one rank: $(grep 'signal 15' sig.log)" || { fail "SIGTERM on one rank not reported as signal 15"; grep -i signal sig.log; }
+# -resume with another training option: the kept checkpoint of the finished member is of other
+# options, so the member trains afresh (results bit for bit those of a fresh run with the new
+# option), where it used to continue from the old option's end state under the new label;
+# -resume with more -epochs still continues from it
+lr="-method ae -data toy.h5 -epochs 2 -batch_size 200 -seed 3"
+"$HADAL" run $lr -out lr > lr1.log 2>&1 || { fail "lr: first run"; cat lr1.log; }
+"$HADAL" run $lr -adam_lr 3e-3 -out lr -resume > lr2.log 2>&1 || { fail "lr: resume with -adam_lr 3e-3"; cat lr2.log; }
+"$HADAL" run $lr -adam_lr 3e-3 -out lrf > lr3.log 2>&1 || { fail "lr: fresh run"; cat lr3.log; }
+grep -q "member 0: the checkpoint 'lr/checkpoint_m000.h5' is of other options: trained afresh" lr2.log || { fail "lr: no line saying the checkpoint is of other options"; cat lr2.log; }
+if [ "$(hash_datasets lr/results.h5 /scores)" = "$(hash_datasets lrf/results.h5 /scores)" ] &&
+   [ "$(hash_datasets lr/models/member_000.h5)" = "$(hash_datasets lrf/models/member_000.h5)" ]; then
+  pass "-resume with another -adam_lr: trained afresh, bit for bit a fresh run's"
+else fail "-resume with another -adam_lr: results differ from a fresh run with it"; fi
+"$HADAL" run $lr -adam_lr 3e-3 -epochs 3 -out lr -resume > lr4.log 2>&1 && grep -q "resuming from 'lr/checkpoint_m000.h5' at epoch 3" lr4.log &&
+  pass "-resume with more -epochs: continued from the checkpoint" || { fail "-resume with more -epochs"; cat lr4.log; }
+ls lr | grep -q stale && fail "a set-aside checkpoint left behind: $(ls lr)"
 finish
