@@ -3,6 +3,7 @@
  * main() is the only place that ends the program: every failure below climbs back here as an error
  * code, and this prints one line naming what is at fault. */
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,6 +104,9 @@ static PetscErrorCode hd_initialize(int *pargc, char ***pargv)
   fflush(stderr);
   if (saved >= 0) dup2(fileno(held), STDERR_FILENO);
   ierr = PetscInitialize(pargc, pargv, NULL, NULL);
+  /* a closed pipe (`hadal info F | head`) ends the process quietly, as for any command-line tool,
+   * rather than through PETSc's handler and its error block */
+  signal(SIGPIPE, SIG_DFL);
   fflush(stderr);
   if (saved >= 0) {
     dup2(saved, STDERR_FILENO);

@@ -59,4 +59,8 @@ expect_error "not an event file" "nogroup.h5' is not an event file" "$HADAL" inf
 expect_error "garbage file" "garbage.h5' is not a readable HDF5 file" "$HADAL" info garbage.h5
 expect_error "truncated file" "truncated.h5' is not a readable HDF5 file" $MPIEXEC -n 2 "$HADAL" info truncated.h5
 expect_error "no file argument" "hadal info takes one event file" "$HADAL" info
+# a reader that closes the pipe early (`hadal info F | head`): a quiet end, no PETSc error block
+"$HADAL" generate lhco -o pipe.h5 -n 1000 > /dev/null 2>&1 || fail "generate pipe.h5"
+for k in 1 2 3; do { "$HADAL" info pipe.h5 -require features,mass 2>> pipe_err.txt; } | true; done
+grep -q "PETSC ERROR" pipe_err.txt && { fail "a closed pipe: PETSc's error block"; cat pipe_err.txt; } || pass "a closed pipe: a quiet end"
 finish
