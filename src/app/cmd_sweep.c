@@ -92,7 +92,7 @@ static PetscErrorCode hd_sweep_range(MPI_Comm comm, hd_sweep_axis *ax, char *ite
 /* Options a sweep sets itself, or that make no sense per point. */
 static PetscBool hd_sweep_reserved(const char *name)
 {
-  static const char *const r[] = {"out", "grid", "method", "resume", "options_file", "help", "window", "list_windows"};
+  static const char *const r[] = {"out", "grid", "method", "resume", "options_file", "help", "window", "list_windows", "check_options", "group_size", "verbose", "log_view"};
 
   for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
     if (!strcmp(name, r[i])) return PETSC_TRUE;
@@ -137,7 +137,13 @@ static PetscErrorCode hd_sweep_grid_parse(MPI_Comm comm, const char *text, hd_sw
       else PetscCall(hd_sweep_add(comm, ax, item));
     }
     for (PetscInt i = 0; i < ax->n; i++)
-      for (PetscInt j = 0; j < i; j++) PetscCheck(strcmp(ax->values[i], ax->values[j]), comm, HD_ERR_USER_INPUT, "option -grid: %s has the value %s twice", name, ax->values[i]);
+      for (PetscInt j = 0; j < i; j++) {
+        char  *ei, *ej;
+        double vi = strtod(ax->values[i], &ei), vj = strtod(ax->values[j], &ej);
+        PetscCheck(strcmp(ax->values[i], ax->values[j]), comm, HD_ERR_USER_INPUT, "option -grid: %s has the value %s twice", name, ax->values[i]);
+        /* 1 and 1.0, 01 and 1: the same point under two folder names */
+        PetscCheck(!(ei != ax->values[i] && !*ei && ej != ax->values[j] && !*ej && vi == vj), comm, HD_ERR_USER_INPUT, "option -grid: %s has the value %s twice (as '%s' and '%s')", name, ax->values[j], ax->values[j], ax->values[i]);
+      }
     points *= (double)ax->n;
   }
   PetscCall(PetscFree(copy));

@@ -93,7 +93,10 @@ expect_error "no grid" "option -grid is required" "$HADAL" sweep -options_file a
 expect_error "reserved" "option -grid: -out cannot be swept" "$HADAL" sweep -options_file ae.opts -grid "out=a,b" -out bad8
 expect_error "no method" "option -method is required" "$HADAL" sweep -data ae.h5 -grid "seed=1,2" -out bad9
 expect_error "typo in the deck" "unknown option -epohcs" "$HADAL" sweep -options_file ae.opts -epohcs 3 -grid "seed=1" -out bad10
-expect_error "group sizes differ" "option -group_size: the runs of one job must share it" $MPIEXEC -n 2 "$HADAL" sweep -options_file ae.opts -grid "group_size=1,2" -out bad11
-no_outputs bad1/seed=1/results.h5 bad2 bad3 bad4 bad5 bad6 bad7 bad8 bad9
+expect_error "group sizes differ" "option -grid: -group_size cannot be swept" $MPIEXEC -n 2 "$HADAL" sweep -options_file ae.opts -grid "group_size=1,2" -out bad11
+expect_error "check_options swept" "option -grid: -check_options cannot be swept" "$HADAL" sweep -options_file ae.opts -grid "check_options=1,0" -out bad12
+expect_error "one number written twice" "option -grid: seed has the value 1 twice \(as '1' and '1.0'\)" "$HADAL" sweep -options_file ae.opts -grid "seed=1,1.0" -out bad13
+expect_error "one number with a leading zero" "seed has the value 01 twice" "$HADAL" sweep -options_file ae.opts -grid "seed=01,1" -out bad14
+no_outputs bad1/seed=1/results.h5 bad2 bad3 bad4 bad5 bad6 bad7 bad8 bad9 bad11 bad12 bad13 bad14
 "$HADAL" sweep -options_file ae.opts -grid "seed=1:5:2;hidden=4,8" -out ranged > ranged.log 2>&1 && [ -d "ranged/hidden=8,seed=5" ] && [ "$(ls -d ranged/hidden=* | wc -l)" = 6 ] && pass "range with a step, product of two axes (6 points)" || { fail "ranged sweep"; cat ranged.log; }
 finish
