@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <hadal/h5.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
 #include <hadal/results.h>
@@ -449,12 +450,75 @@ static PetscErrorCode hd_sweep_report(MPI_Comm comm, const char *out, const char
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static const char *const hd_sweep_drop[] = {"-grid", "-out", "-resume", NULL};
+
+/* Not collective. Point p's options database: the process's start-up options (less -grid, -out,
+ * -resume) with the point's values and folder. */
+static PetscErrorCode hd_sweep_point_options(const hd_sweep_grid *g, PetscInt p, const char *dir, PetscOptions *db)
+{
+  PetscInt idx[HD_SWEEP_MAX_AXES];
+
+  PetscFunctionBegin;
+  PetscCall(hd_runs_options_from_start(hd_sweep_drop, db));
+  hd_sweep_point(g, p, idx);
+  for (PetscInt a = 0; a < g->n_axes; a++) {
+    char name[sizeof(g->axis[0].name) + 2];
+    snprintf(name, sizeof(name), "-%s", g->axis[a].name);
+    PetscCall(PetscOptionsSetValue(*db, name, g->axis[a].values[idx[a]]));
+  }
+  PetscCall(PetscOptionsSetValue(*db, "-out", dir));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Drops the token "-resume" (which a begun point's run adds) from an options text, in place. */
+static void hd_sweep_drop_resume(char *text)
+{
+  char *r;
+  while ((r = strstr(text, "-resume")) && (r == text || r[-1] == ' ') && (r[7] == ' ' || r[7] == '\0')) memmove(r, r + 7 + (r[7] == ' '), strlen(r + 7 + (r[7] == ' ')) + 1);
+}
+
+/* Collective. With -resume, a finished point is skipped only when its results.h5 was computed from
+ * the options it would run with now (another -data, -folds, ...: it runs again, with a line). The
+ * event files' contents are not compared (a file regenerated under the same name is not seen). */
+static PetscErrorCode hd_sweep_point_current(MPI_Comm comm, const hd_sweep_grid *g, PetscInt p, const hd_sweep_pt *pt, PetscBool *current)
+{
+  PetscOptions db;
+  char        *now = NULL, stored[65536] = "";
+  int          rank, same = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(hd_sweep_point_options(g, p, pt[p].dir, &db));
+  PetscCall(PetscOptionsGetAll(db, &now));
+  PetscCall(PetscOptionsDestroy(&db));
+  if (rank == 0) {
+    char  path[PETSC_MAX_PATH_LEN + 16];
+    hid_t fid;
+    snprintf(path, sizeof(path), "%s/results.h5", pt[p].dir);
+    H5E_BEGIN_TRY { fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
+    H5E_END_TRY;
+    if (fid >= 0) {
+      if (hd_h5_attr_text(fid, "options", stored, sizeof(stored)) == PETSC_SUCCESS) {
+        hd_sweep_drop_resume(stored);
+        hd_sweep_drop_resume(now);
+        while (strlen(stored) && stored[strlen(stored) - 1] == ' ') stored[strlen(stored) - 1] = '\0';
+        while (strlen(now) && now[strlen(now) - 1] == ' ') now[strlen(now) - 1] = '\0';
+        same = !strcmp(stored, now);
+      }
+      H5Fclose(fid);
+    }
+    if (!same) PetscCall(hd_log(PETSC_COMM_SELF, "sweep: point '%s' was finished with other options ('%s'; now '%s'): it runs again\n", pt[p].name, stored, now));
+  }
+  PetscCall(PetscFree(now));
+  PetscCallMPI(MPI_Bcast(&same, 1, MPI_INT, 0, comm));
+  *current = same ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective. The points still to run as instances of the runner, their options databases built
  * from the process's start-up options with the point's values and folder. */
 static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, const hd_sweep_grid *g, const hd_sweep_pt *pt, PetscBool resume, PetscInt *n_run, hd_runs_instance **inst, char ***must_read)
 {
-  static const char *const drop[] = {"-grid", "-out", "-resume", NULL};
-  PetscInt                 idx[HD_SWEEP_MAX_AXES];
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1(g->n_axes + 1, must_read));
@@ -471,10 +535,7 @@ static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, cons
     in->method         = m;
     in->must_read      = (const char *const *)*must_read;
     in->must_read_what = "option -grid";
-    PetscCall(hd_runs_options_from_start(drop, &in->options));
-    hd_sweep_point(g, p, idx);
-    for (PetscInt a = 0; a < g->n_axes; a++) PetscCall(PetscOptionsSetValue(in->options, (*must_read)[a], g->axis[a].values[idx[a]]));
-    PetscCall(PetscOptionsSetValue(in->options, "-out", pt[p].dir));
+    PetscCall(hd_sweep_point_options(g, p, pt[p].dir, &in->options));
     in->quiet_stop = PETSC_TRUE;
     if (resume) {
       /* a point begun before continues from what it kept (checkpoints): -resume, which the
@@ -537,6 +598,11 @@ PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
       char path[PETSC_MAX_PATH_LEN + 16];
       snprintf(path, sizeof(path), "%s/summary.json", pt[p].dir);
       PetscCall(hd_results_exists(comm, path, &pt[p].skipped));
+      if (pt[p].skipped) {
+        PetscBool current = PETSC_FALSE;
+        PetscCall(hd_sweep_point_current(comm, &g, p, pt, &current));
+        pt[p].skipped = current;
+      }
     }
   }
 

@@ -70,6 +70,13 @@ rm "ae_np1/seed=2/summary.json"
 grep -q "1 to run" resume.log && [ "$(stat -c %Y.%i "ae_np1/seed=1/summary.json")" = "$stamp" ] && [ -s "ae_np1/seed=2/summary.json" ] && pass "-resume runs only the unfinished point" || { fail "-resume"; cat resume.log; }
 same_run ae_single_np1_2 "ae_np1/seed=2" > /dev/null && pass "the resumed point is the single run" || fail "resumed point differs"
 grep -q "done before" resume.log || fail "the table does not mark the points done before"
+# -resume with another option for every point: the finished points are not taken as done (they
+# were reported under the new options before); the rerun points equal single runs with it
+"$HADAL" sweep -options_file ae.opts -grid "seed=1,2" -out ae_np1 -resume -hidden 8,4 > other.log 2>&1 || { fail "resume with other options"; cat other.log; }
+[ "$(grep -c "was finished with other options" other.log)" = 2 ] && grep -q "(2 to run)" other.log && pass "-resume with another -hidden: both points run again" || { fail "-resume with other options"; cat other.log; }
+"$HADAL" run -options_file ae.opts -seed 2 -hidden 8,4 -out ae_single_h84 > single84.log 2>&1 || { fail "ae run -hidden 8,4"; cat single84.log; }
+same_run ae_single_h84 "ae_np1/seed=2" > /dev/null && pass "the rerun point is the single run with the new option" || fail "rerun point differs from the single run with -hidden 8,4"
+"$HADAL" sweep -options_file ae.opts -grid "seed=1,2" -out ae_np1 -resume -hidden 8,4 > again.log 2>&1 && grep -q "(0 to run" again.log && pass "-resume with the same options again: nothing to run" || { fail "resume again"; cat again.log; }
 
 # a sweep over -data: each point's checkpoint names its own file only, as its single run's does
 "$HADAL" generate lhco -o ae2.h5 -n 2000 -seed 4 > gen.log 2>&1 || { cat gen.log; exit 1; }
