@@ -7,6 +7,7 @@ static char      hd_err_message[1024];
 static char      hd_err_origin[256];
 static char      hd_err_traceback[4096];
 static PetscBool hd_err_collective;
+static PetscBool hd_err_origin_pending; /* an allocation failed inside PETSc: the caller is the origin */
 
 static PetscErrorCode hd_error_record(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
 {
@@ -18,7 +19,12 @@ static PetscErrorCode hd_error_record(MPI_Comm comm, int line, const char *func,
 
     if (comm != MPI_COMM_NULL) MPI_Comm_size(comm, &size);
     hd_err_collective = size > 1 ? PETSC_TRUE : PETSC_FALSE;
-    if (mess && mess[0] && strcmp(mess, " ") != 0) {
+    hd_err_origin_pending = PETSC_FALSE;
+    if (file && strstr(file, "sys/memory/mal.c")) { /* PETSc's allocator (its code is not always PETSC_ERR_MEM) */
+      /* PETSc's allocator names only the variable: say what happened and what helps */
+      snprintf(hd_err_message, sizeof(hd_err_message), "out of memory allocating '%s' (a smaller batch, fewer events per rank, or more memory per rank)", mess && mess[0] ? mess : "?");
+      hd_err_origin_pending = PETSC_TRUE;
+    } else if (mess && mess[0] && strcmp(mess, " ") != 0) {
       snprintf(hd_err_message, sizeof(hd_err_message), "%s", mess);
     } else {
       const char *text = NULL;
@@ -29,6 +35,9 @@ static PetscErrorCode hd_error_record(MPI_Comm comm, int line, const char *func,
     snprintf(hd_err_origin, sizeof(hd_err_origin), "%s:%d", file ? file : "?", line);
     hd_err_traceback[0] = '\0';
     used = 0;
+  } else if (hd_err_origin_pending && !(file && strstr(file, "sys/memory/"))) {
+    snprintf(hd_err_origin, sizeof(hd_err_origin), "%s:%d", file ? file : "?", line);
+    hd_err_origin_pending = PETSC_FALSE;
   }
   if (used + 1 < sizeof(hd_err_traceback)) snprintf(hd_err_traceback + used, sizeof(hd_err_traceback) - used, "  at %s() %s:%d\n", func ? func : "?", file ? file : "?", line);
   return n;

@@ -21,4 +21,10 @@ done
 
 expect_error "unknown workload" "unknown workload 'nosuch'" "$HADAL" bench nosuch -steps 1
 expect_error "negative -batch" "-batch" "$HADAL" bench pfn -batch -1
+# an allocation far beyond the machine: the error says out of memory, names what and where (not
+# PETSc's allocator), and what helps. Only where the kernel refuses it (heuristic overcommit, mode
+# 0, or mode 2); with mode 1 every allocation succeeds until pages are touched.
+if [ "$(cat /proc/sys/vm/overcommit_memory 2>/dev/null)" != 1 ]; then
+  expect_error "a batch beyond memory" "out of memory allocating 'plan_gradients' \(a smaller batch.*\[src/nn/network.c:" "$HADAL" bench svdd -steps 1 -warmup 0 -batch 100000000
+fi
 finish
