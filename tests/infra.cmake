@@ -20,3 +20,6 @@ if(NOT HADAL_SANITIZE)
   set_property(TEST sanitize_unit APPEND PROPERTY ENVIRONMENT "CC=${CMAKE_C_COMPILER};HADAL_SANITIZE_GENERATOR=${CMAKE_GENERATOR}")
   set_tests_properties(sanitize_unit PROPERTIES TIMEOUT 1800 PROCESSORS 2)
 endif()
+
+# The plot scripts refuse a wrong folder or event file in one line (no traceback); -h works.
+hd_add_script_test(plot_tools infra/plot_tools.sh LABELS "tools")

@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
+from plot_common import help_requested, run_summary  # noqa: E402
 
 
 def names_of(ev):
@@ -120,6 +121,8 @@ def main(d):
 
 
 if __name__ == "__main__":
+    help_requested(sys.argv[1:], __doc__)
     if len(sys.argv) != 2:
-        sys.exit(__doc__)
+        sys.exit("usage: plot_aa.py DIR (the folder of an aa run; -h for more)")
+    run_summary("plot_aa.py", sys.argv[1], ["aa"])
     main(sys.argv[1])

@@ -14,7 +14,6 @@ selection (s_over_sqrt_b_before), the local significance before selection and af
 selection, the best one, and the window the whole scan calls best. With -png it draws the
 significances against the truth S/sqrt(B).
 """
-import json
 import math
 import os
 import sys
@@ -24,6 +23,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from plot_common import help_requested, run_summary  # noqa: E402
 
 
 def injected(folder):
@@ -49,6 +49,7 @@ def num(v):
 
 
 def main(argv):
+    help_requested(argv, __doc__)
     mass, png, dirs = 3500.0, None, []
     k = 0
     while k < len(argv):
@@ -66,7 +67,7 @@ def main(argv):
 
     rows = []
     for d in dirs:
-        s = json.load(open(os.path.join(d, "summary.json")))
+        s = run_summary("plot_contamination", d, ["cwola"])
         w = window_holding(s, mass)
         best = s["windows"][s["best_window"]]
         n_bkg = w["n_sr"] - w["n_signal_sr"]

@@ -25,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plot_common import help_requested, run_summary  # noqa: E402
 
 
 def windows(f):
@@ -119,9 +120,11 @@ def plot_sculpting(summary, out):
 
 
 def main():
+    help_requested(sys.argv[1:], __doc__)
     if len(sys.argv) != 2:
-        sys.exit("usage: plot_cwola.py DIR (the output folder of a CWoLa scan)")
+        sys.exit("usage: plot_cwola.py DIR (the output folder of a CWoLa scan; -h for more)")
     run = sys.argv[1]
+    run_summary("plot_cwola.py", run, ["cwola"])
     path = os.path.join(run, "results.h5")
     if not os.path.exists(path):
         sys.exit(f"plot_cwola.py: error: '{path}' does not exist")

@@ -7,7 +7,6 @@ ensemble-averaged score, and the diagonal (no gain).
 
 Several folders (e.g. weak and semi-supervised, PFN and dense) are drawn on the first one's plot.
 """
-import json
 import os
 import sys
 
@@ -15,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from plot_common import help_requested, run_summary  # noqa: E402
 
 
 def finite_levels(summary):
@@ -23,15 +23,19 @@ def finite_levels(summary):
 
 
 def main(dirs):
+    help_requested(dirs, __doc__)
     if not dirs:
-        sys.exit("usage: plot_cwola_ee.py DIR [DIR2 ...]")
+        sys.exit("usage: plot_cwola_ee.py DIR [DIR2 ...] (folders of cwola_ee runs; -h for more)")
     fig, ax = plt.subplots(figsize=(6, 4.5))
     xmax = 1.0
+    drawn = 0
     for d in dirs:
-        s = json.load(open(os.path.join(d, "summary.json")))
+        s = run_summary("plot_cwola_ee.py", d, ["cwola_ee"])
         rows = finite_levels(s)
         if not rows:
+            print("plot_cwola_ee.py: '%s' has no contamination level with a finite injection and a significance: not drawn" % d)
             continue
+        drawn += 1
         x = [r["injected_sigma"] for r in rows]
         med = [r["best_significance"] for r in rows]
         lo = [r["best_significance"] - r["best_significance_q16"] for r in rows]
@@ -41,6 +45,8 @@ def main(dirs):
         ax.errorbar(x, med, yerr=[lo, hi], marker="o", capsize=3, label=label + ": member median, 16-84%")
         ax.plot(x, ens, marker="s", linestyle="--", label=label + ": ensemble average")
         xmax = max([xmax] + x)
+    if not drawn:
+        sys.exit("plot_cwola_ee.py: error: nothing to draw (no run has a finite contamination level with a significance; -contamination inf alone gives none)")
     ax.plot([0, xmax], [0, xmax], color="grey", linewidth=1, label="no gain")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_xlabel("significance before selection (injected sigma)")

@@ -13,7 +13,6 @@ fig3_significance.png  (N - B) / sqrt(N) per signal against the SM efficiency, B
                        (solid) and true (dashed); bottom: the pair against the single AE, B true
 fig4_sic_grid.png      SIC of the region R1 > c1, R2 > c2 on a grid of per-axis SM efficiencies
 """
-import json
 import os
 import sys
 
@@ -23,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plot_common import check_data, help_requested, run_summary  # noqa: E402
 
 
 def sic_curve(score, is_sig, min_bkg=10):
@@ -52,12 +52,14 @@ def significance_single(score, lab, s, eff):
 
 
 def main():
+    help_requested(sys.argv[1:], __doc__)
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        sys.exit("usage: plot_dae.py DIR DATA.h5 (the run folder and the event file it read; -h for more)")
     d, data = sys.argv[1], sys.argv[2]
+    s = run_summary("plot_dae.py", d, ["dae"])
+    check_data("plot_dae.py", s, d, data)
     out = os.path.join(d, "plots")
     os.makedirs(out, exist_ok=True)
-    s = json.load(open(os.path.join(d, "summary.json")))
     f = h5py.File(os.path.join(d, "results.h5"), "r")
     lab_all = h5py.File(data, "r")["events/label"][:]
     test = f["scores/is_test"][:] > 0

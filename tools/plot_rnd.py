@@ -10,7 +10,6 @@ roc_SIGNAL.png     eps_S against eps_B (log) for the single SVDD member with the
                    ensemble, the flow and the four combinations
 ti.png             min / median / max TI of each model (seed 003 Fig. 5)
 """
-import json
 import os
 import sys
 
@@ -20,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plot_common import check_data, help_requested, run_summary  # noqa: E402
 
 
 def scores(f, s):
@@ -46,9 +46,13 @@ def roc(y, x):
 
 
 def main():
+    help_requested(sys.argv[1:], __doc__)
+    if len(sys.argv) != 3:
+        sys.exit("usage: plot_rnd.py DIR DATA.h5 (the run folder and the event file it read; -h for more)")
     run, data = sys.argv[1], sys.argv[2]
+    s = run_summary("plot_rnd.py", run, ["rnd", "svdd", "flow"])
+    check_data("plot_rnd.py", s, run, data)
     f = h5py.File(os.path.join(run, "results.h5"))
-    s = json.load(open(os.path.join(run, "summary.json")))
     lab = h5py.File(data)["events/label"][:]
     test = f["scores/is_test"][:] > 0
     sc = scores(f, s)

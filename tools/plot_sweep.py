@@ -34,7 +34,10 @@ def main():
     ap.add_argument("--key", action="append", help="headline number to plot (default: all)")
     ap.add_argument("--out", help="folder of the plots (default DIR/plots)")
     a = ap.parse_args()
-    sweep = json.load(open(os.path.join(a.dir, "sweep.json")))
+    path = os.path.join(a.dir, "sweep.json")
+    if not os.path.isfile(path):
+        sys.exit("plot_sweep.py: error: '%s' has no sweep.json (give the -out folder of a finished hadal sweep)" % a.dir)
+    sweep = json.load(open(path))
     axes = [(g["name"], g["values"]) for g in sweep["grid"]]
     points = sweep["points"]
     keys = a.key or sorted({k for p in points for k in p["headline"]})
