@@ -80,7 +80,7 @@ def main(argv):
             "eff": w["signal_efficiency"], "auc": num(w["auc"]),
             "scan_best": (best["sr_lo"], best["sr_hi"], num(best["best_significance"])),
         })
-    rows.sort(key=lambda r: r["n"])
+    rows.sort(key=lambda r: r["n"] if r["n"] >= 0 else float("inf"))  # "all" (-1) last
     eps = rows[0]["eps"]
 
     print("Window holding %g GeV: SR [%.0f, %.0f) GeV\n" % (mass, rows[0]["sr"][0], rows[0]["sr"][1]))
@@ -90,7 +90,7 @@ def main(argv):
     print("|" + " --- |" * len(head))
     for r in rows:
         eff = r["eff"][eps.index(r["best_eps"])] if r["best_eps"] in eps else None
-        cells = ["%d" % r["n"], "%d" % r["n_sig"], "%.2f" % r["truth"], "%+.2f" % r["fit"], "%+.2f" % r["before"]]
+        cells = ["all" if r["n"] < 0 else "%d" % r["n"], "%d" % r["n_sig"], "%.2f" % r["truth"], "%+.2f" % r["fit"], "%+.2f" % r["before"]]
         cells += ["n/a" if math.isnan(z) else "%+.2f" % z for z in r["after"]]
         cells += ["%+.2f (%g)" % (r["best"], r["best_eps"]), "n/a" if eff is None else "%.2f" % eff,
                   "n/a" if math.isnan(r["auc"]) else "%.3f" % r["auc"],
@@ -112,7 +112,7 @@ def main(argv):
         ax.set_ylabel("local significance")
         top = ax.secondary_xaxis("top")
         top.set_xticks(x[1::2] if len(x) > 6 else x)
-        top.set_xticklabels(["%d" % r["n"] for r in (rows[1::2] if len(x) > 6 else rows)], fontsize=7)
+        top.set_xticklabels(["all" if r["n"] < 0 else "%d" % r["n"] for r in (rows[1::2] if len(x) > 6 else rows)], fontsize=7)
         top.set_xlabel("signal events injected (N)", fontsize=8)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)

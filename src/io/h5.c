@@ -61,7 +61,21 @@ PetscErrorCode hd_h5_open(MPI_Comm comm, const char *path, hid_t *fid)
   PetscCall(hd_h5_mpio_fapl(comm, &fapl));
   *fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
-  PetscCheck(*fid >= 0, comm, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (truncated or corrupt?)", path);
+  if (*fid < 0) {
+    /* no HDF5 signature at its start (a summary.json, a text file) or a damaged HDF5 file */
+    int hdf5 = 0;
+    if (rank == 0) {
+      unsigned char head[8] = {0};
+      FILE         *f = fopen(path, "rb");
+      if (f) {
+        hdf5 = fread(head, 1, 8, f) == 8 && !memcmp(head, "\211HDF\r\n\032\n", 8);
+        fclose(f);
+      }
+    }
+    PetscCallMPI(MPI_Bcast(&hdf5, 1, MPI_INT, 0, comm));
+    PetscCheck(!hdf5, comm, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (truncated or corrupt?)", path);
+    SETERRQ(comm, HD_ERR_FILE_READ, "'%s' is not a readable HDF5 file (not HDF5 at all: hadal reads event files written by hadal generate or import)", path);
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

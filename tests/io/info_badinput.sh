@@ -56,7 +56,7 @@ expect_error "zero features" "zerofeatures.h5': /events/features has zero featur
 expect_error "NaN in features" "nan.h5': /events/features holds 1 non-finite.*row 17" $MPIEXEC -n 2 "$HADAL" info nan.h5
 expect_error "rows disagree" "mismatch.h5': /events/features has 51 rows but /events/label has 50" "$HADAL" info mismatch.h5
 expect_error "not an event file" "nogroup.h5' is not an event file" "$HADAL" info nogroup.h5
-expect_error "garbage file" "garbage.h5' is not a readable HDF5 file" "$HADAL" info garbage.h5
+expect_error "garbage file" "garbage.h5' is not a readable HDF5 file \\(not HDF5 at all" "$HADAL" info garbage.h5
 expect_error "truncated file" "truncated.h5' is not a readable HDF5 file" $MPIEXEC -n 2 "$HADAL" info truncated.h5
 expect_error "no file argument" "hadal info takes one event file" "$HADAL" info
 # a reader that closes the pipe early (`hadal info F | head`): a quiet end, no PETSc error block
