@@ -1214,6 +1214,10 @@ static PetscErrorCode hd_cwola_evaluate(hd_run *run, void *ctx, const hd_ensembl
     p->n_windows      = c->n_win;
     for (PetscInt e = 0; e < o->n_eps; e++) p->eps[e] = o->eps[e];
     snprintf(p->data, sizeof(p->data), "%s", o->data);
+    if (run->rank == 0) { /* what hadal merge compares: the contents, not only the path */
+      char paths[PETSC_MAX_PATH_LEN];
+      PetscCall(hd_events_data_identity(p->data_identity, sizeof(p->data_identity), paths, sizeof(paths)));
+    }
     PetscCall(PetscOptionsGetAll(NULL, &p->options));
     /* the scan's options, as a single job would have them: without "-window INDEX" */
     char *at = strstr(p->options, "-window ");

@@ -5,6 +5,7 @@
 #define HADAL_METHODS_CWOLA_H
 
 #include <stdint.h>
+#include <hadal/events.h>
 #include <hadal/par.h>
 
 #define HD_CWOLA_EPS_MAX 16
@@ -51,6 +52,8 @@ typedef struct {
   PetscInt        n_windows;  /* windows of the whole scan */
   double          eps[HD_CWOLA_EPS_MAX];
   char            data[PETSC_MAX_PATH_LEN];
+  char            data_identity[HD_EVENTS_IDENTITY_LEN]; /* the event files' sizes and SHA-256 (rank 0
+                                                          * of the writing run; "" in older parts) */
   char           *options;    /* the scan's options (PetscMalloc'ed), written with the results */
 } hd_cwola_part;
 

@@ -45,6 +45,7 @@ static PetscErrorCode hd_cw_part_write_file(hid_t fid, const char *path, const v
   PetscCall(hd_record_put_string(&f, "method", "cwola"));
   PetscCall(hd_record_put_string(&f, "data", p->data));
   PetscCall(hd_record_put_string(&f, "options", p->options));
+  PetscCall(hd_record_put_string(&f, "data_identity", p->data_identity));
   PetscCall(hd_record_put_int(&f, "index", p->index));
   PetscCall(hd_record_put_int(&f, "n_windows", p->n_windows));
   PetscCall(hd_record_put_int(&f, "n_events", n_events));
@@ -178,6 +179,12 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
     PetscCall(PetscFree(data));
   }
   PetscCall(hd_record_get_string(&f, "options", 65536, &p->options));
+  if (H5Aexists(f.fid, "data_identity") > 0) { /* parts written before it was recorded have none */
+    char *id;
+    PetscCall(hd_record_get_string(&f, "data_identity", sizeof(p->data_identity), &id));
+    snprintf(p->data_identity, sizeof(p->data_identity), "%s", id);
+    PetscCall(PetscFree(id));
+  }
   ne = p->n_eps + 1;
   PetscCall(PetscMalloc2(p->n_win, &p->rows, p->n_win, &p->score));
   PetscCall(PetscMalloc1(p->n_win, &rows));
@@ -444,6 +451,7 @@ PetscErrorCode hd_cwola_merge(hd_comm world, const char *usage, PetscBool *help_
     PetscCheck(found, world, HD_ERR_FILE_OPEN, "cannot merge: window %" PetscInt_FMT " of %" PetscInt_FMT " is missing ('%s')", k, first.n_windows, path);
     PetscCheck(n_ev == n_events && parts[k].n_eps == first.n_eps && parts[k].index == k, world, HD_ERR_FILE_READ, "cannot merge: '%s' comes from another scan (events, selections or index differ)", path);
     PetscCall(hd_cw_options_same(world, path, parts[k].options, first.options));
+    PetscCheck(!parts[k].data_identity[0] || !first.data_identity[0] || !strcmp(parts[k].data_identity, first.data_identity), world, HD_ERR_FILE_READ, "cannot merge: '%s' was run on other data than window 0 (%s; window 0: %s)", path, parts[k].data_identity, first.data_identity);
   }
   for (PetscInt k = 0; k < first.n_windows; k++) wall += parts[k].wall_s;
   PetscCall(hd_log(world, "merge: %" PetscInt_FMT " windows from %s/windows\n", first.n_windows, out));

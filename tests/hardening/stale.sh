@@ -30,4 +30,11 @@ expect_error "merge of parts with other options" "cannot merge: '.*window_001.h5
 [ -e parts/results.h5 ] && fail "a refused merge wrote results.h5"
 "$HADAL" run $cw -out parts -window 1 > part1b.log 2>&1 || fail "window 1 rerun"
 "$HADAL" merge -out parts > merge.log 2>&1 && pass "merge of matching parts" || { fail "merge of matching parts"; cat merge.log; }
+# the same options and -data path, but the file regenerated between the parts: refused (the
+# parts record the data's SHA-256)
+cp lhco.h5 keep.h5
+$MPIEXEC -n 2 "$HADAL" generate lhco -o lhco.h5 -n 30000 -seed 4 > gen2.log 2>&1 || { fail "generate seed 4"; cat gen2.log; }
+"$HADAL" run $cw -out parts -window 1 > part1c.log 2>&1 || fail "window 1 on the new file"
+expect_error "merge of parts run on other data under one name" "cannot merge: '.*window_001.h5' was run on other data than window 0 \(30000 events .*sha256" "$HADAL" merge -out parts
+mv keep.h5 lhco.h5
 finish
