@@ -45,6 +45,10 @@ def main():
         sys.exit("plot_sweep.py: no headline numbers in %s/sweep.json" % a.dir)
     out = a.out or os.path.join(a.dir, "plots")
     os.makedirs(out, exist_ok=True)
+    if not a.key:  # an earlier sweep's plots (other axes or numbers) would stand beside these
+        for old in os.listdir(out):
+            if old.startswith("sweep_") and "_vs_" in old and old.endswith(".png"):
+                os.remove(os.path.join(out, old))
     for key in keys:
         for ai, (axis, values) in enumerate(axes):
             xs = [number(v) for v in values]

@@ -4,6 +4,8 @@
  * gives them), all points in one job (include/hadal/runs.h), then DIR/sweep.json and a table of
  * each point's headline numbers. */
 #include <ctype.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -515,6 +517,36 @@ static PetscErrorCode hd_sweep_point_current(MPI_Comm comm, const hd_sweep_grid 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective (rank 0 looks). Point folders in DIR that this grid does not have (an earlier sweep
+ * into the same folder with another grid): named in a line, left as they are. */
+static PetscErrorCode hd_sweep_note_foreign(MPI_Comm comm, const char *out, const hd_sweep_grid *g, const hd_sweep_pt *pt)
+{
+  int rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    DIR           *d = opendir(out);
+    struct dirent *e;
+    char           names[512] = "";
+    PetscInt       n = 0;
+
+    while (d && (e = readdir(d))) {
+      char      path[PETSC_MAX_PATH_LEN + 300];
+      PetscBool ours = PETSC_FALSE;
+      if (e->d_name[0] == '.' || !strchr(e->d_name, '=')) continue;
+      snprintf(path, sizeof(path), "%s/%s/summary.json", out, e->d_name);
+      if (access(path, F_OK) != 0) continue;
+      for (PetscInt p = 0; p < g->n_points && !ours; p++) ours = strcmp(pt[p].name, e->d_name) == 0;
+      if (ours) continue;
+      if (n++ < 4) snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "", e->d_name);
+    }
+    if (d) closedir(d);
+    if (n) PetscCall(hd_log(PETSC_COMM_SELF, "sweep: note: %s holds %" PetscInt_FMT " point folder%s of another grid (%s%s), left as %s; sweep.json lists this grid's points only\n", out, n, n > 1 ? "s" : "", names, n > 4 ? ", ..." : "", n > 1 ? "they are" : "it is"));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective. The points still to run as instances of the runner, their options databases built
  * from the process's start-up options with the point's values and folder. */
 static PetscErrorCode hd_sweep_instances(MPI_Comm comm, const hd_method *m, const hd_sweep_grid *g, const hd_sweep_pt *pt, PetscBool resume, PetscInt *n_run, hd_runs_instance **inst, char ***must_read)
@@ -619,6 +651,7 @@ PetscErrorCode hd_cmd_sweep(MPI_Comm comm, int nargs, char **args)
     PetscInt done = 0;
     for (PetscInt k = 0; k < n_run; k++) done += inst[k].finished;
     if (done == n_run) ierr = hd_sweep_report(comm, out, m->name, &g, pt, hd_wtime() - t0);
+    if (!ierr && done == n_run) ierr = hd_sweep_note_foreign(comm, out, &g, pt);
     else /* a signal (Slurm's warning before the time limit, a preemption): the job script requeues */
       ierr = hd_log(comm, "sweep: stopped by a signal with %" PetscInt_FMT " of %" PetscInt_FMT " points finished; hadal sweep ... -resume continues (finished points are kept, begun ones resume)\n", g.n_points - n_run + done, g.n_points);
   }

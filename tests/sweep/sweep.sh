@@ -106,4 +106,7 @@ expect_error "one number written twice" "option -grid: seed has the value 1 twic
 expect_error "one number with a leading zero" "seed has the value 01 twice" "$HADAL" sweep -options_file ae.opts -grid "seed=01,1" -out bad14
 no_outputs bad1/seed=1/results.h5 bad2 bad3 bad4 bad5 bad6 bad7 bad8 bad9 bad11 bad12 bad13 bad14
 "$HADAL" sweep -options_file ae.opts -grid "seed=1:5:2;hidden=4,8" -out ranged > ranged.log 2>&1 && [ -d "ranged/hidden=8,seed=5" ] && [ "$(ls -d ranged/hidden=* | wc -l)" = 6 ] && pass "range with a step, product of two axes (6 points)" || { fail "ranged sweep"; cat ranged.log; }
+# another grid into the folder of an earlier sweep: its point folders are named, left alone
+"$HADAL" sweep -options_file ae.opts -grid "seed=3" -out ae_np1 > regrid.log 2>&1 || { fail "sweep with another grid"; cat regrid.log; }
+grep -q "sweep: note: ae_np1 holds 2 point folders of another grid (.*seed=1.*), left as they are" regrid.log && [ -d "ae_np1/seed=1" ] && pass "another grid into the same folder: the earlier points named, kept" || { fail "another grid: no note"; cat regrid.log; }
 finish
