@@ -276,7 +276,7 @@ static PetscErrorCode hd_ae_report(hd_run *run, void *ctx, const hd_ensemble *en
   }
   PetscCall(hd_summary_close(&s, ']'));
   PetscCall(hd_summary_write(run->world, ae->out, &s));
-  PetscCall(hd_log(run->world, "ae: %" PetscInt_FMT " member%s trained, AUC %.4f, %.1f s; outputs in %s\n", ae->n_members, ae->n_members > 1 ? "s" : "", roc->auc, wall, ae->out));
+  PetscCall(hd_log(run->world, "ae: %" PetscInt_FMT " member%s, AUC %.4f, %.1f s; outputs in %s\n", ae->n_members, ae->n_members > 1 ? "s" : "", roc->auc, wall, ae->out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
