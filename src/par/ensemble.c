@@ -318,25 +318,25 @@ static PetscErrorCode hd_ens_store_member(hd_ens_jobs *J, const hd_par_groups *g
 /* Not collective (rank 0 of the member's group). A trainer checkpoint continues a member only
  * under the options it was written with, more epochs aside (a -resume with more -epochs goes on
  * from it): the run's options without its "...epochs" ones are kept beside the checkpoint
- * (PATH.options). A checkpoint whose options differ (another -lambda, -seed) is removed, so the
+ * (PATH.options). A checkpoint whose options differ (another -lambda, -seed) is set aside, so the
  * member trains afresh rather than returning the old options' parameters under the new ones; one
  * without the file (written before it existed) is kept as before. Then the file is written.
- * The old checkpoint is renamed to PATH.stale, removed once the member ends (hd_ens_job): removed
- * at once, its inode could return for the new checkpoint, which the output folder's stale-file
- * rule (same path, same inode: not rewritten) would then delete; the record is written under a
+ * Set aside means renamed to PATH.stale and removed once the member ends (hd_ens_job): removed at
+ * once, its inode could return for the new checkpoint, which the output folder's stale-file rule
+ * (same path, same inode: not rewritten) would then delete; the record is written under a
  * temporary name and renamed for the same reason. */
 static PetscErrorCode hd_ens_checkpoint_options(const hd_ensemble *e, PetscInt m, const char *ckpt)
 {
   char        side[PETSC_MAX_PATH_LEN + 16], *key, *out, *save = NULL, *copy;
   FILE       *f;
   PetscBool   skip = PETSC_FALSE;
+  const char *data = strstr(e->identity, "; data: ");
 
   PetscFunctionBegin;
   snprintf(side, sizeof(side), "%s.options", ckpt);
   /* the identity's options without -epochs, -prior_epochs, -flow_epochs and their values; not the
    * event files (-data, -reference, the "; data: ..." part): a checkpoint of other data is the
    * trainer's error, naming both files */
-  const char *data = strstr(e->identity, "; data: ");
   PetscCall(PetscStrallocpy(e->identity, &copy));
   if (data) copy[data - e->identity] = '\0';
   PetscCall(PetscCalloc1(strlen(e->identity) + 2, &key));
