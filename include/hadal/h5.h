@@ -42,6 +42,13 @@ PetscErrorCode hd_h5_close_failed(hid_t fid, const char *tmp);
  * at several ranks and a crash at exit). Best effort: `reserve` is "" when no space was taken. */
 #define HD_H5_RESERVE_BYTES (256 * 1024)
 void hd_h5_reserve_take(const char *tmp, char *reserve, size_t len);
+/* Not collective (the rank that holds an output folder's lock). Run-long reserves: `name`.reserve,
+ * taken when an output folder is claimed and dropped when it is released. A failed output's close
+ * (hd_h5_output_discard, hd_h5_close_failed) releases them all first, so its last metadata flush
+ * has room even where the disk filled before the output's own reserve could be taken. */
+void hd_h5_run_reserve_take(const char *name);
+void hd_h5_run_reserve_drop(const char *name);
+void hd_h5_run_reserves_release(void);
 void hd_h5_reserve_release(char *reserve);
 
 /* Collective on the file's communicator (HDF5 metadata operations): every rank passes the same

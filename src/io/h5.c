@@ -164,14 +164,44 @@ void hd_h5_reserve_take(const char *tmp, char *reserve, size_t len)
     reserve[0] = '\0';
     return;
   }
-  /* posix_fallocate allocates blocks without writing them where the file system can */
-  if (posix_fallocate(fd, 0, HD_H5_RESERVE_BYTES) != 0) {
-    close(fd);
-    unlink(reserve);
-    reserve[0] = '\0';
-    return;
+  /* posix_fallocate allocates blocks without writing them where the file system can; on a disk
+   * already nearly full a smaller reserve still holds a close's last metadata flush (a few KiB),
+   * where none would leave HDF5 a half-closed file that crashes the program's end */
+  for (off_t bytes = HD_H5_RESERVE_BYTES; bytes >= 4096; bytes /= 4) {
+    if (posix_fallocate(fd, 0, bytes) == 0) {
+      close(fd);
+      return;
+    }
   }
   close(fd);
+  unlink(reserve);
+  reserve[0] = '\0';
+}
+
+#define HD_H5_RUN_RESERVES 16 /* a sweep's points beyond these run without one (best effort) */
+static char hd_h5_run_reserve[HD_H5_RUN_RESERVES][PETSC_MAX_PATH_LEN + 16];
+
+void hd_h5_run_reserve_take(const char *name)
+{
+  for (int k = 0; k < HD_H5_RUN_RESERVES; k++)
+    if (!hd_h5_run_reserve[k][0]) {
+      hd_h5_reserve_take(name, hd_h5_run_reserve[k], sizeof(hd_h5_run_reserve[k]));
+      return;
+    }
+}
+
+void hd_h5_run_reserve_drop(const char *name)
+{
+  char path[PETSC_MAX_PATH_LEN + 16];
+
+  snprintf(path, sizeof(path), "%s.reserve", name);
+  for (int k = 0; k < HD_H5_RUN_RESERVES; k++)
+    if (!strcmp(hd_h5_run_reserve[k], path)) hd_h5_reserve_release(hd_h5_run_reserve[k]);
+}
+
+void hd_h5_run_reserves_release(void)
+{
+  for (int k = 0; k < HD_H5_RUN_RESERVES; k++) hd_h5_reserve_release(hd_h5_run_reserve[k]);
 }
 
 void hd_h5_reserve_release(char *reserve)
@@ -188,6 +218,7 @@ PetscErrorCode hd_h5_close_failed(hid_t fid, const char *tmp)
    * first frees its space, so the flush succeeds and HDF5 holds no half-closed file (which it would
    * close again, and crash in, when the program ends). */
   if (tmp && tmp[0] && truncate(tmp, 0) != 0) { /* best effort: the close is tried anyway */ }
+  hd_h5_run_reserves_release();
   (void)hd_h5_close_file(fid);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -230,6 +261,7 @@ PetscErrorCode hd_h5_output_discard(hd_h5_output *out)
   if (out->fid >= 0) {
     if (rank == 0 && out->tmp[0] && truncate(out->tmp, 0) != 0) { /* best effort */ }
     hd_h5_reserve_release(out->reserve);
+    hd_h5_run_reserves_release();
     PetscCallMPI(MPI_Barrier(out->comm));
     PetscCall(hd_h5_close_failed(out->fid, NULL)); /* collective for a file of the MPI-IO driver */
   }

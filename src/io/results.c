@@ -212,7 +212,10 @@ PetscErrorCode hd_out_claim_take(MPI_Comm comm, const char *dir, PetscInt part, 
 
       if (r == EWOULDBLOCK) err[1] = 1;
       else if (r) err[0] = r;
-      else if (part < 0 && replace_old) hd_out_snapshot(c);
+      else {
+        if (part < 0 && replace_old) hd_out_snapshot(c);
+        hd_h5_run_reserve_take(c->lock); /* room to close a failed output on a full disk */
+      }
     }
   }
   PetscCallMPI(MPI_Bcast(err, 2, MPI_INT, 0, comm));
@@ -232,6 +235,7 @@ void hd_out_claim_release(hd_out_claim *c, PetscBool failed)
   if (!c->dir[0]) return;
   MPI_Comm_rank(c->comm, &rank);
   if (rank != 0) return;
+  hd_h5_run_reserve_drop(c->lock);
   hd_out_lock_release(c->lock, &c->fd);
   if (!failed) {
     struct stat st;

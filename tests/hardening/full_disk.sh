@@ -37,7 +37,10 @@ full() {
 for np in 1 2; do
   full "generate, $np ranks, data" 1000 $MPIEXEC -n $np "$HADAL" generate lhco -o "$disk/big.h5" -n 200000
   full "generate, $np ranks, last columns" 1200 $MPIEXEC -n $np "$HADAL" generate lhco -o "$disk/big.h5" -n 68000
-  for free in 20 100 150 440 500 540; do
+  # at 1 rank also every 12 KiB from 452 to 800: the disk then fills at each output in turn
+  # (checkpoints, models, members, results.h5), where a close once crashed the program's end
+  frees="20 100 150 440 500 540"; [ "$np" -eq 1 ] && frees="$frees $(seq -s ' ' 452 12 800)"
+  for free in $frees; do
     full "run ae, $np ranks, ${free} KiB free" $free $MPIEXEC -n $np "$HADAL" run -method ae -data toy.h5 -out "$disk/o" -epochs 1 -batch_size 200 -ensemble_size 3 -seed 11
   done
   # 1000 KiB three times: a crash closing a refused member file came about once in five runs
