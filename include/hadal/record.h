@@ -33,6 +33,8 @@ PetscErrorCode hd_record_get_int(hd_record *r, const char *name, int64_t *value)
 PetscErrorCode hd_record_get_double(hd_record *r, const char *name, double *value);
 /* *value is PetscMalloc'ed (at most max_len - 1 characters); "" when the attribute is absent. */
 PetscErrorCode hd_record_get_string(hd_record *r, const char *name, size_t max_len, char **value);
+/* Whether the file has the named scalar (an attribute added after older files were written). */
+PetscBool      hd_record_has(hd_record *r, const char *name);
 PetscErrorCode hd_record_get_doubles(hd_record *r, const char *name, PetscInt n, double *values);
 PetscErrorCode hd_record_get_floats(hd_record *r, const char *name, PetscInt n, float *values);
 PetscErrorCode hd_record_get_int64s(hd_record *r, const char *name, PetscInt n, int64_t *values);

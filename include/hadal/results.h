@@ -73,6 +73,12 @@ PetscErrorCode hd_results_discard(hd_results *res);
 
 /* Collective on comm. Whether `path` exists, as rank 0 sees it (every rank gets the same answer). */
 PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *found);
+/* Collective on comm. Whether paths a and b name one file (also through links), as rank 0 sees it. */
+PetscErrorCode hd_results_same_file(MPI_Comm comm, const char *a, const char *b, PetscBool *same);
+/* Collective on comm. The `options` attribute of DIR/results.h5 (what the run was computed from),
+ * read by rank 0 into text (len bytes) on every rank; *found false when the file is missing or
+ * unreadable. */
+PetscErrorCode hd_results_read_options(MPI_Comm comm, const char *dir, char *text, size_t len, PetscBool *found);
 
 /* Collective on comm. Rank 0 writes the model file `path` (include/hadal/model.h); a failure is
  * raised on every rank, naming the file. */

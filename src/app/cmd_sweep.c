@@ -5,12 +5,11 @@
  * each point's headline numbers. */
 #include <ctype.h>
 #include <dirent.h>
-#include <unistd.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <hadal/h5.h>
+#include <unistd.h>
 #include <hadal/log.h>
 #include <hadal/options.h>
 #include <hadal/results.h>
@@ -472,11 +471,15 @@ static PetscErrorCode hd_sweep_point_options(const hd_sweep_grid *g, PetscInt p,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Drops the token "-resume" (which a begun point's run adds) from an options text, in place. */
-static void hd_sweep_drop_resume(char *text)
+/* An options text as a point's runs write it, made comparable in place: without the token
+ * "-resume" (which a begun point's run adds) and without trailing spaces. */
+static void hd_sweep_options_norm(char *text)
 {
-  char *r;
+  char  *r;
+  size_t n;
+
   while ((r = strstr(text, "-resume")) && (r == text || r[-1] == ' ') && (r[7] == ' ' || r[7] == '\0')) memmove(r, r + 7 + (r[7] == ' '), strlen(r + 7 + (r[7] == ' ')) + 1);
+  for (n = strlen(text); n && text[n - 1] == ' '; n--) text[n - 1] = '\0';
 }
 
 /* Collective. With -resume, a finished point is skipped only when its results.h5 was computed from
@@ -485,35 +488,21 @@ static void hd_sweep_drop_resume(char *text)
 static PetscErrorCode hd_sweep_point_current(MPI_Comm comm, const hd_sweep_grid *g, PetscInt p, const hd_sweep_pt *pt, PetscBool *current)
 {
   PetscOptions db;
-  char        *now = NULL, stored[65536] = "";
-  int          rank, same = 0;
+  char        *now = NULL, *stored;
+  PetscBool    found;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(hd_sweep_point_options(g, p, pt[p].dir, &db));
   PetscCall(PetscOptionsGetAll(db, &now));
   PetscCall(PetscOptionsDestroy(&db));
-  if (rank == 0) {
-    char  path[PETSC_MAX_PATH_LEN + 16];
-    hid_t fid;
-    snprintf(path, sizeof(path), "%s/results.h5", pt[p].dir);
-    H5E_BEGIN_TRY { fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
-    H5E_END_TRY;
-    if (fid >= 0) {
-      if (hd_h5_attr_text(fid, "options", stored, sizeof(stored)) == PETSC_SUCCESS) {
-        hd_sweep_drop_resume(stored);
-        hd_sweep_drop_resume(now);
-        while (strlen(stored) && stored[strlen(stored) - 1] == ' ') stored[strlen(stored) - 1] = '\0';
-        while (strlen(now) && now[strlen(now) - 1] == ' ') now[strlen(now) - 1] = '\0';
-        same = !strcmp(stored, now);
-      }
-      H5Fclose(fid);
-    }
-    if (!same) PetscCall(hd_log(PETSC_COMM_SELF, "sweep: point '%s' was finished with other options ('%s'; now '%s'): it runs again\n", pt[p].name, stored, now));
-  }
+  PetscCall(PetscMalloc1(65536, &stored));
+  PetscCall(hd_results_read_options(comm, pt[p].dir, stored, 65536, &found));
+  hd_sweep_options_norm(stored);
+  hd_sweep_options_norm(now);
+  *current = found && !strcmp(stored, now) ? PETSC_TRUE : PETSC_FALSE;
+  if (!*current) PetscCall(hd_log(comm, "sweep: point '%s' was finished with other options ('%s'; now '%s'): it runs again\n", pt[p].name, stored, now));
+  PetscCall(PetscFree(stored));
   PetscCall(PetscFree(now));
-  PetscCallMPI(MPI_Bcast(&same, 1, MPI_INT, 0, comm));
-  *current = same ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -521,10 +510,10 @@ static PetscErrorCode hd_sweep_point_current(MPI_Comm comm, const hd_sweep_grid 
  * into the same folder with another grid): named in a line, left as they are. */
 static PetscErrorCode hd_sweep_note_foreign(MPI_Comm comm, const char *out, const hd_sweep_grid *g, const hd_sweep_pt *pt)
 {
-  int rank;
+  int rank, size;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(hd_par_rank_size(comm, &rank, &size));
   if (rank == 0) {
     DIR           *d = opendir(out);
     struct dirent *e;

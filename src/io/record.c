@@ -102,6 +102,8 @@ PetscErrorCode hd_record_get_int64s(hd_record *r, const char *name, PetscInt n, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscBool hd_record_has(hd_record *r, const char *name) { return H5Aexists(r->fid, name) > 0 ? PETSC_TRUE : PETSC_FALSE; }
+
 PetscErrorCode hd_record_get_string(hd_record *r, const char *name, size_t max_len, char **value)
 {
   PetscInt n;

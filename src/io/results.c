@@ -401,6 +401,44 @@ PetscErrorCode hd_results_exists(MPI_Comm comm, const char *path, PetscBool *fou
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode hd_results_same_file(MPI_Comm comm, const char *a, const char *b, PetscBool *same)
+{
+  int         rank, yes = 0;
+  struct stat sa, sb;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) yes = stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  PetscCallMPI(MPI_Bcast(&yes, 1, MPI_INT, 0, comm));
+  *same = yes ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode hd_results_read_options(MPI_Comm comm, const char *dir, char *text, size_t len, PetscBool *found)
+{
+  int rank, ok = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  text[0] = '\0';
+  if (rank == 0) {
+    char  path[PETSC_MAX_PATH_LEN + 16];
+    hid_t fid;
+
+    snprintf(path, sizeof(path), "%s/results.h5", dir);
+    H5E_BEGIN_TRY { fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
+    H5E_END_TRY;
+    if (fid >= 0) {
+      ok = hd_h5_attr_text(fid, "options", text, len) == PETSC_SUCCESS;
+      H5Fclose(fid);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm));
+  *found = ok ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_results_write_model(MPI_Comm comm, const char *path, const hd_nn *net, const hd_model_meta *meta)
 {
   int            rank;

@@ -22,7 +22,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <hadal/events.h>
 #include <hadal/log.h>
 #include <hadal/methods.h>
@@ -139,11 +138,8 @@ static PetscErrorCode hd_cwola_ee_options_check(hd_comm world, hd_cwola_ee_optio
   PetscCheck(o->min_background >= 1, world, HD_ERR_USER_INPUT, "option -min_background must be at least 1 (got %" PetscInt_FMT ")", o->min_background);
   if (o->reference[0]) {
     /* the same file under two names too: SR data learnt against itself separates nothing */
-    int         same = 0, rank;
-    struct stat a, b;
-    PetscCallMPI(MPI_Comm_rank(world, &rank));
-    if (rank == 0) same = stat(o->data, &a) == 0 && stat(o->reference, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-    PetscCallMPI(MPI_Bcast(&same, 1, MPI_INT, 0, world));
+    PetscBool same;
+    PetscCall(hd_results_same_file(world, o->data, o->reference, &same));
     PetscCheck(!same, world, HD_ERR_USER_INPUT, "option -reference: '%s' is the -data file '%s' itself; give simulated background (the SR data learnt against itself tells nothing)", o->reference, o->data);
   }
   /* the contamination list: numbers >= 0 or "inf" */

@@ -179,7 +179,7 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
     PetscCall(PetscFree(data));
   }
   PetscCall(hd_record_get_string(&f, "options", 65536, &p->options));
-  if (H5Aexists(f.fid, "data_identity") > 0) { /* parts written before it was recorded have none */
+  if (hd_record_has(&f, "data_identity")) { /* parts written before it was recorded have none */
     char *id;
     PetscCall(hd_record_get_string(&f, "data_identity", sizeof(p->data_identity), &id));
     snprintf(p->data_identity, sizeof(p->data_identity), "%s", id);

@@ -13,30 +13,46 @@
 /* Options that change no result: left out of the identity of stored members. */
 static const char *const hd_ens_neutral[] = {"-out", "-resume", "-group_size", "-verbose", "-log_view", "-checkpoint_every", "-options_file", "-help", NULL};
 
-/* Not collective. The run's options as "-name value ..." without the neutral ones; PetscMalloc'ed. */
-static PetscErrorCode hd_ens_options_key(char **key)
+/* Not collective. The first n characters of an options text "-name value ..." without the options
+ * (and their values) that `drop` names; PetscMalloc'ed. */
+static PetscErrorCode hd_ens_options_filter(const char *text, size_t n, PetscBool (*drop)(const char *name), char **key)
 {
-  char     *all, *copy, *save = NULL, *tok, *used;
+  char     *copy, *save = NULL, *tok, *used;
   PetscBool skipping = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(PetscOptionsGetAll(NULL, &all));
-  PetscCall(PetscStrallocpy(all ? all : "", &copy));
-  PetscCall(PetscFree(all));
-  PetscCall(PetscCalloc1(strlen(copy) + 2, key));
+  PetscCall(PetscMalloc1(n + 1, &copy));
+  memcpy(copy, text, n);
+  copy[n] = '\0';
+  PetscCall(PetscCalloc1(n + 2, key));
   used = *key;
   for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
     char *end;
 
-    if (tok[0] == '-' && tok[1] && (strtod(tok, &end), *end != '\0')) { /* a name, not a negative number */
-      skipping = PETSC_FALSE;
-      for (const char *const *n = hd_ens_neutral; *n; n++)
-        if (!strcmp(tok, *n)) skipping = PETSC_TRUE;
-      if (!strncmp(tok, "-malloc", 7) || !strncmp(tok, "-log_", 5) || !strcmp(tok, "-info")) skipping = PETSC_TRUE; /* PETSc's diagnostics */
-    }
+    if (tok[0] == '-' && tok[1] && (strtod(tok, &end), *end != '\0')) skipping = drop(tok); /* a name, not a negative number */
     if (!skipping) used += sprintf(used, "%s%s", used == *key ? "" : " ", tok);
   }
   PetscCall(PetscFree(copy));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The options that change no result, and PETSc's diagnostics. */
+static PetscBool hd_ens_neutral_option(const char *name)
+{
+  for (const char *const *n = hd_ens_neutral; *n; n++)
+    if (!strcmp(name, *n)) return PETSC_TRUE;
+  return !strncmp(name, "-malloc", 7) || !strncmp(name, "-log_", 5) || !strcmp(name, "-info");
+}
+
+/* Not collective. The run's options as "-name value ..." without the neutral ones; PetscMalloc'ed. */
+static PetscErrorCode hd_ens_options_key(char **key)
+{
+  char *all;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(hd_ens_options_filter(all ? all : "", all ? strlen(all) : 0, hd_ens_neutral_option, key));
+  PetscCall(PetscFree(all));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -315,38 +331,37 @@ static PetscErrorCode hd_ens_store_member(hd_ens_jobs *J, const hd_par_groups *g
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* What a kept checkpoint may differ in and still be continued: the epochs (-epochs, -prior_epochs,
+ * -flow_epochs: a -resume with more of them goes on), and the event files, whose contents the
+ * checkpoint itself checks (a checkpoint of other data is the trainer's error, naming both). */
+static PetscBool hd_ens_checkpoint_free_option(const char *name)
+{
+  size_t n = strlen(name);
+  return (n >= 7 && !strcmp(name + n - 6, "epochs")) || !strcmp(name, "-data") || !strcmp(name, "-reference");
+}
+
 /* Not collective (rank 0 of the member's group). A trainer checkpoint continues a member only
  * under the options it was written with, more epochs aside (a -resume with more -epochs goes on
- * from it): the run's options without its "...epochs" ones are kept beside the checkpoint
+ * from it): the run's options less the epochs and event files are kept beside the checkpoint
  * (PATH.options). A checkpoint whose options differ (another -lambda, -seed) is set aside, so the
  * member trains afresh rather than returning the old options' parameters under the new ones; one
  * without the file (written before it existed) is kept as before. Then the file is written.
  * Set aside means renamed to PATH.stale and removed once the member ends (hd_ens_job): removed at
  * once, its inode could return for the new checkpoint, which the output folder's stale-file rule
- * (same path, same inode: not rewritten) would then delete; the record is written under a
- * temporary name and renamed for the same reason. */
-static PetscErrorCode hd_ens_checkpoint_options(const hd_ensemble *e, PetscInt m, const char *ckpt)
+ * (same path, same inode: not rewritten) would then delete; hd_file_replace writes the record
+ * under a temporary name and renames it for the same reason. *set_aside says whether it did. */
+static PetscErrorCode hd_ens_checkpoint_options(const hd_ensemble *e, PetscInt m, const char *ckpt, PetscBool *set_aside)
 {
-  char        side[PETSC_MAX_PATH_LEN + 16], *key, *out, *save = NULL, *copy;
-  FILE       *f;
-  PetscBool   skip = PETSC_FALSE;
-  const char *data = strstr(e->identity, "; data: ");
+  char           side[PETSC_MAX_PATH_LEN + 16], dir[PETSC_MAX_PATH_LEN], *key;
+  FILE          *f;
+  PetscErrorCode ierr;
+  const char    *data = strstr(e->identity, "; data: "), *slash = strrchr(ckpt, '/');
 
   PetscFunctionBegin;
+  *set_aside = PETSC_FALSE;
   snprintf(side, sizeof(side), "%s.options", ckpt);
-  /* the identity's options without -epochs, -prior_epochs, -flow_epochs and their values; not the
-   * event files (-data, -reference, the "; data: ..." part): a checkpoint of other data is the
-   * trainer's error, naming both files */
-  PetscCall(PetscStrallocpy(e->identity, &copy));
-  if (data) copy[data - e->identity] = '\0';
-  PetscCall(PetscCalloc1(strlen(e->identity) + 2, &key));
-  out = key;
-  for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    size_t n = strlen(tok);
-    if (tok[0] == '-' && n > 1 && (tok[1] < '0' || tok[1] > '9')) skip = (n >= 7 && !strcmp(tok + n - 6, "epochs")) || !strcmp(tok, "-data") || !strcmp(tok, "-reference");
-    if (!skip) out += sprintf(out, "%s%s", out == key ? "" : " ", tok);
-  }
-  PetscCall(PetscFree(copy));
+  /* the identity's options (before its "; data: ..." part) less what a checkpoint may differ in */
+  PetscCall(hd_ens_options_filter(e->identity, data ? (size_t)(data - e->identity) : strlen(e->identity), hd_ens_checkpoint_free_option, &key));
   if (access(ckpt, F_OK) == 0 && (f = fopen(side, "r"))) {
     size_t len = strlen(key), got;
     char  *old;
@@ -362,21 +377,14 @@ static PetscErrorCode hd_ens_checkpoint_options(const hd_ensemble *e, PetscInt m
         PetscCall(PetscFree(key));
         SETERRQ(PETSC_COMM_SELF, HD_ERR_FILE_WRITE, "cannot set aside the checkpoint '%s' of other options: %s", ckpt, strerror(errno));
       }
+      *set_aside = PETSC_TRUE;
     }
     PetscCall(PetscFree(old));
   }
-  {
-    char tmp[PETSC_MAX_PATH_LEN + 32];
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", side, (int)getpid());
-    if ((f = fopen(tmp, "w"))) {
-      size_t len = strlen(key);
-      int    bad = fwrite(key, 1, len, f) != len;
-      bad |= fclose(f) != 0;
-      /* a full disk: no record (and the checkpoint is then kept as one written before records) */
-      if (bad || rename(tmp, side) != 0) (void)unlink(tmp);
-    }
-  }
+  snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - ckpt) : 1, slash ? ckpt : ".");
+  ierr = hd_file_replace(PETSC_COMM_SELF, dir, slash ? side + (slash - ckpt) + 1 : side, key, strlen(key));
   PetscCall(PetscFree(key));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -388,6 +396,7 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
   const hd_ensemble_config *c = &e->cfg;
   hd_ensemble_member        mem;
   char                      ckpt[PETSC_MAX_PATH_LEN];
+  PetscBool                 set_aside = PETSC_FALSE;
 
   PetscFunctionBegin;
   *stopped = PETSC_FALSE;
@@ -418,12 +427,12 @@ static PetscErrorCode hd_ens_job(hd_ens_jobs *J, const hd_par_groups *g, PetscIn
     if (e->store_dir) {
       PetscErrorCode ierr = PETSC_SUCCESS;
       hd_ensemble_store_checkpoint_path(e->checkpoint_dir, m, ckpt, sizeof(ckpt));
-      if (g->group_rank == 0) ierr = hd_ens_checkpoint_options(e, m, ckpt);
+      if (g->group_rank == 0) ierr = hd_ens_checkpoint_options(e, m, ckpt, &set_aside);
       PetscCall(hd_error_agree(g->group, ierr)); /* the group reads the checkpoint after this */
       mem.checkpoint = ckpt;
     }
     PetscCall(fn[k](&mem, ctx[k]));
-    if (e->store_dir && g->group_rank == 0) { /* the checkpoint of other options, set aside above */
+    if (set_aside) { /* the checkpoint of other options (rank 0 of the group) */
       char stale[PETSC_MAX_PATH_LEN + 16];
       snprintf(stale, sizeof(stale), "%s.stale", ckpt);
       (void)unlink(stale);

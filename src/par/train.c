@@ -33,6 +33,19 @@ hd_train_config hd_train_defaults(void)
   return c;
 }
 
+/* The values every trainer needs, on comm (naming the option): checked when the options are read
+ * and again before training, for callers that fill a config themselves. */
+static PetscErrorCode hd_train_check_values(MPI_Comm comm, const hd_train_config *c)
+{
+  PetscFunctionBegin;
+  PetscCheck(c->epochs >= 1, comm, HD_ERR_USER_INPUT, "option -epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
+  PetscCheck(c->batch >= 1, comm, HD_ERR_USER_INPUT, "option -batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
+  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, comm, HD_ERR_USER_INPUT, "option -val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
+  PetscCheck(c->min_shard >= 1, comm, HD_ERR_USER_INPUT, "option -min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
+  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, comm, HD_ERR_USER_INPUT, "option -max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode hd_train_read_options(hd_train_config *c)
 {
   char      optim[16];
@@ -63,14 +76,10 @@ PetscErrorCode hd_train_read_options(hd_train_config *c)
   PetscCall(hd_opt_bool("-resume", "continue from the checkpoint in the output folder", c->resume, &c->resume, NULL));
   if (hd_opt_help_requested()) PetscFunctionReturn(PETSC_SUCCESS); /* -help lists, never checks */
   /* here, before any data is read (hd_train_check_config checks again for library callers) */
-  PetscCheck(c->epochs >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
-  PetscCheck(c->batch >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
+  PetscCall(hd_train_check_values(PETSC_COMM_WORLD, c));
   PetscCheck(c->optim.lr > 0, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option %s must be positive (got %g)", adam ? "-adam_lr" : "-sgd_lr", (double)c->optim.lr);
-  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
   PetscCheck(c->lr_patience >= 0 && c->stop_patience >= 0 && c->checkpoint_every >= 0, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "options -lr_patience, -stop_patience and -checkpoint_every must be at least 0 (got %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ")", c->lr_patience, c->stop_patience, c->checkpoint_every);
   PetscCheck(c->lr_factor > 0 && c->lr_factor <= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -lr_factor must lie in (0, 1] (got %g)", c->lr_factor);
-  PetscCheck(c->min_shard >= 1, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
-  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, PETSC_COMM_WORLD, HD_ERR_USER_INPUT, "option -max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -258,11 +267,7 @@ static PetscErrorCode hd_train_check_config(MPI_Comm group, const hd_nn *net, co
   PetscCheck(d->target || obj->n_values > 0 || obj->loss != hd_objective_standard_loss || d->in_size == net->out_size, group, HD_ERR_USER_INPUT, "%s: an autoencoder needs as many outputs (%" PetscInt_FMT ") as inputs (%" PetscInt_FMT ")", c->label, net->out_size, d->in_size);
   PetscCheck(!d->target || d->target_ld == 0 || obj->loss != hd_objective_standard_loss || d->target_ld == net->out_size, group, HD_ERR_USER_INPUT, "%s: targets have %" PetscInt_FMT " values per event, the network gives %" PetscInt_FMT, c->label, d->target_ld, net->out_size);
   PetscCheck(obj->n_values == 0 || (obj->couple && obj->couple_backward), group, HD_ERR_INTERNAL, "%s: objective '%s' has coupling values but no coupling step", c->label, obj->name);
-  PetscCheck(c->epochs >= 1, group, HD_ERR_USER_INPUT, "option -epochs must be at least 1 (got %" PetscInt_FMT ")", c->epochs);
-  PetscCheck(c->batch >= 1, group, HD_ERR_USER_INPUT, "option -batch_size must be at least 1 (got %" PetscInt_FMT ")", c->batch);
-  PetscCheck(c->val_fraction >= 0 && c->val_fraction < 1, group, HD_ERR_USER_INPUT, "option -val_fraction must lie in [0, 1) (got %g)", c->val_fraction);
-  PetscCheck(c->min_shard >= 1, group, HD_ERR_USER_INPUT, "option -min_shard must be at least 1 (got %" PetscInt_FMT ")", c->min_shard);
-  PetscCheck(c->max_shards >= 1 && c->max_shards <= HD_PAR_SHARD_LIMIT, group, HD_ERR_USER_INPUT, "option -max_shards must lie in [1, %d] (got %" PetscInt_FMT ")", HD_PAR_SHARD_LIMIT, c->max_shards);
+  PetscCall(hd_train_check_values(group, c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
