@@ -9,7 +9,8 @@
 #
 # Run from the repository root. Environment: HADAL (the executable, default build/hadal), OUT (the
 # output folder, default out/cwola_seeds), RANKS (default 2), NICE (niceness of the runs, default 5),
-# EVENTS (events of a case that does not set its own, default 200000), EDGE_SEEDS (the data seeds of
+# EVENTS (events of a case that does not set its own, default 200000), SEEDS (the data seeds of the
+# seeds group, default "1 2 3 4 5"), EDGE_SEEDS (the data seeds of
 # the edge group, default "1 2 3 4 5"),
 # PYTHON (default /usr/bin/python3). A case whose summary.json exists is not run again (delete its
 # folder to redo it). The table goes to stdout and to $OUT/table.md.
@@ -33,7 +34,7 @@ groups=("$@")
 cases=()
 for g in "${groups[@]}"; do
   case $g in
-    seeds) for s in 1 2 3 4 5; do cases+=("seed$s|-seed $s||3500"); done ;;
+    seeds) for s in ${SEEDS:-1 2 3 4 5}; do cases+=("seed$s|-seed $s||3500"); done ;;
     masses)
       # at the default fraction the falling background makes a heavier W' stand out more before any
       # selection; the second pair scales the fraction down to S/sqrt(B) of about 1.5 as at 3.5 TeV

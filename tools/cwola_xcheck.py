@@ -9,6 +9,13 @@
       the scan's background-only fit with the true background count: pulls in units of each
       prediction's error (the S+B error from the Fisher matrix of all five parameters).
 
+  cwola_xcheck.py pulls [--window K] [--row R] RESULTS.h5...
+      The same two predictions over many scans (data seeds): each one's pull against the true
+      count in units of its own error and in units of sqrt(error^2 + true), the spread an unbiased
+      prediction has against a true count that is itself a Poisson draw; then the mean pull (with
+      its error), the RMS, and how many scans land within one error. A mean far from 0 is a bias;
+      an RMS well above 1 an error too small.
+
   cwola_xcheck.py global DIR
       For a run with -pseudo_experiments: the largest local Z of the scan and the largest
       cross-check Z over windows and selections, observed and in each pseudo-experiment.
@@ -75,6 +82,25 @@ def max_z(path, key):
     return z.max() if len(z) else float("nan")
 
 
+def pulls(paths, window, row):
+    rows = []
+    print("| results | true B | background-only fit | pull | pull (with true's Poisson) | S+B fit: background | pull | pull (with true's Poisson) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for path in paths:
+        bs, es, s, b0, e0, bt, n = sb_background(path, window, row)
+        r = ((b0 - bt) / e0, (b0 - bt) / np.sqrt(e0 ** 2 + bt), (bs - bt) / es, (bs - bt) / np.sqrt(es ** 2 + bt))
+        rows.append(r)
+        print("| %s | %d | %.1f +- %.1f | %+.2f | %+.2f | %.1f +- %.1f | %+.2f | %+.2f |" % (path, bt, b0, e0, r[0], r[1], bs, es, r[2], r[3]))
+    v = np.array(rows)
+    k = len(v)
+    print()
+    print("%d scans, window %d, selection row %d" % (k, window, row))
+    names = ("background-only fit, pull", "background-only fit, pull with true's Poisson", "S+B fit, pull", "S+B fit, pull with true's Poisson")
+    for j, name in enumerate(names):
+        x = v[:, j]
+        print("%s: mean %+.2f +- %.2f, RMS %.2f, within 1: %d of %d" % (name, x.mean(), x.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan"), np.sqrt(np.mean(x ** 2)), int(np.sum(np.abs(x) <= 1)), k))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
@@ -82,6 +108,10 @@ def main():
     a.add_argument("--window", type=int, default=0)
     a.add_argument("--row", type=int, default=3)
     a.add_argument("results", nargs="+")
+    pl = sub.add_parser("pulls")
+    pl.add_argument("--window", type=int, default=0)
+    pl.add_argument("--row", type=int, default=3)
+    pl.add_argument("results", nargs="+")
     b = sub.add_parser("global")
     b.add_argument("dir")
     args = ap.parse_args()
@@ -91,6 +121,9 @@ def main():
         for path in args.results:
             bs, es, s, b0, e0, bt, n = sb_background(path, args.window, args.row)
             print("| %s | %d | %.1f +- %.1f (%+.2f) | %.1f +- %.1f (%+.2f), %.0f | %d |" % (path, bt, b0, e0, (b0 - bt) / e0, bs, es, (bs - bt) / es, s, n))
+        return
+    if args.what == "pulls":
+        pulls(args.results, args.window, args.row)
         return
     obs = [max_z(os.path.join(args.dir, "results.h5"), k) for k in ("z", "signal_fit_z")]
     exps = sorted(glob.glob(os.path.join(args.dir, "pseudo", "exp_*", "results.h5")))

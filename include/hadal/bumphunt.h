@@ -134,6 +134,10 @@ typedef struct {
 typedef struct {
   double    s, sigma_s;  /* fitted signal yield (all of the shape, >= 0) and its uncertainty */
   double    s_sr;        /* the part of s inside the SR bins */
+  double    b_sr, sigma_b_sr; /* the background part of the fit inside the SR bins, and its
+                               * uncertainty from the inverse Hessian of all parameters (the
+                               * signal yield's included): the SR background with the resonance's
+                               * tails beside the SR modelled rather than fitted as background */
   double    z;           /* sqrt(q0), q0 = 2 (NLL of the background-only fit - NLL with the signal), 0 when s = 0 */
   double    nll_b, nll_sb; /* -ln L of the background-only and signal-plus-background fits over all bins */
   double    p[4];        /* background parameters of the signal-plus-background fit */

@@ -971,7 +971,7 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
     p->bkg_sr_true[e] = n_labelled > 0 ? (double)bkg_sel : NAN; /* label 0: background (also in background-only files) */
     for (int q = 0; q < 4; q++) p->params[e * 4 + q] = fit.p[q];
     /* the cross-check: dijet function plus a resonance at the SR centre, over all bins */
-    p->sig_s[e] = p->sig_sigma_s[e] = p->sig_s_sr[e] = p->sig_z[e] = NAN;
+    p->sig_s[e] = p->sig_sigma_s[e] = p->sig_s_sr[e] = p->sig_z[e] = p->sig_b_sr[e] = p->sig_sigma_b_sr[e] = NAN;
     if (strcmp(o->sig_shape, "none") && usable) {
       hd_bump_signal_result sr;
       PetscCall(hd_bump_fit_signal(&in, &sig, &fit, &sr));
@@ -980,6 +980,8 @@ static PetscErrorCode hd_cwola_window_evaluate(hd_comm world, const hd_cwola_opt
         p->sig_sigma_s[e] = sr.sigma_s;
         p->sig_s_sr[e]    = sr.s_sr;
         p->sig_z[e]       = sr.z;
+        p->sig_b_sr[e]       = sr.b_sr;
+        p->sig_sigma_b_sr[e] = sr.sigma_b_sr;
       }
     }
   }

@@ -42,6 +42,7 @@ typedef struct {
   double          bkg_sr_true[HD_CWOLA_EPS_MAX + 1];
   /* the signal-plus-background cross-check per row e: yield, its error, in the SR, significance */
   double          sig_s[HD_CWOLA_EPS_MAX + 1], sig_sigma_s[HD_CWOLA_EPS_MAX + 1], sig_s_sr[HD_CWOLA_EPS_MAX + 1], sig_z[HD_CWOLA_EPS_MAX + 1];
+  double          sig_b_sr[HD_CWOLA_EPS_MAX + 1], sig_sigma_b_sr[HD_CWOLA_EPS_MAX + 1]; /* the cross-check's SR background */
   /* SIC = eps_S / sqrt(eps_B) on the SR events where at least sic_min_bkg background events pass;
    * the curve (thinned, the maximum always kept) and its statistical band */
   PetscInt        sic_min_bkg, n_sic;

@@ -101,6 +101,8 @@ static PetscErrorCode hd_cw_part_write_file(hid_t fid, const char *path, const v
   PetscCall(hd_record_put_doubles(&f, "sig_sigma_s", ne, p->sig_sigma_s));
   PetscCall(hd_record_put_doubles(&f, "sig_s_sr", ne, p->sig_s_sr));
   PetscCall(hd_record_put_doubles(&f, "sig_z", ne, p->sig_z));
+  PetscCall(hd_record_put_doubles(&f, "sig_b_sr", ne, p->sig_b_sr));
+  PetscCall(hd_record_put_doubles(&f, "sig_sigma_b_sr", ne, p->sig_sigma_b_sr));
   PetscCall(hd_record_put_doubles(&f, "sic_eps_b", p->n_sic, p->sic_eps_b));
   PetscCall(hd_record_put_doubles(&f, "sic_eps_s", p->n_sic, p->sic_eps_s));
   PetscCall(hd_record_put_doubles(&f, "sic", p->n_sic, p->sic));
@@ -216,6 +218,8 @@ PetscErrorCode hd_cwola_part_read(hd_comm world, const char *path, hd_cwola_part
   PetscCall(hd_record_get_doubles(&f, "sig_sigma_s", ne, p->sig_sigma_s));
   PetscCall(hd_record_get_doubles(&f, "sig_s_sr", ne, p->sig_s_sr));
   PetscCall(hd_record_get_doubles(&f, "sig_z", ne, p->sig_z));
+  PetscCall(hd_record_get_doubles(&f, "sig_b_sr", ne, p->sig_b_sr));
+  PetscCall(hd_record_get_doubles(&f, "sig_sigma_b_sr", ne, p->sig_sigma_b_sr));
   PetscCall(PetscMalloc4(PetscMax(p->n_sic, 1), &p->sic_eps_b, PetscMax(p->n_sic, 1), &p->sic_eps_s, PetscMax(p->n_sic, 1), &p->sic, PetscMax(p->n_sic, 1), &p->sic_err));
   PetscCall(hd_record_get_doubles(&f, "sic_eps_b", p->n_sic, p->sic_eps_b));
   PetscCall(hd_record_get_doubles(&f, "sic_eps_s", p->n_sic, p->sic_eps_s));
@@ -289,6 +293,8 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     HD_CW_ARRAY("signal_fit_s", n_eps + 1, p->sig_s);
     HD_CW_ARRAY("signal_fit_sigma_s", n_eps + 1, p->sig_sigma_s);
     HD_CW_ARRAY("signal_fit_z", n_eps + 1, p->sig_z);
+    HD_CW_ARRAY("signal_fit_b_sr", n_eps + 1, p->sig_b_sr);
+    HD_CW_ARRAY("signal_fit_sigma_b", n_eps + 1, p->sig_sigma_b_sr);
     if (p->n_sic > 0) {
       HD_CW_ARRAY("sic_eps_b", p->n_sic, p->sic_eps_b);
       HD_CW_ARRAY("sic_eps_s", p->n_sic, p->sic_eps_s);
@@ -358,6 +364,8 @@ PetscErrorCode hd_cwola_write_report(hd_comm world, const char *out, PetscInt n_
     PetscCall(hd_cw_summary_array(&s, "signal_fit_yield", n_eps + 1, p->sig_s, 0));
     PetscCall(hd_cw_summary_array(&s, "signal_fit_yield_error", n_eps + 1, p->sig_sigma_s, 0));
     PetscCall(hd_cw_summary_array(&s, "signal_fit_significance", n_eps + 1, p->sig_z, 0));
+    PetscCall(hd_cw_summary_array(&s, "signal_fit_predicted_sr", n_eps + 1, p->sig_b_sr, 0));
+    PetscCall(hd_cw_summary_array(&s, "signal_fit_predicted_sr_error", n_eps + 1, p->sig_sigma_b_sr, 0));
     PetscCall(hd_summary_close(&s, '}'));
   }
   PetscCall(hd_summary_close(&s, ']'));

@@ -895,7 +895,7 @@ PetscErrorCode hd_bump_fit_signal(const hd_bump_input *in, const hd_bump_signal 
   PetscCheck(in && sig && start && out, PETSC_COMM_SELF, HD_ERR_USER_INPUT, "bump hunt: no input, signal shape, start or result");
   PetscCall(check_input(in, PETSC_TRUE, &sqrt_s, &n_par, &first, &end, &sr_first, &sr_end, window, sizeof(window)));
   memset(out, 0, sizeof(*out));
-  out->s = out->sigma_s = out->s_sr = out->z = out->nll_b = out->nll_sb = NAN;
+  out->s = out->sigma_s = out->s_sr = out->b_sr = out->sigma_b_sr = out->z = out->nll_b = out->nll_sb = NAN;
   for (int j = 0; j < 4; j++) out->p[j] = NAN;
   if (!start->converged || !(start->p[0] > 0)) PetscFunctionReturn(PETSC_SUCCESS);
   all        = *in;
@@ -925,7 +925,22 @@ PetscErrorCode hd_bump_fit_signal(const hd_bump_input *in, const hd_bump_signal 
     out->s_sr = 0;
     for (PetscInt i = sr_first; i < sr_end; i++) out->s_sr += out->s * h[i];
     out->z       = sqrt(PetscMax(2 * (out->nll_b - out->nll_sb), 0.0));
-    out->sigma_s = spd_inverse(n_par + 1, H, inv) ? sqrt(inv[n_par * (n_par + 1) + n_par]) : NAN;
+    /* the model holds the last evaluation, at w: the SR background B = sum_SR exp(beta . phi)
+     * integrated, dB/dbeta_j = sum_SR B_i m1_ij, dB/ds = 0; its variance g' H^-1 g */
+    double g[5] = {0};
+    out->b_sr = 0;
+    for (PetscInt i = sr_first; i < sr_end; i++) {
+      double B = exp(w[0] + m.lng[i]);
+      out->b_sr += B;
+      for (PetscInt j = 0; j < n_par; j++) g[j] += B * m.m1[i * HD_BUMP_NB + j];
+    }
+    if (spd_inverse(n_par + 1, H, inv)) {
+      double var = 0;
+      for (PetscInt a = 0; a <= n_par; a++)
+        for (PetscInt b = 0; b <= n_par; b++) var += g[a] * inv[a * (n_par + 1) + b] * g[b];
+      out->sigma_s    = sqrt(inv[n_par * (n_par + 1) + n_par]);
+      out->sigma_b_sr = sqrt(var > 0 ? var : 0);
+    } else out->sigma_s = out->sigma_b_sr = NAN;
   }
   PetscCall(PetscFree(h));
   PetscCall(model_destroy(&m));

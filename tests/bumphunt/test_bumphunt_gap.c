@@ -5,10 +5,15 @@
  *   - a gap that does not contain the SR is an error naming it;
  *   - the cross-check fit on Asimov spectra: a Gaussian of 500 events at the SR centre is found
  *     with s = 500 and a significance; background alone gives s = 0 and z = 0;
+ *   - its SR background: on the Asimov spectrum the true one; over Poisson toys of a tight
+ *     selection (a few hundred background events in the SR, the resonance's tails beside it)
+ *     unbiased with pulls of RMS about 1, while the background-only fit of the bins outside the
+ *     SR is pulled up by the tails (so the check can fail);
  *   - the signal shapes integrate to 1 (Gaussian, Crystal Ball with its low-mass tail). */
 #include <math.h>
 #include <stdio.h>
 #include <hadal/bumphunt.h>
+#include <hadal/rng.h>
 #include "check.h"
 
 #define NB 31
@@ -103,11 +108,72 @@ static PetscErrorCode test_signal_fit(void)
   CHECK(fabs(sr.s - 500) < 0.5, "Asimov signal of 500 events: s = %.4f +- %.2f", sr.s, sr.sigma_s);
   CHECK(fabs(sr.p[1] - p_true[1]) < 1e-3 && fabs(sr.p[3] - p_true[3]) < 1e-3, "the background shape comes back beside the signal");
   CHECK(sr.z > 1 && sr.sigma_s > 0, "a significance %.3f and an uncertainty %.3f", sr.z, sr.sigma_s);
+  {
+    double b_true = 0;
+    for (int i = 12; i < 15; i++) b_true += mu[i];
+    CHECK(fabs(sr.b_sr - b_true) < 1e-4 * b_true && sr.sigma_b_sr > 0, "its SR background %.3f +- %.3f, true %.3f", sr.b_sr, sr.sigma_b_sr, b_true);
+  }
   printf("ok: Asimov 500 events at %.0f GeV: s = %.3f +- %.3f, z = %.3f\n", sig.mass, sr.s, sr.sigma_s, sr.z);
   for (int i = 0; i < NB; i++) counts[i] = mu[i];
   PetscCall(hd_bump_fit(&in, &r));
   PetscCall(hd_bump_fit_signal(&in, &sig, &r, &sr));
   CHECK(sr.converged && sr.s < 0.5 && sr.z < 1e-2, "background alone: s = %.4f, z = %.4f", sr.s, sr.z);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Poisson(mu) by counting unit-rate exponential arrivals in [0, mu): exact, O(mu), enough here */
+static double poisson(hd_rng *rng, double mu)
+{
+  double t = hd_rng_exponential(rng), k = 0;
+  while (t < mu) {
+    k += 1;
+    t += hd_rng_exponential(rng);
+  }
+  return k;
+}
+
+static PetscErrorCode test_signal_fit_toys(void)
+{
+  enum { N_TOYS = 200 };
+  double                edges[NB + 1], mu[NB], counts[NB], h[NB], b_true = 0;
+  double                sum_sb = 0, sum2_sb = 0, sum_b = 0;
+  int                   n_ok = 0;
+  hd_bump_input         in = {0};
+  hd_bump_result        r;
+  hd_bump_signal        sig = {.kind = HD_BUMP_SIGNAL_GAUSS};
+  hd_bump_signal_result sr;
+  hd_rng                rng;
+
+  PetscFunctionBegin;
+  PetscCall(asimov(edges, mu));
+  sr_input(&in, edges, counts);
+  sig.mass  = 0.5 * (in.sr_lo + in.sr_hi);
+  sig.sigma = 0.04 * sig.mass;
+  PetscCall(hd_bump_signal_bins(&in, &sig, h));
+  /* a tight selection: 5,000 background events over the range, a few hundred in the SR, and 200
+   * signal events of which about 15 % lie in the bins beside the SR */
+  for (int i = 0; i < NB; i++) mu[i] *= 0.05;
+  for (int i = 12; i < 15; i++) b_true += mu[i];
+  hd_rng_init(&rng, 20261130, 0, 0);
+  for (int t = 0; t < N_TOYS; t++) {
+    for (int i = 0; i < NB; i++) counts[i] = poisson(&rng, mu[i] + 200 * h[i]);
+    PetscCall(hd_bump_fit(&in, &r));
+    if (!r.converged) continue;
+    PetscCall(hd_bump_fit_signal(&in, &sig, &r, &sr));
+    if (!sr.converged || !(sr.sigma_b_sr > 0)) continue;
+    double pull = (sr.b_sr - b_true) / sr.sigma_b_sr;
+    sum_sb += pull;
+    sum2_sb += pull * pull;
+    sum_b += (r.b_sr - b_true) / r.sigma_b;
+    n_ok++;
+  }
+  CHECK(n_ok >= N_TOYS - 2, "the fits converge on %d of %d toys", n_ok, N_TOYS);
+  double mean_sb = sum_sb / n_ok, rms_sb = sqrt(sum2_sb / n_ok), mean_b = sum_b / n_ok;
+  printf("ok: %d toys, SR background %.1f: S+B fit pulls mean %+.3f RMS %.3f; background-only fit mean pull %+.3f\n", n_ok, b_true, mean_sb, rms_sb, mean_b);
+  /* over 200 toys the mean of unit-variance pulls has a spread of 0.07 */
+  CHECK(fabs(mean_sb) < 0.25, "the S+B fit's SR background is unbiased: mean pull %+.3f", mean_sb);
+  CHECK(rms_sb > 0.8 && rms_sb < 1.25, "its error is the spread: pull RMS %.3f", rms_sb);
+  CHECK(mean_b > 0.5, "the background-only fit outside the SR is pulled up by the tails: mean pull %+.3f", mean_b);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -145,6 +211,7 @@ int main(int argc, char **argv)
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   PetscCall(test_gap());
   PetscCall(test_signal_fit());
+  PetscCall(test_signal_fit_toys());
   PetscCall(test_shapes());
   printf("%s: %d failure(s)\n", argv[0], failures);
   PetscCall(PetscFinalize());
