@@ -87,20 +87,30 @@ static PetscErrorCode test_gap(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The Asimov background, the SR input over `counts`, and a Gaussian of 4 % at the SR centre with
+ * its fraction per bin in h */
+static PetscErrorCode signal_setup(double *edges, double *mu, double *counts, double *h, hd_bump_input *in, hd_bump_signal *sig)
+{
+  PetscFunctionBegin;
+  PetscCall(asimov(edges, mu));
+  sr_input(in, edges, counts);
+  sig->kind  = HD_BUMP_SIGNAL_GAUSS;
+  sig->mass  = 0.5 * (in->sr_lo + in->sr_hi);
+  sig->sigma = 0.04 * sig->mass;
+  PetscCall(hd_bump_signal_bins(in, sig, h));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode test_signal_fit(void)
 {
   double                edges[NB + 1], mu[NB], counts[NB], h[NB];
   hd_bump_input         in = {0};
   hd_bump_result        r;
-  hd_bump_signal        sig = {.kind = HD_BUMP_SIGNAL_GAUSS};
+  hd_bump_signal        sig = {0};
   hd_bump_signal_result sr;
 
   PetscFunctionBegin;
-  PetscCall(asimov(edges, mu));
-  sr_input(&in, edges, counts);
-  sig.mass    = 0.5 * (in.sr_lo + in.sr_hi);
-  sig.sigma   = 0.04 * sig.mass;
-  PetscCall(hd_bump_signal_bins(&in, &sig, h));
+  PetscCall(signal_setup(edges, mu, counts, h, &in, &sig));
   for (int i = 0; i < NB; i++) counts[i] = mu[i] + 500 * h[i];
   PetscCall(hd_bump_fit(&in, &r));
   PetscCall(hd_bump_fit_signal(&in, &sig, &r, &sr));
@@ -140,16 +150,12 @@ static PetscErrorCode test_signal_fit_toys(void)
   int                   n_ok = 0;
   hd_bump_input         in = {0};
   hd_bump_result        r;
-  hd_bump_signal        sig = {.kind = HD_BUMP_SIGNAL_GAUSS};
+  hd_bump_signal        sig = {0};
   hd_bump_signal_result sr;
   hd_rng                rng;
 
   PetscFunctionBegin;
-  PetscCall(asimov(edges, mu));
-  sr_input(&in, edges, counts);
-  sig.mass  = 0.5 * (in.sr_lo + in.sr_hi);
-  sig.sigma = 0.04 * sig.mass;
-  PetscCall(hd_bump_signal_bins(&in, &sig, h));
+  PetscCall(signal_setup(edges, mu, counts, h, &in, &sig));
   /* a tight selection: 5,000 background events over the range, a few hundred in the SR, and 200
    * signal events of which about 15 % lie in the bins beside the SR */
   for (int i = 0; i < NB; i++) mu[i] *= 0.05;
