@@ -11,7 +11,8 @@
 # output folder, default out/cwola_seeds), RANKS (default 2), NICE (niceness of the runs, default 5),
 # EVENTS (events of a case that does not set its own, default 200000), SEEDS (the data seeds of the
 # seeds group, default "1 2 3 4 5"), EDGE_SEEDS (the data seeds of
-# the edge group, default "1 2 3 4 5"),
+# the edge group, default "1 2 3 4 5"), BKG_SEEDS and BKG_1M_SEEDS (the background group's seeds at
+# 200,000 and at 1,000,000 events, default "1 2 3 4 5" each; BKG_1M_SEEDS= for none), RUN_OPTIONS (added to every case's scan, e.g. "-fit_gap 0.02"),
 # PYTHON (default /usr/bin/python3). A case whose summary.json exists is not run again (delete its
 # folder to redo it). The table goes to stdout and to $OUT/table.md.
 set -euo pipefail
@@ -68,9 +69,9 @@ for g in "${groups[@]}"; do
       cases+=("frac0.001|-seed 1 -signal_fraction 0.001||3500")
       cases+=("frac0.0025|-seed 1 -signal_fraction 0.0025||3500") ;;
     background)
-      for s in 1 2 3 4 5; do cases+=("bkg$s|-seed $s -signal_fraction 0||0"); done
+      for s in ${BKG_SEEDS:-1 2 3 4 5}; do cases+=("bkg$s|-seed $s -signal_fraction 0||0"); done
       # the size of the LHC Olympics R&D set, where a window's chance AUC spread is below 0.01
-      for s in 1 2 3 4 5; do cases+=("bkg${s}_1M|-seed $s -signal_fraction 0||0|1000000"); done ;;
+      for s in ${BKG_1M_SEEDS-1 2 3 4 5}; do cases+=("bkg${s}_1M|-seed $s -signal_fraction 0||0|1000000"); done ;;
     *) echo "cwola_seeds: unknown group '$g' (seeds, masses, edge, amounts, background)"; exit 1 ;;
   esac
 done
@@ -79,6 +80,7 @@ mkdir -p "$out"
 list=()
 for c in "${cases[@]}"; do
   IFS='|' read -r name gen run mass events <<< "$c"
+  run="$run${RUN_OPTIONS:+ $RUN_OPTIONS}"
   events=${events:-$default_events}
   dir=$out/$name
   mkdir -p "$dir"
