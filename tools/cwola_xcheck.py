@@ -58,18 +58,30 @@ def signal_bins(e, centre, width, shape):
     return h
 
 
+def dijet_bins(e):
+    """mu_b(q), q = (ln p0, p1, p2, p3): the dijet function integrated over each bin of edges e."""
+    xs = [np.linspace(e[i] / SQRT_S, e[i + 1] / SQRT_S, 33) for i in range(len(e) - 1)]
+    return lambda q: np.array([np.trapz(np.exp(q[0] + q[1] * np.log1p(-x) - (q[2] + q[3] * np.log(x)) * np.log(x)), x) for x in xs])
+
+
+def bins_within(e, lo, hi):
+    """The bins of edges e that lie inside [lo, hi)."""
+    return (e[:-1] >= lo - 1e-6) & (e[1:] <= hi + 1e-6)
+
+
+def mean_and_error(x):
+    """The mean of x and its standard error (NaN for a single value)."""
+    return x.mean(), x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan")
+
+
 def sb_background(path, window, row, shape="gauss"):
     g = h5py.File(path, "r")["windows/window_%03d" % window]
     e = g["edges"][:]
     nb = len(e) - 1
     c = g["counts"][:].reshape(-1, nb)[row]
     sr_lo, sr_hi = g["sr_sb"][:2]
-    sr = (e[:-1] >= sr_lo - 1e-6) & (e[1:] <= sr_hi + 1e-6)
-    xs = [np.linspace(e[i] / SQRT_S, e[i + 1] / SQRT_S, 33) for i in range(nb)]
-
-    def mu_b(q):  # q = (ln p0, p1, p2, p3): the dijet function integrated over each bin
-        return np.array([np.trapz(np.exp(q[0] + q[1] * np.log1p(-x) - (q[2] + q[3] * np.log(x)) * np.log(x)), x) for x in xs])
-
+    sr = bins_within(e, sr_lo, sr_hi)
+    mu_b = dijet_bins(e)
     centre = np.sqrt(sr_lo * sr_hi)
     width = 0.04 * centre
     h = signal_bins(e, centre, width, shape)
@@ -110,10 +122,7 @@ def max_z(path, key):
 def dijet_sr(e, c, use, sr):
     """The dijet function (4 parameters) fitted to the bins `use` of counts c by a binned Poisson
     likelihood; its SR prediction and the delta-method error from the fitted bins' Fisher matrix."""
-    xs = [np.linspace(e[i] / SQRT_S, e[i + 1] / SQRT_S, 33) for i in range(len(e) - 1)]
-
-    def mu_b(q):
-        return np.array([np.trapz(np.exp(q[0] + q[1] * np.log1p(-x) - (q[2] + q[3] * np.log(x)) * np.log(x)), x) for x in xs])
+    mu_b = dijet_bins(e)
 
     def nll(q):
         m = mu_b(q)[use]
@@ -154,21 +163,19 @@ def tails(pairs, window, eps):
         if not np.array_equal(counts, g["counts"][:].reshape(-1, len(e) - 1)[row]):
             raise SystemExit("cwola_xcheck: %s: the selection made again from the scores does not give the stored spectrum (other data than %s?)" % (path, data))
         bkg = np.histogram(m[top][lab[top] == 0], e)[0].astype(float)
-        sr = (e[:-1] >= sr_lo - 1e-6) & (e[1:] <= sr_hi + 1e-6)
+        sr = bins_within(e, sr_lo, sr_hi)
         bt = bkg[sr].sum()
         gap_lo, gap_hi = g["fit_range"][2:4]
-        left_out = sr | ((e[:-1] >= gap_lo - 1e-6) & (e[1:] <= gap_hi + 1e-6)) if gap_hi > gap_lo else sr
+        left_out = sr | bins_within(e, gap_lo, gap_hi) if gap_hi > gap_lo else sr
         b_truth, _ = dijet_sr(e, bkg, ~left_out, sr)
         b_scan, s_scan = g["b_sr"][row], g["sigma_b"][row]
         shape.append(b_truth - bt)
         tail.append(b_scan - b_truth)
         sig.append(s_scan)
         print("| %s | %d | %.1f | %.1f +- %.1f | %+.1f | %+.1f |" % (path, bt, b_truth, b_scan, s_scan, b_truth - bt, b_scan - b_truth))
-    k = len(shape)
-    shape, tail, sig = np.array(shape), np.array(tail), np.array(sig)
     print()
     print("%d scans, window %d, eps %g: shape %+.1f +- %.1f events, tails %+.1f +- %.1f events (mean sigma_b %.1f)"
-          % (k, window, eps, shape.mean(), shape.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan"), tail.mean(), tail.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan"), sig.mean()))
+          % ((len(shape), window, eps) + mean_and_error(np.array(shape)) + mean_and_error(np.array(tail)) + (np.mean(sig),)))
 
 
 def pulls(paths, window, row, shape):
@@ -187,7 +194,7 @@ def pulls(paths, window, row, shape):
     names = ("background-only fit, pull", "background-only fit, pull with true's Poisson", "S+B fit, pull", "S+B fit, pull with true's Poisson")
     for j, name in enumerate(names):
         x = v[:, j]
-        print("%s: mean %+.2f +- %.2f, RMS %.2f, within 1: %d of %d" % (name, x.mean(), x.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan"), np.sqrt(np.mean(x ** 2)), int(np.sum(np.abs(x) <= 1)), k))
+        print("%s: mean %+.2f +- %.2f, RMS %.2f, within 1: %d of %d" % ((name,) + mean_and_error(x) + (np.sqrt(np.mean(x ** 2)), int(np.sum(np.abs(x) <= 1)), k)))
 
 
 def main():
